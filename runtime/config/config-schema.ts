@@ -1,0 +1,143 @@
+import { Ajv } from 'ajv';
+import { parseArgoTtl } from './duration.js';
+
+/**
+ * The configuration document as written in YAML/JSON: Argo's `workflow-controller-configmap` sections
+ * `synchronization` and `persistence` with Argo's exact key names, plus argosync's `server` and `executor`.
+ * String values may hold `${ENV_VAR}` references, which stay unexpanded in a saved document.
+ */
+export type ConfigDocument = { readonly [section: string]: unknown };
+
+/** Custom formats, so one ajv pass reports them beside every other problem. */
+export const FORMAT_HINTS: Readonly<Record<string, string>> = {
+  duration: 'must be a duration such as 30s, 5m, 1h30m or 7d',
+  'sql-identifier': 'must be a SQL identifier: a letter or _ followed by letters, digits or _, at most 63 characters',
+};
+
+const SQL_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+const object = (properties: Record<string, unknown>, required: string[] = []) => ({
+  type: 'object',
+  properties,
+  ...(required.length > 0 ? { required } : {}),
+  additionalProperties: false,
+});
+
+const integer = (minimum: number, maximum?: number) => ({
+  type: 'integer',
+  minimum,
+  ...(maximum === undefined ? {} : { maximum }),
+});
+const boolean = { type: 'boolean' };
+const text = { type: 'string', minLength: 1 };
+const tableName = { type: 'string', format: 'sql-identifier' };
+const duration = { type: 'string', format: 'duration' };
+const stringMap = { type: 'object', additionalProperties: { type: 'string' } };
+
+/** Kubernetes `SecretKeySelector`, read from the runtime's own namespace. */
+const secretKeySelector = object({ name: text, key: text, optional: boolean }, ['name', 'key']);
+
+/** Argo's `DatabaseConfig`; `userName`/`password` are argosync's inline alternative outside Kubernetes. */
+const databaseKeys = {
+  host: text,
+  port: integer(0, 65535),
+  database: text,
+  tableName,
+  userNameSecret: secretKeySelector,
+  passwordSecret: secretKeySelector,
+  userName: { type: 'string' },
+  password: { type: 'string' },
+};
+
+const postgresql = object(
+  { ...databaseKeys, ssl: boolean, sslMode: { enum: ['disable', 'require', 'verify-ca', 'verify-full'] } },
+  ['host', 'database'],
+);
+const mysql = object({ ...databaseKeys, options: stringMap }, ['host', 'database']);
+
+/** Argo's `DBConfig`, embedded (flattened) in both `synchronization` and `persistence`. */
+const dbConfigKeys = {
+  postgresql,
+  mysql,
+  connectionPool: object({ maxIdleConns: integer(0), maxOpenConns: integer(0), connMaxLifetime: duration }),
+  reconnectionConfig: object({
+    maxRetries: integer(0),
+    baseDelaySeconds: integer(0),
+    maxDelaySeconds: integer(1),
+    retryMultiple: { type: 'number' },
+  }),
+  connectionTimeoutSeconds: integer(0),
+};
+
+const synchronization = object({
+  ...dbConfigKeys,
+  enableAPI: boolean,
+  controllerName: { type: 'string', minLength: 1, maxLength: 64 },
+  skipMigration: boolean,
+  limitTableName: tableName,
+  stateTableName: tableName,
+  controllerTableName: tableName,
+  lockTableName: tableName,
+  pollSeconds: integer(1),
+  heartbeatSeconds: integer(1),
+  inactiveControllerSeconds: integer(1),
+  semaphoreLimitCacheSeconds: integer(0),
+  missingLimit: { enum: ['wait', 'error'] },
+  reclaimInactiveHolds: boolean,
+});
+
+const labelSelector = object({
+  matchLabels: stringMap,
+  matchExpressions: {
+    type: 'array',
+    items: object(
+      {
+        key: text,
+        operator: { enum: ['In', 'NotIn', 'Exists', 'DoesNotExist'] },
+        values: { type: 'array', items: { type: 'string' } },
+      },
+      ['key', 'operator'],
+    ),
+  },
+});
+
+const persistence = object({
+  ...dbConfigKeys,
+  nodeStatusOffLoad: boolean,
+  archive: boolean,
+  archiveLabelSelector: labelSelector,
+  archiveTTL: duration,
+  clusterName: { type: 'string', minLength: 1, maxLength: 64 },
+  skipMigration: boolean,
+});
+
+/** Keys named after the `argosync server` flags (SPEC §8). */
+const server = object({
+  port: integer(1, 65535),
+  address: text,
+  secure: boolean,
+  hsts: boolean,
+  tlsCert: text,
+  tlsKey: text,
+  authMode: { type: 'array', items: { enum: ['server', 'client'] }, minItems: 1, uniqueItems: true },
+  baseHref: { type: 'string', pattern: '^/' },
+  apiRateLimit: integer(1),
+  apiRateLimitWindow: duration,
+  rateLimitKeyHeaders: { type: 'array', items: text },
+  maxBodyBytes: integer(1),
+});
+
+const executor = object({
+  type: { enum: ['local', 'kubernetes'] },
+  namespace: text,
+  serviceAccountName: text,
+});
+
+export const configDocumentSchema = object({ synchronization, persistence, server, executor });
+
+const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
+ajv.addFormat('duration', { type: 'string', validate: (value: string) => parseArgoTtl(value) !== undefined });
+ajv.addFormat('sql-identifier', { type: 'string', validate: (value: string) => SQL_IDENTIFIER.test(value) });
+
+/** Validates a document (after `${ENV}` substitution); problems are in `validateConfigDocument.errors`. */
+export const validateConfigDocument = ajv.compile(configDocumentSchema);

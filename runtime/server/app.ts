@@ -1,0 +1,128 @@
+import type { AddressInfo } from 'node:net';
+import { fastify } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { systemClock } from '../clock.js';
+import type { Clock } from '../clock.js';
+import { registerAuthentication } from './auth/authenticate.js';
+import type { Authorizer } from './auth/authorizer.js';
+import { stripBaseHref } from './base-href.js';
+import { registerErrorHandling } from './error-handler.js';
+import { registerHttpMetrics } from './http-metrics.js';
+import { createLogger } from './logger.js';
+import { registerRateLimit } from './rate-limit.js';
+import { operationRoutes, versionRoute } from './routes/operations.js';
+import type { ReadinessCheck } from './routes/operations.js';
+import type { ServerOptions } from './server-options.js';
+import { HSTS_VALUE, loadTlsMaterial, MIN_TLS_VERSION } from './tls.js';
+import { readVersionInfo } from './version-info.js';
+import { createValidatorCompiler } from './validator.js';
+
+/** What the server is built from besides its options; routes plug in here. */
+export interface ServerServices {
+  readonly authorizer: Authorizer;
+  readonly metricsRegistry: Registry;
+  readonly readinessChecks?: readonly ReadinessCheck[];
+  /** Route plugins mounted under `/api/v1`, behind authentication (sync limits, workflows, config…). */
+  readonly apiRoutes?: readonly FastifyPluginAsync[];
+  /** Route plugins mounted at the root without authentication (the UI). */
+  readonly rootRoutes?: readonly FastifyPluginAsync[];
+  readonly clock?: Clock;
+  /** Defaults to a logger in `options.logFormat` on stderr. */
+  readonly logger?: Logger;
+}
+
+const INSECURE_WARNING =
+  'You are running in insecure mode. Learn how to enable transport layer security: drop --secure=false to use a generated certificate, or pass --tls-cert and --tls-key';
+const SERVER_ONLY_WARNING =
+  'You are running without client authentication: every request acts as the server. Add --auth-mode client to require tokens';
+
+/** Bounds each readiness check, so a hung database cannot hold `/readyz` requests open indefinitely. */
+const READINESS_TIMEOUT_MS = 5000;
+
+/** Builds the Fastify app with every cross-cutting concern of SPEC §7.1 in place; it does not listen. */
+export async function buildApp(options: ServerOptions, services: ServerServices): Promise<FastifyInstance> {
+  const clock = services.clock ?? systemClock;
+  const logger = services.logger ?? createLogger({ format: options.logFormat });
+  const common = {
+    loggerInstance: logger,
+    bodyLimit: options.bodyLimit,
+    rewriteUrl: (request: { url?: string }) => stripBaseHref(request.url ?? '/', options.baseHref),
+  };
+  const app = (
+    options.secure
+      ? fastify({ ...common, https: { ...(await loadTlsMaterial(options, clock)), minVersion: MIN_TLS_VERSION } })
+      : fastify(common)
+  ) as unknown as FastifyInstance;
+  if (!options.secure) app.log.warn(INSECURE_WARNING);
+  if (options.authModes.length === 1 && options.authModes[0] === 'server') app.log.warn(SERVER_ONLY_WARNING);
+
+  app.setValidatorCompiler(createValidatorCompiler());
+  // Only JSON is accepted; a text/plain body is a 400 rather than a string handed to a JSON route.
+  app.removeContentTypeParser('text/plain');
+  registerErrorHandling(app, options.bodyLimit);
+  registerRateLimit(app, {
+    limit: options.apiRateLimit,
+    windowMs: options.apiRateLimitWindowMs,
+    keyHeaders: options.rateLimitKeyHeaders,
+    clock,
+    registry: services.metricsRegistry,
+  });
+  registerHttpMetrics(app, services.metricsRegistry);
+  if (options.secure) {
+    app.addHook('onSend', async (_request, reply) => {
+      reply.header('strict-transport-security', HSTS_VALUE);
+    });
+  }
+
+  await app.register(operationRoutes, {
+    registry: services.metricsRegistry,
+    readinessChecks: services.readinessChecks ?? [],
+    clock,
+    readinessTimeoutMs: READINESS_TIMEOUT_MS,
+  });
+  const versionInfo = await readVersionInfo();
+  await app.register(
+    async (api) => {
+      registerAuthentication(api, services.authorizer, options.authModes);
+      await api.register(versionRoute, { versionInfo });
+      for (const routes of services.apiRoutes ?? []) await api.register(routes);
+    },
+    { prefix: '/api/v1' },
+  );
+  for (const routes of services.rootRoutes ?? []) await app.register(routes);
+  return app;
+}
+
+/** A listening server and how to reach it. */
+export interface RunningServer {
+  readonly app: FastifyInstance;
+  /** e.g. `https://localhost:2746/argo/`. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Builds the app, listens, and prints exactly one line `argosync listening on <url>` once ready. */
+export async function startServer(
+  options: ServerOptions,
+  services: ServerServices,
+  print: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+): Promise<RunningServer> {
+  const app = await buildApp(options, services);
+  try {
+    await app.listen({ port: options.port, host: options.address });
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+  const url = listeningUrl(options, (app.server.address() as AddressInfo).port);
+  print(`argosync listening on ${url}`);
+  return { app, url, close: () => app.close() };
+}
+
+function listeningUrl(options: ServerOptions, port: number): string {
+  const anyAddress = options.address === '0.0.0.0' || options.address === '::' || options.address === '';
+  const host = anyAddress ? 'localhost' : options.address.includes(':') ? `[${options.address}]` : options.address;
+  return `${options.secure ? 'https' : 'http'}://${host}:${port}${options.baseHref}`;
+}

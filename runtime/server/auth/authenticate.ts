@@ -1,0 +1,46 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { InternalError, UnauthenticatedError } from '../../errors.js';
+import { selectAuthMode } from './auth-mode.js';
+import type { AuthMode } from './auth-mode.js';
+import { SERVER_IDENTITY } from './authorizer.js';
+import type { Authorizer, Identity } from './authorizer.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the authentication hook for every request inside the `/api/v1` context. */
+    identity: Identity | undefined;
+  }
+  interface FastifyInstance {
+    authorizer: Authorizer;
+  }
+}
+
+/** Argo's text, kept searchable, with the argosync way to obtain a token appended. */
+export const TOKEN_NOT_VALID =
+  'token not valid. send "Authorization: Bearer <token>" (argosync up prints an admin token; the CLI reads ARGOSYNC_TOKEN)';
+
+/**
+ * Adds the authentication hook to `context` (the `/api/v1` plugin context, so probes and UI assets stay
+ * open). Each request gets `request.identity`; routes then call `requirePermission`.
+ */
+export function registerAuthentication(context: FastifyInstance, authorizer: Authorizer, modes: readonly AuthMode[]): void {
+  context.decorate('authorizer', authorizer);
+  context.decorateRequest('identity', undefined);
+  context.addHook('onRequest', async (request: FastifyRequest) => {
+    const selection = selectAuthMode(modes, request.headers.authorization, request.headers.cookie);
+    if (selection.mode === 'server') {
+      request.identity = SERVER_IDENTITY;
+      return;
+    }
+    if (selection.mode === 'none') throw new UnauthenticatedError(TOKEN_NOT_VALID);
+    let identity: Identity | undefined;
+    try {
+      identity = await authorizer.authenticate(selection.token);
+    } catch (error) {
+      request.log.error({ err: error }, 'cannot authenticate token');
+      throw new InternalError('cannot verify the token right now; try again later');
+    }
+    if (identity === undefined) throw new UnauthenticatedError(TOKEN_NOT_VALID);
+    request.identity = identity;
+  });
+}

@@ -1,0 +1,143 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import type { Authorizer, Identity, PermissionRequest } from './authorizer.js';
+
+/** A Role-like rule: `*` in a list matches anything. */
+export interface PolicyRule {
+  readonly verbs: readonly string[];
+  readonly resources: readonly string[];
+  readonly namespaces: readonly string[];
+}
+
+/** One accepted token, stored only as the hex SHA-256 of the token. */
+export interface PolicyToken {
+  readonly subject: string;
+  readonly sha256: string;
+  readonly groups?: readonly string[];
+  readonly rules: readonly PolicyRule[];
+}
+
+export interface Policy {
+  readonly tokens: readonly PolicyToken[];
+}
+
+export const ADMIN_SUBJECT = 'admin';
+const ADMIN_RULES: readonly PolicyRule[] = [{ verbs: ['*'], resources: ['*'], namespaces: ['*'] }];
+
+/** Where `client` auth mode looks for tokens outside Kubernetes. */
+export function policyFilePath(home: string): string {
+  return join(home, 'policy.yaml');
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/**
+ * `client` auth mode without Kubernetes: bearer tokens are checked against the hashes of a local YAML
+ * policy file and authorized by the rules of the token's subject. The server identity (`server` mode)
+ * is the local operator and may do anything.
+ */
+export class PolicyFileAuthorizer implements Authorizer {
+  readonly #path: string;
+  #policy: Policy;
+  #byHash: ReadonlyMap<string, PolicyToken>;
+
+  private constructor(path: string, policy: Policy) {
+    this.#path = path;
+    this.#policy = policy;
+    this.#byHash = new Map(policy.tokens.map((entry) => [entry.sha256, entry]));
+  }
+
+  /** Reads the policy file; a missing file is an empty policy (no token is accepted yet). */
+  static async load(path: string): Promise<PolicyFileAuthorizer> {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new PolicyFileAuthorizer(path, { tokens: [] });
+      throw error;
+    }
+    return new PolicyFileAuthorizer(path, parsePolicy(path, text));
+  }
+
+  async authenticate(token: string): Promise<Identity | undefined> {
+    const entry = this.#byHash.get(hashToken(token));
+    return entry && { mode: 'client', subject: entry.subject, groups: entry.groups ?? [] };
+  }
+
+  async can(identity: Identity, request: PermissionRequest): Promise<boolean> {
+    if (identity.mode === 'server') return true;
+    return this.#policy.tokens
+      .filter((entry) => entry.subject === identity.subject)
+      .some((entry) => entry.rules.some((rule) => ruleAllows(rule, request)));
+  }
+
+  /**
+   * Makes a new admin token (all verbs, resources and namespaces), replacing the previous admin entry,
+   * and stores only its hash. `ARGOSYNC_ADMIN_TOKEN` fixes the token instead of generating one.
+   * Returns the token: the only time it exists in clear.
+   */
+  async createAdminToken(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+    const token = env.ARGOSYNC_ADMIN_TOKEN || randomBytes(32).toString('base64url');
+    const admin: PolicyToken = { subject: ADMIN_SUBJECT, sha256: hashToken(token), rules: ADMIN_RULES };
+    const policy: Policy = { tokens: [...this.#policy.tokens.filter((e) => e.subject !== ADMIN_SUBJECT), admin] };
+    await writePolicy(this.#path, policy);
+    this.#policy = policy;
+    this.#byHash = new Map(policy.tokens.map((entry) => [entry.sha256, entry]));
+    return token;
+  }
+}
+
+function ruleAllows(rule: PolicyRule, request: PermissionRequest): boolean {
+  const matches = (list: readonly string[], value: string) => list.includes('*') || list.includes(value);
+  return matches(rule.verbs, request.verb) && matches(rule.resources, request.resource) && matches(rule.namespaces, request.namespace);
+}
+
+async function writePolicy(path: string, policy: Policy): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const header = '# argosync access policy: tokens are stored as SHA-256 hashes, never in clear.\n';
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, header + stringify(policy), { mode: 0o600 });
+  await rename(temporary, path);
+}
+
+/** Validates the whole file and reports every problem at once, each with its path. */
+export function parsePolicy(path: string, text: string): Policy {
+  let document: unknown;
+  try {
+    document = parse(text) ?? {};
+  } catch (error) {
+    throw new Error(`policy file ${path} is not valid YAML: ${(error as Error).message}`);
+  }
+  const problems: string[] = [];
+  const tokens = (document as { tokens?: unknown }).tokens ?? [];
+  if (!Array.isArray(tokens)) problems.push('tokens must be a list');
+  const parsed = (Array.isArray(tokens) ? tokens : []).map((raw: unknown, i): PolicyToken => {
+    const entry = (raw ?? {}) as Record<string, unknown>;
+    const at = `tokens[${i}]`;
+    if (typeof entry.subject !== 'string' || entry.subject === '') problems.push(`${at}.subject must be a non-empty string`);
+    if (typeof entry.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(entry.sha256)) {
+      problems.push(`${at}.sha256 must be 64 lower-case hex characters (the SHA-256 of the token)`);
+    }
+    if (entry.groups !== undefined && !isStringList(entry.groups)) problems.push(`${at}.groups must be a list of strings`);
+    const rules = Array.isArray(entry.rules) ? entry.rules : [];
+    if (!Array.isArray(entry.rules)) problems.push(`${at}.rules must be a list`);
+    rules.forEach((rule: unknown, j) => {
+      for (const key of ['verbs', 'resources', 'namespaces'] as const) {
+        if (!isStringList((rule as Record<string, unknown> | null)?.[key])) {
+          problems.push(`${at}.rules[${j}].${key} must be a list of strings ("*" matches any)`);
+        }
+      }
+    });
+    return entry as unknown as PolicyToken;
+  });
+  if (problems.length > 0) throw new Error(`policy file ${path} is invalid: ${problems.join('; ')}`);
+  return { tokens: parsed };
+}
+
+function isStringList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}

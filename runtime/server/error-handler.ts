@@ -1,0 +1,56 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError } from '../errors.js';
+
+/** The wire form of every error, as grpc-gateway writes a `google.rpc.Status`. */
+export interface ErrorBody {
+  readonly code: number;
+  readonly message: string;
+}
+
+const INVALID_ARGUMENT = 3;
+const INTERNAL = 13;
+
+/** gRPC codes for the statuses Fastify itself may produce; any other 4xx is InvalidArgument (SPEC §7.1). */
+const GRPC_CODE_BY_STATUS: Readonly<Record<number, number>> = { 401: 16, 403: 7, 404: 5, 409: 6, 429: 8 };
+
+/**
+ * Installs the one error handler and the 404 handler on the root context (children inherit them).
+ * ApiErrors are written as they are; Fastify's own request errors (bad JSON, schema failures, wrong
+ * content type, oversize bodies, which Fastify marks 413/415) become 3/400 with a clear message;
+ * anything else is 13/500 `internal error`, its detail only in the log. No stack ever reaches a client.
+ */
+export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): void {
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const [status, body] = toWire(error, request, bodyLimit);
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ code: body.code, status }, body.message);
+    return reply.code(status).type('application/json').send(body);
+  });
+  app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) =>
+    reply.code(404).send({ code: 5, message: `Not Found: no route for ${request.method} ${request.url}` }),
+  );
+}
+
+function toWire(error: FastifyError, request: FastifyRequest, bodyLimit: number): [number, ErrorBody] {
+  if (error instanceof ApiError) return [error.httpStatus, { code: error.grpcCode, message: error.message }];
+  if (error.validation) return [400, { code: INVALID_ARGUMENT, message: `invalid request: ${error.message}` }];
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return [400, { code: INVALID_ARGUMENT, message: 'request body is not valid JSON' }];
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return [400, { code: INVALID_ARGUMENT, message: 'request body is empty but content-type is application/json' }];
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return [400, { code: INVALID_ARGUMENT, message: `request body is larger than the limit of ${bodyLimit} bytes` }];
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return [
+        400,
+        { code: INVALID_ARGUMENT, message: `unsupported content-type "${request.headers['content-type'] ?? ''}": send application/json` },
+      ];
+  }
+  const status = error.statusCode ?? 500;
+  if (error.code?.startsWith('FST_') && status >= 400 && status < 500) {
+    const code = GRPC_CODE_BY_STATUS[status];
+    return code === undefined ? [400, { code: INVALID_ARGUMENT, message: error.message }] : [status, { code, message: error.message }];
+  }
+  return [500, { code: INTERNAL, message: 'internal error' }];
+}

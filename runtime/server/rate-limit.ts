@@ -1,0 +1,69 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Gauge } from 'prom-client';
+import type { Registry } from 'prom-client';
+import type { Clock } from '../clock.js';
+import { FixedWindowCounter } from './fixed-window-counter.js';
+
+export interface RateLimitOptions {
+  readonly limit: number;
+  readonly windowMs: number;
+  /** Lower-case header names tried in order before the client IP (`--rate-limit-key-headers`). */
+  readonly keyHeaders: readonly string[];
+  readonly clock: Clock;
+  readonly registry: Registry;
+}
+
+const RATE_LIMIT_HEADERS = [
+  ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'],
+  // Argo's documentation names these; its server sends the ones above. argosync sends both.
+  ['x-rate-limit-limit', 'x-rate-limit-remaining', 'x-rate-limit-reset'],
+] as const;
+
+/**
+ * Adds the rate limit to the root context, so every response (API, probes, metrics, UI assets, 404s and
+ * errors) carries the headers. Runs as the first `onRequest` hook: a refused request is never
+ * authenticated or parsed.
+ */
+export function registerRateLimit(app: FastifyInstance, options: RateLimitOptions): void {
+  const counter = new FixedWindowCounter({ limit: options.limit, windowMs: options.windowMs, clock: options.clock });
+  options.registry.removeSingleMetric('argosync_http_rate_limit_keys'); // a rebuilt app reports its own counter
+  new Gauge({
+    name: 'argosync_http_rate_limit_keys',
+    help: 'Clients (rate-limit keys) with an open rate-limit window',
+    registers: [options.registry],
+    collect() {
+      this.set(counter.size);
+    },
+  });
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    const take = counter.take(rateLimitKey(request, options.keyHeaders));
+    const reset = httpDateUtc(take.resetAt);
+    for (const [limit, remaining, resetName] of RATE_LIMIT_HEADERS) {
+      reply.header(limit, take.limit).header(remaining, take.remaining).header(resetName, reset);
+    }
+    if (!take.allowed) {
+      return reply.code(429).header('retry-after', reset).send({ code: 8, message: 'Too Many Requests' });
+    }
+  });
+}
+
+/**
+ * The first non-empty configured header, else the client IP. Behind a proxy `X-Forwarded-For` lists
+ * `client, proxy1, proxy2`: the first entry is the client.
+ */
+export function rateLimitKey(request: FastifyRequest, keyHeaders: readonly string[]): string {
+  for (const name of keyHeaders) {
+    const raw = request.headers[name];
+    const value = (Array.isArray(raw) ? raw[0] : raw)?.split(',')[0]?.trim();
+    if (value) return value;
+  }
+  return request.ip;
+}
+
+/**
+ * RFC 1123 date in UTC, spelled as Argo's Go server prints it (`Mon, 02 Jan 2006 15:04:05 UTC`), rounded
+ * up to the next whole second so that a client waiting until that time always finds a new window.
+ */
+export function httpDateUtc(epochMs: number): string {
+  return new Date(Math.ceil(epochMs / 1000) * 1000).toUTCString().replace(/GMT$/, 'UTC');
+}

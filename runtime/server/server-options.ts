@@ -1,0 +1,112 @@
+import { resolve } from 'node:path';
+import { parseGoDuration } from '../config/duration.js';
+import { InvalidArgumentError } from '../errors.js';
+import { parseAuthModes } from './auth/auth-mode.js';
+import type { AuthMode } from './auth/auth-mode.js';
+import { normaliseBaseHref } from './base-href.js';
+
+export type LogFormat = 'text' | 'json';
+
+/** Everything the HTTP server is configured with (SPEC §7, §8 flags), validated and frozen. */
+export interface ServerOptions {
+  readonly port: number;
+  readonly address: string;
+  readonly secure: boolean;
+  /** Paths of one's own PEM certificate and key; absent means a self-signed pair kept in `home`. */
+  readonly tlsCert: string | undefined;
+  readonly tlsKey: string | undefined;
+  /** `$ARGOSYNC_HOME`, absolute. */
+  readonly home: string;
+  readonly authModes: readonly AuthMode[];
+  /** Always `/` or `/<path>/`. */
+  readonly baseHref: string;
+  readonly apiRateLimit: number;
+  readonly apiRateLimitWindowMs: number;
+  /** Lower-case header names; the first non-empty one keys the rate limit instead of the client IP. */
+  readonly rateLimitKeyHeaders: readonly string[];
+  readonly bodyLimit: number;
+  readonly logFormat: LogFormat;
+}
+
+/** What a caller (CLI flags, tests) may give; strings are accepted where a flag would carry one. */
+export interface ServerOptionsInput {
+  readonly port?: number | string;
+  readonly address?: string;
+  readonly secure?: boolean | string;
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
+  readonly home?: string;
+  readonly authModes?: readonly string[];
+  readonly baseHref?: string;
+  readonly apiRateLimit?: number | string;
+  /** A duration such as `1m`, `1s`, `500ms`, `1m30s`, or milliseconds as a number. */
+  readonly apiRateLimitWindow?: string | number;
+  readonly rateLimitKeyHeaders?: readonly string[];
+  readonly bodyLimit?: number | string;
+  readonly logFormat?: string;
+}
+
+export const DEFAULT_PORT = 2746;
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+/** Applies the defaults of SPEC §7/§8 and rejects bad values with a message naming the flag and value. */
+export function resolveServerOptions(input: ServerOptionsInput = {}): ServerOptions {
+  const tlsCert = input.tlsCert || undefined;
+  const tlsKey = input.tlsKey || undefined;
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+    throw new InvalidArgumentError('--tls-cert and --tls-key must be given together');
+  }
+  const secure = parseBoolean('--secure', input.secure ?? true);
+  if (!secure && tlsCert !== undefined) {
+    throw new InvalidArgumentError('--tls-cert/--tls-key cannot be used with --secure=false');
+  }
+  const logFormat = input.logFormat ?? 'text';
+  if (logFormat !== 'text' && logFormat !== 'json') {
+    throw new InvalidArgumentError(`--log-format must be "text" or "json", got "${logFormat}"`);
+  }
+  const windowInput = input.apiRateLimitWindow ?? '1m';
+  return Object.freeze({
+    port: parseInteger('--port', input.port ?? DEFAULT_PORT, 0, 65535),
+    address: input.address ?? '0.0.0.0',
+    secure,
+    tlsCert,
+    tlsKey,
+    home: resolve(input.home ?? '.argosync'),
+    authModes: Object.freeze(parseAuthModes(input.authModes ?? ['client'])),
+    baseHref: normaliseBaseHref(input.baseHref ?? '/'),
+    apiRateLimit: parseInteger('--api-rate-limit', input.apiRateLimit ?? 1000, 1, Number.MAX_SAFE_INTEGER),
+    apiRateLimitWindowMs:
+      typeof windowInput === 'number'
+        ? parseInteger('--api-rate-limit-window', windowInput, 1, Number.MAX_SAFE_INTEGER)
+        : parseDuration('--api-rate-limit-window', windowInput),
+    rateLimitKeyHeaders: Object.freeze(
+      (input.rateLimitKeyHeaders ?? []).map((name) => name.trim().toLowerCase()).filter((name) => name !== ''),
+    ),
+    bodyLimit: parseInteger('--body-limit', input.bodyLimit ?? DEFAULT_BODY_LIMIT, 1, Number.MAX_SAFE_INTEGER),
+    logFormat,
+  });
+}
+
+/** Parses a Go-style duration (`500ms`, `1s`, `1m`, `1h30m`) into milliseconds; it must be at least 1 ms. */
+export function parseDuration(flag: string, text: string): number {
+  const ms = parseGoDuration(text.trim());
+  if (ms === undefined || !(ms >= 1)) {
+    throw new InvalidArgumentError(`${flag} must be a positive duration such as 500ms, 1s, 1m or 1h30m, got "${text}"`);
+  }
+  return Math.round(ms);
+}
+
+function parseInteger(flag: string, value: number | string, min: number, max: number): number {
+  const parsed = typeof value === 'number' ? value : /^\s*-?\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+    throw new InvalidArgumentError(`${flag} must be an integer between ${min} and ${max}, got "${value}"`);
+  }
+  return parsed;
+}
+
+function parseBoolean(flag: string, value: boolean | string): boolean {
+  if (typeof value === 'boolean') return value;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new InvalidArgumentError(`${flag} must be "true" or "false", got "${value}"`);
+}

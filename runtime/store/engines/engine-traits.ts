@@ -1,0 +1,36 @@
+import type { Kysely } from 'kysely';
+import type { Driver } from '../connection-spec.js';
+
+/** Cross-process notifications, where the engine has them (PostgreSQL and PGlite: LISTEN/NOTIFY). */
+export interface Notifications {
+  /** Calls `onPayload` for each notification on `channel`; resolves once listening; the result stops it. */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  notify(channel: string, payload: string): Promise<void>;
+}
+
+/**
+ * What differs between engines, in one object per engine (STYLE item 4): nobody else asks "is this MySQL?".
+ */
+export interface EngineTraits {
+  readonly driver: Driver;
+  /** A serialization failure or deadlock: the transaction may be retried as a whole. */
+  isRetryableTransactionError(error: unknown): boolean;
+  /** Runs `fn` while holding a lock that other processes migrating the same database wait for. */
+  withMigrationLock<T>(db: Kysely<unknown>, name: string, fn: () => Promise<T>): Promise<T>;
+  /** Undefined on MySQL, which has no LISTEN/NOTIFY: callers poll instead. */
+  readonly notifications: Notifications | undefined;
+  /** Column type for JSON documents in argosync's own tables. */
+  readonly jsonColumnType: 'json' | 'jsonb';
+  /** Whether `CREATE INDEX IF NOT EXISTS` is understood. */
+  readonly supportsIndexIfNotExists: boolean;
+}
+
+/** Argo's fallback test for retryable errors, on the message (it also covers driver-wrapped errors). */
+export function messageLooksRetryable(error: unknown): boolean {
+  const message = error instanceof Error ? error.message.toLowerCase() : String(error).toLowerCase();
+  return ['serialization', 'deadlock', 'dependencies', 'rollback', 'could not serialize'].some((word) => message.includes(word));
+}
+
+export function errorCode(error: unknown): string | number | undefined {
+  return (error as { code?: string | number; errno?: number } | undefined)?.code;
+}

@@ -1,0 +1,68 @@
+import { Kysely, MysqlDialect, sql } from 'kysely';
+import { createPool } from 'mysql2';
+import { createConnection } from 'mysql2/promise';
+import type { ConnectionSpec } from '../connection-spec.js';
+import type { SqlDatabase } from '../sql-database.js';
+import { connectError } from './connect-error.js';
+import { errorCode, messageLooksRetryable, type EngineTraits } from './engine-traits.js';
+
+// ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT, and Galera/MariaDB's certification failure.
+const RETRYABLE_ERRNOS = new Set([1213, 1205, 1020]);
+
+/** MySQL/MariaDB through `mysql2`: deadlock errnos, GET_LOCK migrations, no LISTEN/NOTIFY (callers poll). */
+export async function openMysql(spec: ConnectionSpec, description: string): Promise<SqlDatabase> {
+  const config = {
+    host: spec.host ?? 'localhost',
+    port: spec.port ?? 3306,
+    user: spec.user ?? 'root',
+    password: spec.password,
+    database: spec.database,
+    connectTimeout: (spec.connectionTimeoutSeconds ?? 5) * 1000,
+    // Argo's `timestamp` columns hold UTC.
+    timezone: 'Z',
+    supportBigNumbers: true,
+    ...(spec.ssl ? { ssl: {} } : {}),
+  };
+  try {
+    const probe = await createConnection(config);
+    await probe.end();
+  } catch (error) {
+    throw connectError(spec, error);
+  }
+  const pool = createPool({ ...config, connectionLimit: spec.maxOpenConns ?? 10 });
+  const db = new Kysely<unknown>({ dialect: new MysqlDialect({ pool }) });
+  let destroyed = false;
+  return {
+    db,
+    description,
+    engine: mysqlTraits,
+    async destroy() {
+      if (destroyed) return;
+      destroyed = true;
+      await db.destroy();
+    },
+  };
+}
+
+const mysqlTraits: EngineTraits = {
+  driver: 'mysql',
+  isRetryableTransactionError: (error) =>
+    RETRYABLE_ERRNOS.has(Number((error as { errno?: number }).errno)) ||
+    ['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT'].includes(String(errorCode(error))) ||
+    messageLooksRetryable(error),
+  async withMigrationLock(db, name, fn) {
+    // GET_LOCK belongs to the session, and the server frees it if the process dies mid-migration.
+    return db.connection().execute(async (connection) => {
+      const result = await sql<{ acquired: number | null }>`select get_lock(${name}, 60) as acquired`.execute(connection);
+      if (Number(result.rows[0]?.acquired) !== 1) throw new Error(`timed out waiting for the migration lock "${name}"`);
+      try {
+        return await fn();
+      } finally {
+        await sql`select release_lock(${name})`.execute(connection);
+      }
+    });
+  },
+  notifications: undefined,
+  jsonColumnType: 'json',
+  supportsIndexIfNotExists: false,
+};

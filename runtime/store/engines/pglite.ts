@@ -1,0 +1,56 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, sql } from 'kysely';
+import type { ConnectionSpec } from '../connection-spec.js';
+import type { SqlDatabase } from '../sql-database.js';
+import { errorCode, messageLooksRetryable, type EngineTraits } from './engine-traits.js';
+import { PgliteDialect } from './pglite-driver.js';
+
+/**
+ * Embedded PostgreSQL (PGlite). One process owns the data directory, so the migration lock is the
+ * driver's own one-at-a-time connection, and LISTEN/NOTIFY works within the process.
+ */
+export async function openPglite(spec: ConnectionSpec, description: string): Promise<SqlDatabase> {
+  if (spec.dataDir) mkdirSync(spec.dataDir, { recursive: true });
+  const pglite = await PGlite.create(spec.dataDir);
+  return wrapPglite(pglite, spec, description, () => pglite.close());
+}
+
+/** Wraps an already open PGlite (tests share one instance between several handles). */
+export async function wrapPglite(pglite: PGlite, spec: ConnectionSpec, description: string, close: () => Promise<void>): Promise<SqlDatabase> {
+  const db = new Kysely<unknown>({ dialect: new PgliteDialect(pglite) });
+  await sql`set timezone = 'UTC'`.execute(db);
+  if (spec.schema) {
+    await sql.raw(`create schema if not exists "${spec.schema}"; set search_path = "${spec.schema}"`).execute(db);
+  }
+  let destroyed = false;
+  const traits: EngineTraits = {
+    driver: 'pglite',
+    isRetryableTransactionError: (error) => ['40001', '40P01'].includes(String(errorCode(error))) || messageLooksRetryable(error),
+    withMigrationLock: (_db, _name, fn) => fn(),
+    notifications: {
+      listen: async (channel, onPayload) => {
+        const unlisten = await pglite.listen(channel, onPayload);
+        return async () => {
+          if (!pglite.closed) await unlisten();
+        };
+      },
+      async notify(channel, payload) {
+        await sql`select pg_notify(${channel}, ${payload})`.execute(db);
+      },
+    },
+    jsonColumnType: 'jsonb',
+    supportsIndexIfNotExists: true,
+  };
+  return {
+    db,
+    description,
+    engine: traits,
+    async destroy() {
+      if (destroyed) return;
+      destroyed = true;
+      await db.destroy();
+      await close();
+    },
+  };
+}

@@ -1,0 +1,20 @@
+import type { SqlDatabase } from '../sql-database.js';
+import { applySteps } from './migration-runner.js';
+
+export const ARGOSYNC_VERSION_TABLE = 'argosync_schema_history';
+
+/** argosync's own state-store tables (prefix `argosync_`), versioned apart from Argo's schemas. */
+function argosyncSteps(database: SqlDatabase): string[] {
+  const json = database.engine.jsonColumnType;
+  const bigSerial = database.engine.driver === 'mysql' ? 'bigint not null auto_increment' : 'bigserial';
+  return [
+    `create table if not exists argosync_configmaps (namespace varchar(253) not null, name varchar(253) not null, data ${json} not null, labels ${json} not null, resource_version bigint not null, primary key (namespace, name))`,
+    `create table if not exists argosync_sequence (name varchar(64) not null, value bigint not null, primary key (name))`,
+    `create table if not exists argosync_audit (id ${bigSerial}, at timestamp not null, actor varchar(256) not null, namespace varchar(253) not null, lock_name varchar(600) not null, action varchar(16) not null, old_value varchar(64), new_value varchar(64), primary key (id))`,
+    `create table if not exists argosync_config (section varchar(64) not null, document ${json} not null, updated_at timestamp not null, primary key (section))`,
+  ];
+}
+
+export function migrateArgosyncSchema(database: SqlDatabase): Promise<number> {
+  return applySteps(database, ARGOSYNC_VERSION_TABLE, argosyncSteps(database));
+}

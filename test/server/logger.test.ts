@@ -1,0 +1,45 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createLogger, formatTextLine } from '../../runtime/server/logger.js';
+import type { LoggerOptions } from '../../runtime/server/logger.js';
+
+function capture(format: LoggerOptions['format']): { logger: ReturnType<typeof createLogger>; lines: string[] } {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  return { logger: createLogger({ format, destination }), lines };
+}
+
+const secrets = {
+  req: { headers: { authorization: 'Bearer s3cr3t-bearer', cookie: 'authorization=s3cr3t-cookie', 'set-cookie': 's3cr3t-set' } },
+  password: 's3cr3t-password',
+  connection: { spec: { password: 's3cr3t-nested', host: 'db' } },
+  token: 's3cr3t-token',
+};
+
+describe('createLogger', () => {
+  it.each(['json', 'text'] as const)('redacts authorization, cookies, passwords and tokens (%s)', (format) => {
+    const { logger, lines } = capture(format);
+    logger.info(secrets, 'connecting');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toMatch(/s3cr3t/);
+    expect(lines[0]).toContain('[REDACTED]');
+    expect(lines[0]).toContain('db');
+  });
+
+  it('writes JSON lines with a level name and an ISO time', () => {
+    const { logger, lines } = capture('json');
+    logger.warn({ namespace: 'argo' }, 'limit lowered');
+    expect(JSON.parse(lines[0] as string)).toMatchObject({ level: 'warn', msg: 'limit lowered', namespace: 'argo', time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+  });
+
+  it('writes logrus-like text lines', () => {
+    expect(formatTextLine({ time: '2026-01-05T10:00:00.000Z', level: 'info', msg: 'request completed', res: { statusCode: 200 }, note: 'a b' })).toBe(
+      'time=2026-01-05T10:00:00.000Z level=info msg="request completed" res.statusCode=200 note="a b"',
+    );
+  });
+});

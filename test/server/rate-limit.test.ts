@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FixedWindowCounter } from '../../runtime/server/fixed-window-counter.js';
+import { httpDateUtc } from '../../runtime/server/rate-limit.js';
+import { ManualClock } from './manual-clock.js';
+import { startTestServer } from './server-harness.js';
+import type { TestResponse, TestServer } from './server-harness.js';
+
+const LIMIT = 3;
+const WINDOW_MS = 60_000;
+const clock = new ManualClock(Date.UTC(2026, 0, 5, 10, 0, 0, 250));
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startTestServer(
+    { apiRateLimit: LIMIT, apiRateLimitWindow: '1m', rateLimitKeyHeaders: ['X-Real-IP', 'X-Forwarded-For'] },
+    { clock },
+  );
+});
+afterAll(() => server.close());
+
+/** Each test uses its own client address so the windows of different tests never meet. */
+function from(ip: string): { headers: Record<string, string> } {
+  return { headers: { 'x-forwarded-for': `${ip}, 10.255.0.1` } };
+}
+
+function rateHeaders(response: TestResponse): Record<string, unknown> {
+  const h = response.headers;
+  return {
+    limit: h['x-ratelimit-limit'],
+    remaining: h['x-ratelimit-remaining'],
+    reset: h['x-ratelimit-reset'],
+    alias: [h['x-rate-limit-limit'], h['x-rate-limit-remaining'], h['x-rate-limit-reset']],
+  };
+}
+
+describe('rate limiting', () => {
+  it('puts both header families on every response: probes, metrics, API, 404s and errors', async () => {
+    const reset = 'Mon, 05 Jan 2026 10:01:01 UTC';
+    const client = from('10.0.0.1');
+    const responses = [
+      await server.fetch('/healthz', client),
+      await server.fetch('/metrics', client),
+      await server.fetch('/no/such/page', client),
+    ];
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 404]);
+    expect(responses.map(rateHeaders)).toEqual(
+      ['2', '1', '0'].map((remaining) => ({ limit: '3', remaining, reset, alias: ['3', remaining, reset] })),
+    );
+    const bad = await server.fetch('/api/v1/version', { headers: { 'x-forwarded-for': '10.0.0.2', 'content-type': 'application/json' }, method: 'POST', body: '{' });
+    expect(bad.status).toBe(400);
+    expect(rateHeaders(bad)).toMatchObject({ limit: '3', remaining: '2' });
+  });
+
+  it('refuses the (N+1)th request of a window with 429, code 8 and Retry-After', async () => {
+    const client = from('10.0.1.1');
+    for (let i = 0; i < LIMIT; i += 1) expect((await server.fetch('/healthz', client)).status).toBe(200);
+    const refused = await server.fetch('/api/v1/version', client);
+    expect(refused.status).toBe(429);
+    expect(refused.json()).toEqual({ code: 8, message: 'Too Many Requests' });
+    expect(refused.headers['retry-after']).toBe(refused.headers['x-ratelimit-reset']);
+    expect(rateHeaders(refused)).toMatchObject({ limit: '3', remaining: '0' });
+    expect(Date.parse(refused.headers['retry-after'] as string)).toBeGreaterThan(clock.now());
+  });
+
+  it('keys by the first address of X-Forwarded-For, so clients behind one proxy do not share a window', async () => {
+    for (let i = 0; i < LIMIT; i += 1) await server.fetch('/healthz', from('10.0.2.1'));
+    expect((await server.fetch('/healthz', from('10.0.2.1'))).status).toBe(429);
+    expect((await server.fetch('/healthz', from('10.0.2.2'))).status).toBe(200);
+  });
+
+  it('prefers the first non-empty configured header and falls back to the client IP', async () => {
+    const realIp = await server.fetch('/healthz', { headers: { 'x-real-ip': '10.0.3.1', 'x-forwarded-for': '10.0.2.1' } });
+    expect(realIp.status).toBe(200);
+    expect(realIp.headers['x-ratelimit-remaining']).toBe('2');
+    const emptyRealIp = await server.fetch('/healthz', { headers: { 'x-real-ip': '', 'x-forwarded-for': '10.0.3.2' } });
+    expect(emptyRealIp.headers['x-ratelimit-remaining']).toBe('2');
+    const direct = [await server.fetch('/healthz'), await server.fetch('/healthz')];
+    expect(direct.map((r) => r.headers['x-ratelimit-remaining'])).toEqual(['2', '1']);
+  });
+
+  it('opens a new window once the clock passes the reset time', async () => {
+    const client = from('10.0.4.1');
+    for (let i = 0; i < LIMIT; i += 1) await server.fetch('/healthz', client);
+    expect((await server.fetch('/healthz', client)).status).toBe(429);
+    clock.advance(WINDOW_MS - 1);
+    expect((await server.fetch('/healthz', client)).status).toBe(429);
+    clock.advance(1);
+    const renewed = await server.fetch('/healthz', client);
+    expect(renewed.status).toBe(200);
+    expect(renewed.headers['x-ratelimit-remaining']).toBe('2');
+    expect(renewed.headers['x-ratelimit-reset']).toBe(httpDateUtc(clock.now() + WINDOW_MS));
+  });
+});
+
+describe('FixedWindowCounter', () => {
+  it('evicts expired windows, so memory holds only the clients of one window', () => {
+    const counterClock = new ManualClock();
+    const counter = new FixedWindowCounter({ limit: 1, windowMs: 1000, clock: counterClock });
+    for (let i = 0; i < 50; i += 1) counter.take(`client-${i}`);
+    counterClock.advance(500);
+    counter.take('late');
+    expect(counter.size).toBe(51);
+    counterClock.advance(500);
+    counter.take('late');
+    expect(counter.size).toBe(1);
+  });
+
+  it('forgets the oldest window beyond maxKeys', () => {
+    const counterClock = new ManualClock();
+    const counter = new FixedWindowCounter({ limit: 1, windowMs: 1000, clock: counterClock, maxKeys: 2 });
+    counter.take('a');
+    counter.take('b');
+    counter.take('c');
+    expect(counter.size).toBe(2);
+    expect(counter.take('b').allowed).toBe(false);
+    expect(counter.take('a').allowed).toBe(true);
+  });
+});
+
+describe('httpDateUtc', () => {
+  it('prints RFC 1123 in UTC as Argo does, rounded up to the second', () => {
+    expect(httpDateUtc(Date.UTC(2006, 0, 2, 15, 4, 4, 1))).toBe('Mon, 02 Jan 2006 15:04:05 UTC');
+    expect(httpDateUtc(Date.UTC(2006, 0, 2, 15, 4, 5))).toBe('Mon, 02 Jan 2006 15:04:05 UTC');
+  });
+});
