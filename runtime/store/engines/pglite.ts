@@ -7,14 +7,16 @@ import { errorCode, messageLooksRetryable, type EngineTraits } from './engine-tr
 import { PgliteDialect } from './pglite-driver.js';
 
 /**
- * Embedded PostgreSQL (PGlite). One process owns the data directory, so the migration lock is the
- * driver's own one-at-a-time connection, and LISTEN/NOTIFY works within the process.
+ * Embedded PostgreSQL (PGlite). One process owns the data directory, so the migration lock is an
+ * in-process queue per instance, and LISTEN/NOTIFY works within the process.
  */
 export async function openPglite(spec: ConnectionSpec, description: string): Promise<SqlDatabase> {
   if (spec.dataDir) mkdirSync(spec.dataDir, { recursive: true });
   const pglite = await PGlite.create(spec.dataDir);
   return wrapPglite(pglite, spec, description, () => pglite.close());
 }
+
+const migrationQueues = new WeakMap<PGlite, Promise<unknown>>();
 
 /** Wraps an already open PGlite (tests share one instance between several handles). */
 export async function wrapPglite(pglite: PGlite, spec: ConnectionSpec, description: string, close: () => Promise<void>): Promise<SqlDatabase> {
@@ -27,7 +29,12 @@ export async function wrapPglite(pglite: PGlite, spec: ConnectionSpec, descripti
   const traits: EngineTraits = {
     driver: 'pglite',
     isRetryableTransactionError: (error) => ['40001', '40P01'].includes(String(errorCode(error))) || messageLooksRetryable(error),
-    withMigrationLock: (_db, _name, fn) => fn(),
+    withMigrationLock: (_db, _name, fn) => {
+      // Handles sharing the instance share its one session, so a database-side lock would be re-entrant.
+      const result = (migrationQueues.get(pglite) ?? Promise.resolve()).then(fn);
+      migrationQueues.set(pglite, result.catch(() => undefined));
+      return result;
+    },
     notifications: {
       listen: async (channel, onPayload) => {
         const unlisten = await pglite.listen(channel, onPayload);
