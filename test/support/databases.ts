@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'kysely';
 import type { ConnectionSpec, Driver } from '../../runtime/store/connection-spec.js';
-import { wrapPglite } from '../../runtime/store/engines/pglite.js';
+import { PGLITE_OPTIONS, wrapPglite } from '../../runtime/store/engines/pglite.js';
 import { openDatabase, parseDatabaseUrl, type SqlDatabase } from '../../runtime/store/sql-database.js';
 
 /** Every SQL-touching suite runs on these three (SPEC §10). */
@@ -35,7 +35,7 @@ export async function createTestDatabase(driver: Driver): Promise<TestDatabase> 
   const closeHandles = () => Promise.all(handles.splice(0).map((handle) => handle.destroy()));
 
   if (driver === 'pglite') {
-    const pglite = await PGlite.create();
+    const pglite = await PGlite.create(undefined, PGLITE_OPTIONS);
     const spec: ConnectionSpec = { driver: 'pglite' };
     return {
       driver,

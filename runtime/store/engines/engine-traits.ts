@@ -15,6 +15,8 @@ export interface EngineTraits {
   readonly driver: Driver;
   /** A serialization failure or deadlock: the transaction may be retried as a whole. */
   isRetryableTransactionError(error: unknown): boolean;
+  /** An insert hit an existing primary or unique key. */
+  isUniqueViolation(error: unknown): boolean;
   /** Runs `fn` while holding a lock that other processes migrating the same database wait for. */
   withMigrationLock<T>(db: Kysely<unknown>, name: string, fn: () => Promise<T>): Promise<T>;
   /** Undefined on MySQL, which has no LISTEN/NOTIFY: callers poll instead. */

@@ -12,9 +12,12 @@ import { PgliteDialect } from './pglite-driver.js';
  */
 export async function openPglite(spec: ConnectionSpec, description: string): Promise<SqlDatabase> {
   if (spec.dataDir) mkdirSync(spec.dataDir, { recursive: true });
-  const pglite = await PGlite.create(spec.dataDir);
+  const pglite = await PGlite.create(spec.dataDir, PGLITE_OPTIONS);
   return wrapPglite(pglite, spec, description, () => pglite.close());
 }
+
+/** Argo's `timestamp` columns hold UTC: read them as UTC whatever the machine's zone. */
+export const PGLITE_OPTIONS = { parsers: { 1114: (value: string) => new Date(`${value.replace(' ', 'T')}Z`) } };
 
 const migrationQueues = new WeakMap<PGlite, Promise<unknown>>();
 
@@ -29,6 +32,7 @@ export async function wrapPglite(pglite: PGlite, spec: ConnectionSpec, descripti
   const traits: EngineTraits = {
     driver: 'pglite',
     isRetryableTransactionError: (error) => ['40001', '40P01'].includes(String(errorCode(error))) || messageLooksRetryable(error),
+    isUniqueViolation: (error) => errorCode(error) === '23505',
     withMigrationLock: (_db, _name, fn) => {
       // Handles sharing the instance share its one session, so a database-side lock would be re-entrant.
       const result = (migrationQueues.get(pglite) ?? Promise.resolve()).then(fn);

@@ -15,6 +15,9 @@ const types = {
       : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
+// ...and write Dates as UTC wall time, since a zone offset sent into a `timestamp` column is silently dropped.
+pg.defaults.parseInputDatesAsUTC = true;
+
 function clientConfig(spec: ConnectionSpec): pg.ClientConfig {
   const ssl = spec.ssl && spec.sslMode !== 'disable' ? { rejectUnauthorized: spec.sslMode === 'verify-ca' || spec.sslMode === 'verify-full' } : false;
   return {
@@ -65,6 +68,7 @@ function postgresTraits(db: Kysely<unknown>, listener: PostgresListener): Engine
   return {
     driver: 'postgresql',
     isRetryableTransactionError: (error) => ['40001', '40P01'].includes(String(errorCode(error))) || messageLooksRetryable(error),
+    isUniqueViolation: (error) => errorCode(error) === '23505',
     async withMigrationLock(lockDb, name, fn) {
       // Session-level advisory locks belong to one connection, so take and free it on the same one.
       return lockDb.connection().execute(async (connection) => {

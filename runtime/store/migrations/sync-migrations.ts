@@ -40,3 +40,16 @@ export function syncSchemaSteps(tables: SyncTableNames = DEFAULT_SYNC_TABLES): s
 export function migrateSyncSchema(database: SqlDatabase, tables: SyncTableNames = DEFAULT_SYNC_TABLES): Promise<number> {
   return applySteps(database, SYNC_SCHEMA_VERSION_TABLE, syncSchemaSteps(tables));
 }
+
+export const ARGOSYNC_SYNC_VERSION_TABLE = 'argosync_sync_schema_history';
+
+/**
+ * argosync's additions to a shared sync database, apart from Argo's tables so Argo controllers never see them:
+ * the per-lock fencing counter and the token and time of each grant.
+ */
+export function migrateArgosyncSyncSchema(database: SqlDatabase): Promise<number> {
+  return applySteps(database, ARGOSYNC_SYNC_VERSION_TABLE, [
+    `create table if not exists argosync_sync_fence (name varchar(256) not null, token bigint not null, primary key (name))`,
+    `create table if not exists argosync_sync_grant (name varchar(256) not null, workflowkey varchar(256) not null, controller varchar(64) not null, token bigint not null, granted_at timestamp not null, primary key (name, workflowkey, controller))`,
+  ]);
+}

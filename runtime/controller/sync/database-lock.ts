@@ -1,0 +1,178 @@
+import type { DatabaseSync, SyncTransaction } from './database-sync.js';
+import { isSameWorkflowNodeKeys } from './holder-key.js';
+import { LimitTracker, type LimitSource } from './limit-source.js';
+import type { Holder, Lock, LockCheck, LockKind, LockSnapshot, Waiter } from './lock.js';
+import { databaseWaitingMessage, missingLimitMessage } from './lock-messages.js';
+import type { SyncDb } from './sync-tables.js';
+
+/**
+ * A semaphore or mutex in the shared sync database, speaking Argo's table protocol (argo-reference §4.5, §5):
+ * queue rows `held=false`, holds `held=true`, the queue ordered over live controllers only. Grants also bump
+ * argosync's fencing counter for the lock and record the token.
+ */
+export class DatabaseLock implements Lock<SyncTransaction> {
+  readonly storage = 'database';
+  readonly #limit: LimitTracker;
+
+  constructor(
+    readonly name: string,
+    readonly kind: LockKind,
+    /** `sem/<ns>/<key>` or `mtx/<ns>/<name>`. */
+    readonly databaseKey: string,
+    limits: LimitSource,
+    private readonly sync: DatabaseSync,
+  ) {
+    this.#limit = new LimitTracker(limits);
+  }
+
+  async enqueue(waiter: Waiter): Promise<void> {
+    const { db, tables, controllerName } = this.sync;
+    const existing = await db
+      .selectFrom(tables.state)
+      .select('held')
+      .where('name', '=', this.databaseKey)
+      .where('workflowkey', '=', waiter.holderKey)
+      .where('controller', '=', controllerName)
+      .executeTakeFirst();
+    if (existing) return;
+    await db
+      .insertInto(tables.state)
+      .values({ name: this.databaseKey, workflowkey: waiter.holderKey, controller: controllerName, held: false, priority: waiter.priority, time: new Date(waiter.creationTime) })
+      .execute();
+  }
+
+  async dequeue(holderKey: string): Promise<void> {
+    const { db, tables } = this.sync;
+    await db.deleteFrom(tables.state).where('name', '=', this.databaseKey).where('workflowkey', '=', holderKey).where('held', '=', false).execute();
+  }
+
+  async check(holderKey: string, tx: SyncTransaction): Promise<LockCheck> {
+    const holders = await this.#holderKeys(tx);
+    if (holders.includes(holderKey)) return { status: 'held' };
+    const limit = await this.#limit.read();
+    if (typeof limit === 'string') return { status: 'waiting', message: missingLimitMessage(this.name, limit), missingLimit: limit };
+    const waiting = { status: 'waiting', message: databaseWaitingMessage(this.name, this.databaseKey, holders.length, limit) } as const;
+    if (holders.length >= limit) return waiting;
+    const [front] = await this.#liveQueue(tx, 1);
+    if (!front || front.controller !== this.sync.controllerName || !isSameWorkflowNodeKeys(front.holderKey, holderKey)) return waiting;
+    return { status: 'acquirable' };
+  }
+
+  async grant(holderKey: string, tx: SyncTransaction): Promise<Holder> {
+    const { tables, controllerName } = this.sync;
+    const flipped = await tx
+      .updateTable(tables.state)
+      .set({ held: true })
+      .where('name', '=', this.databaseKey)
+      .where('workflowkey', '=', holderKey)
+      .where('controller', '=', controllerName)
+      .executeTakeFirst();
+    if (Number(flipped.numUpdatedRows) === 0) {
+      await tx.insertInto(tables.state).values({ name: this.databaseKey, workflowkey: holderKey, controller: controllerName, held: true, priority: 0, time: this.sync.now() }).execute();
+    }
+    const token = await this.#nextToken(tx);
+    const since = this.sync.now();
+    await tx.deleteFrom('argosync_sync_grant').where('name', '=', this.databaseKey).where('workflowkey', '=', holderKey).where('controller', '=', controllerName).execute();
+    await tx.insertInto('argosync_sync_grant').values({ name: this.databaseKey, workflowkey: holderKey, controller: controllerName, token, granted_at: since }).execute();
+    return { holderKey, token, since: since.getTime(), controller: controllerName };
+  }
+
+  async release(holderKey: string): Promise<boolean> {
+    const { db, tables, controllerName } = this.sync;
+    const deleted = await db
+      .deleteFrom(tables.state)
+      .where('name', '=', this.databaseKey)
+      .where('workflowkey', '=', holderKey)
+      .where('controller', '=', controllerName)
+      .where('held', '=', true)
+      .executeTakeFirst();
+    await db.deleteFrom('argosync_sync_grant').where('name', '=', this.databaseKey).where('workflowkey', '=', holderKey).where('controller', '=', controllerName).execute();
+    const released = Number(deleted.numDeletedRows) > 0;
+    if (released) await this.sync.announce(this.databaseKey);
+    return released;
+  }
+
+  /** At startup, Argo only verifies that the hold is still recorded (by any controller). */
+  async reacquire(holderKey: string): Promise<void> {
+    const { db, tables } = this.sync;
+    let row;
+    try {
+      row = await db.selectFrom(tables.state).select('controller').where('name', '=', this.databaseKey).where('workflowkey', '=', holderKey).where('held', '=', true).executeTakeFirst();
+    } catch (error) {
+      throw new Error(`could not verify hold on ${this.databaseKey} for ${holderKey}: ${(error as Error).message}`);
+    }
+    if (!row) throw new Error(`hold on ${this.databaseKey} for ${holderKey} is not present in the database`);
+  }
+
+  /** This controller's waiters among the first `limit − holders` live queue entries (Argo's notifyWaiters). */
+  async admissible(): Promise<string[]> {
+    const { db, controllerName } = this.sync;
+    const limit = await this.#limit.read();
+    if (typeof limit === 'string') return [];
+    const free = limit - (await this.#holderKeys(db)).length;
+    if (free <= 0) return [];
+    const front = await this.#liveQueue(db, free);
+    return front.filter((waiter) => waiter.controller === controllerName).map((waiter) => waiter.holderKey);
+  }
+
+  async snapshot(): Promise<LockSnapshot> {
+    const { db, tables } = this.sync;
+    const limit = await this.#limit.read().catch(() => this.#limit.last);
+    const holders = await db
+      .selectFrom(`${tables.state} as s`)
+      .leftJoin('argosync_sync_grant as g', (join) => join.onRef('g.name', '=', 's.name').onRef('g.workflowkey', '=', 's.workflowkey').onRef('g.controller', '=', 's.controller'))
+      .select(['s.workflowkey', 's.controller', 's.time', 'g.token', 'g.granted_at'])
+      .where('s.name', '=', this.databaseKey)
+      .where('s.held', '=', true)
+      .orderBy('g.token')
+      .execute();
+    return {
+      name: this.name,
+      kind: this.kind,
+      storage: this.storage,
+      limit: typeof limit === 'number' ? limit : undefined,
+      holders: holders.map((row) => ({
+        holderKey: row.workflowkey,
+        controller: row.controller,
+        // Holds granted by Argo controllers have no fencing record.
+        token: row.token === null ? 0 : Number(row.token),
+        since: (row.granted_at ?? row.time).getTime(),
+      })),
+      waiters: await this.#liveQueue(db),
+    };
+  }
+
+  async #holderKeys(db: SyncDb): Promise<string[]> {
+    const { tables } = this.sync;
+    const rows = await db.selectFrom(tables.state).select('workflowkey').where('name', '=', this.databaseKey).where('held', '=', true).execute();
+    return rows.map((row) => row.workflowkey);
+  }
+
+  /** Queue rows of controllers whose heartbeat is recent, in SPEC §5 order. */
+  async #liveQueue(db: SyncDb, limit?: number): Promise<Waiter[]> {
+    const { tables } = this.sync;
+    let query = db
+      .selectFrom(tables.state)
+      .select(['workflowkey', 'controller', 'priority', 'time'])
+      .where('name', '=', this.databaseKey)
+      .where('held', '=', false)
+      .where('controller', 'in', db.selectFrom(tables.controller).select('controller').where('time', '>', this.sync.liveCutoff()))
+      .orderBy('priority', 'desc')
+      .orderBy('time', 'asc')
+      .orderBy('workflowkey', 'asc');
+    if (limit !== undefined) query = query.limit(limit);
+    const rows = await query.execute();
+    return rows.map((row) => ({ holderKey: row.workflowkey, controller: row.controller, priority: Number(row.priority), creationTime: row.time.getTime() }));
+  }
+
+  async #nextToken(tx: SyncTransaction): Promise<number> {
+    // The sync_lock guard keeps other acquirers of this lock out, so update-else-insert cannot race.
+    const bumped = await tx.updateTable('argosync_sync_fence').set((eb) => ({ token: eb('token', '+', 1) })).where('name', '=', this.databaseKey).executeTakeFirst();
+    if (Number(bumped.numUpdatedRows) === 0) {
+      await tx.insertInto('argosync_sync_fence').values({ name: this.databaseKey, token: 1 }).execute();
+      return 1;
+    }
+    const row = await tx.selectFrom('argosync_sync_fence').select('token').where('name', '=', this.databaseKey).executeTakeFirstOrThrow();
+    return Number(row.token);
+  }
+}

@@ -1,0 +1,255 @@
+import type { Transaction } from 'kysely';
+import type { Clock } from '../../clock.js';
+import type { SqlDatabase } from '../../store/sql-database.js';
+import { migrateArgosyncSyncSchema, migrateSyncSchema, type SyncTableNames } from '../../store/migrations/sync-migrations.js';
+import { syncTableRefs, type SyncDb, type SyncTableRefs, type SyncTables } from './sync-tables.js';
+
+export interface DatabaseSyncOptions {
+  readonly database: SqlDatabase;
+  readonly tables: SyncTableNames;
+  readonly controllerName: string;
+  readonly clock: Clock;
+  readonly pollSeconds: number;
+  readonly heartbeatSeconds: number;
+  readonly inactiveControllerSeconds: number;
+  /** SPEC §5: delete held rows of controllers inactive for longer than `inactiveControllerSeconds`. */
+  readonly reclaimInactiveHolds: boolean;
+  readonly skipMigration: boolean;
+  /** Where there is no LISTEN/NOTIFY (MySQL): how often to look for freed slots while this controller has waiters. */
+  readonly fastPollMs?: number;
+  /** Hears failures of the periodic heartbeat and maintenance (which retry on their next round). */
+  readonly onError?: (task: string, error: unknown) => void;
+}
+
+export type SyncTransaction = Transaction<SyncTables>;
+
+/** Raised inside the acquisition transaction when another controller holds a `sync_lock` row: not acquirable now. */
+export class LockGuardBusy extends Error {
+  constructor(readonly lockKey: string) {
+    super('failed to lock()');
+  }
+}
+
+const CHANNEL = 'argosync_sync';
+// Argo's retry of a failed acquisition transaction: 5 steps from 10 ms, factor 2, jitter 0.5, cap 600 ms.
+const TRANSACTION_RETRY = { steps: 5, initialMs: 10, factor: 2, jitter: 0.5, capMs: 600 };
+// A `sync_lock` row lives only for one acquisition, so a busy guard is retried briefly before giving up.
+const GUARD_RETRY = { attempts: 40, initialMs: 1, capMs: 25 };
+
+/**
+ * One controller's session on a shared sync database (SPEC §5 rule 6): migration, the heartbeat row, the
+ * `sync_lock` guard and SERIALIZABLE transaction around each acquisition, change notifications (LISTEN/NOTIFY,
+ * or short polling on MySQL), reclaiming holds of dead controllers, and self-fencing when this controller finds
+ * it was declared inactive.
+ */
+export class DatabaseSync {
+  readonly db: SyncDb;
+  readonly tables: SyncTableRefs;
+  readonly controllerName: string;
+  readonly #options: DatabaseSyncOptions;
+  readonly #changeListeners = new Set<(lockKey: string | undefined) => void>();
+  readonly #inactiveListeners = new Set<() => Promise<void>>();
+  /** The pending timer of each periodic task, by task. */
+  readonly #timers = new Map<string, () => void>();
+  #stopListening: (() => Promise<void>) | undefined;
+  #lastHeartbeat = Number.NEGATIVE_INFINITY;
+  #admitting = true;
+  #stopped = false;
+  #hasWaiters: () => boolean = () => false;
+
+  constructor(options: DatabaseSyncOptions) {
+    this.#options = options;
+    this.db = options.database.db as SyncDb;
+    this.tables = syncTableRefs(options.tables);
+    this.controllerName = options.controllerName;
+  }
+
+  get description(): string {
+    return this.#options.database.description;
+  }
+
+  /** False while this controller re-verifies its holds after finding itself declared inactive. */
+  get admitting(): boolean {
+    return this.#admitting;
+  }
+
+  async start(): Promise<void> {
+    if (!this.#options.skipMigration) await migrateSyncSchema(this.#options.database, this.#options.tables);
+    await migrateArgosyncSyncSchema(this.#options.database);
+    // Guard rows this controller left behind when it died mid-acquisition.
+    await this.db.deleteFrom(this.tables.lock).where('controller', '=', this.controllerName).execute();
+    await this.heartbeat();
+    const notifications = this.#options.database.engine.notifications;
+    if (notifications) this.#stopListening = await notifications.listen(CHANNEL, (lockKey) => this.#emitChange(lockKey));
+    this.#every('heartbeat', this.#options.heartbeatSeconds * 1000, () => this.heartbeat());
+    this.#every('maintain', this.#options.pollSeconds * 1000, () => this.maintain());
+    if (!notifications) this.#pollWhileWaiting();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const cancel of this.#timers.values()) cancel();
+    this.#timers.clear();
+    await this.#stopListening?.();
+  }
+
+  /** Calls `listener` with a lock key when that lock may have freed a slot, or undefined when any may have. */
+  onChange(listener: (lockKey: string | undefined) => void): () => void {
+    this.#changeListeners.add(listener);
+    return () => this.#changeListeners.delete(listener);
+  }
+
+  /** Registers the check run when this controller finds it was declared inactive (its holds may be gone). */
+  onDeclaredInactive(listener: () => Promise<void>): void {
+    this.#inactiveListeners.add(listener);
+  }
+
+  /** Tells the sync manager whether to poll fast (MySQL) because local workflows wait on database locks. */
+  setWaiterProbe(hasWaiters: () => boolean): void {
+    this.#hasWaiters = hasWaiters;
+  }
+
+  /** Heartbeats older than this belong to inactive controllers. */
+  liveCutoff(): Date {
+    return new Date(this.#options.clock.now() - this.#options.inactiveControllerSeconds * 1000);
+  }
+
+  now(): Date {
+    return new Date(this.#options.clock.now());
+  }
+
+  /** Refreshes this controller's `sync_controller` row; notices when it had been declared inactive. */
+  async heartbeat(): Promise<void> {
+    const now = this.#options.clock.now();
+    const updated = await this.db.updateTable(this.tables.controller).set({ time: new Date(now) }).where('controller', '=', this.controllerName).executeTakeFirst();
+    const rowWasMissing = Number(updated.numUpdatedRows) === 0;
+    if (rowWasMissing) {
+      await this.db
+        .insertInto(this.tables.controller)
+        .values({ controller: this.controllerName, time: new Date(now) })
+        .execute()
+        .catch((error: unknown) => {
+          if (!this.#options.database.engine.isUniqueViolation(error)) throw error;
+        });
+    }
+    const declaredInactive = this.#lastHeartbeat !== Number.NEGATIVE_INFINITY && (rowWasMissing || now - this.#lastHeartbeat > this.#options.inactiveControllerSeconds * 1000);
+    this.#lastHeartbeat = now;
+    if (declaredInactive) await this.#selfFence();
+  }
+
+  /** The periodic work of every `pollSeconds`: reclaim dead controllers' rows, then let waiters look again. */
+  async maintain(): Promise<void> {
+    const cutoff = this.liveCutoff();
+    const live = this.db.selectFrom(this.tables.controller).select('controller').where('time', '>', cutoff);
+    await this.db.deleteFrom(this.tables.lock).where('controller', 'not in', live).execute();
+    if (this.#options.reclaimInactiveHolds) {
+      const reclaimed = await this.db.selectFrom(this.tables.state).select('name').distinct().where('held', '=', true).where('controller', 'not in', live).execute();
+      if (reclaimed.length > 0) {
+        await this.db.deleteFrom(this.tables.state).where('held', '=', true).where('controller', 'not in', live).execute();
+        await this.db.deleteFrom('argosync_sync_grant').where('controller', 'not in', live).execute();
+      }
+    }
+    this.#emitChange(undefined);
+  }
+
+  /**
+   * Runs one all-or-nothing acquisition: takes the `sync_lock` rows of every lock (Argo's cross-controller guard),
+   * then runs `fn` in a SERIALIZABLE transaction retried on serialization failures and deadlocks, then frees
+   * the rows. Throws LockGuardBusy when another controller keeps a guard row for too long.
+   */
+  async acquisition<T>(lockKeys: readonly string[], fn: (tx: SyncTransaction) => Promise<T>): Promise<T> {
+    const keys = [...new Set(lockKeys)].sort();
+    await this.#takeGuards(keys);
+    try {
+      return await this.#serializable(fn);
+    } finally {
+      await this.#freeGuards(keys);
+    }
+  }
+
+  /** Tells every controller (this one at once, others through NOTIFY) that a lock may have a free slot. */
+  async announce(lockKey: string): Promise<void> {
+    this.#emitChange(lockKey);
+    await this.#options.database.engine.notifications?.notify(CHANNEL, lockKey);
+  }
+
+  async #takeGuards(keys: readonly string[]): Promise<void> {
+    const taken: string[] = [];
+    for (const key of keys) {
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          await this.db.insertInto(this.tables.lock).values({ name: key, controller: this.controllerName, time: this.now() }).execute();
+          taken.push(key);
+          break;
+        } catch (error) {
+          if (!this.#options.database.engine.isUniqueViolation(error)) {
+            await this.#freeGuards(taken);
+            throw error;
+          }
+          if (attempt + 1 >= GUARD_RETRY.attempts) {
+            await this.#freeGuards(taken);
+            throw new LockGuardBusy(key);
+          }
+          await this.#options.clock.sleep(Math.min(GUARD_RETRY.initialMs * 2 ** attempt, GUARD_RETRY.capMs) * Math.random());
+        }
+      }
+    }
+  }
+
+  async #freeGuards(keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await this.db.deleteFrom(this.tables.lock).where('name', 'in', keys).where('controller', '=', this.controllerName).execute();
+        return;
+      } catch (error) {
+        // Argo retries every 10 ms; a row left behind is removed at the next start or by other controllers' maintenance.
+        if (attempt >= 5 || this.#stopped) throw error;
+        await this.#options.clock.sleep(10);
+      }
+    }
+  }
+
+  async #serializable<T>(fn: (tx: SyncTransaction) => Promise<T>): Promise<T> {
+    const engine = this.#options.database.engine;
+    let delay = TRANSACTION_RETRY.initialMs;
+    for (let step = 1; ; step += 1) {
+      try {
+        return await this.db.transaction().setIsolationLevel('serializable').execute(fn);
+      } catch (error) {
+        if (step >= TRANSACTION_RETRY.steps || !engine.isRetryableTransactionError(error)) throw error;
+        await this.#options.clock.sleep(delay * (1 + TRANSACTION_RETRY.jitter * Math.random()));
+        delay = Math.min(delay * TRANSACTION_RETRY.factor, TRANSACTION_RETRY.capMs);
+      }
+    }
+  }
+
+  async #selfFence(): Promise<void> {
+    this.#admitting = false;
+    try {
+      for (const listener of this.#inactiveListeners) await listener();
+    } finally {
+      this.#admitting = true;
+    }
+  }
+
+  #emitChange(lockKey: string | undefined): void {
+    for (const listener of this.#changeListeners) listener(lockKey);
+  }
+
+  /** Runs `task` every `ms` after the previous run ended; a failed run is retried at the next round. */
+  #every(name: string, ms: number, task: () => Promise<void>): void {
+    const schedule = () => {
+      if (!this.#stopped) this.#timers.set(name, this.#options.clock.schedule(ms, run));
+    };
+    const run = () => void task().catch((error: unknown) => this.#options.onError?.(name, error)).finally(schedule);
+    schedule();
+  }
+
+  /** MySQL has no NOTIFY: while local workflows wait, look for freed slots every few tens of milliseconds. */
+  #pollWhileWaiting(): void {
+    this.#every('fast-poll', this.#options.fastPollMs ?? 50, async () => {
+      if (this.#hasWaiters()) this.#emitChange(undefined);
+    });
+  }
+}

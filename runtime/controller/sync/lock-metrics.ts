@@ -1,0 +1,53 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Lock, LockSnapshot } from './lock.js';
+import { decodeLockName } from './lock-name.js';
+
+type Labels = 'type' | 'storage' | 'lock_name' | 'namespace';
+
+/** Argo's labels: storage `configmap` for ConfigMap semaphores and in-memory mutexes; lock_name `<cm>/<key>` or the resource name. */
+function labelsOf(lock: Pick<Lock<unknown>, 'name' | 'kind' | 'storage'>): Record<Labels, string> {
+  const identity = decodeLockName(lock.name);
+  return {
+    type: lock.kind,
+    storage: lock.storage === 'database' ? 'database' : 'configmap',
+    lock_name: identity.kind === 'ConfigMap' ? `${identity.configMapName}/${identity.key}` : identity.name,
+    namespace: identity.namespace,
+  };
+}
+
+/** Lock metrics of SPEC §7.1: taken counter, held and pending gauges read from live snapshots at scrape time. */
+export class LockMetrics {
+  readonly #taken: Counter<Labels>;
+  readonly #missing: Counter<Labels>;
+
+  constructor(registry: Registry, snapshots: () => Promise<LockSnapshot[]>) {
+    this.#taken = new Counter({ name: 'argosync_locks_taken_total', help: 'Locks granted.', labelNames: ['type', 'storage', 'lock_name', 'namespace'], registers: [registry] });
+    this.#missing = new Counter({
+      name: 'argosync_locks_missing_limit_total',
+      help: 'Acquisition attempts that waited because the limit is missing or not above zero.',
+      labelNames: ['type', 'storage', 'lock_name', 'namespace'],
+      registers: [registry],
+    });
+    const gauge = (name: string, help: string, count: (snapshot: LockSnapshot) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['type', 'storage', 'lock_name', 'namespace'],
+        registers: [registry],
+        async collect() {
+          this.reset();
+          for (const snapshot of await snapshots()) this.set(labelsOf(snapshot), count(snapshot));
+        },
+      });
+    gauge('argosync_locks_held', 'Current holders per lock.', (snapshot) => snapshot.holders.length);
+    gauge('argosync_locks_pending', 'Current waiters per lock.', (snapshot) => snapshot.waiters.length);
+  }
+
+  taken(lock: Lock<unknown>): void {
+    this.#taken.inc(labelsOf(lock));
+  }
+
+  missingLimit(lock: Lock<unknown>): void {
+    this.#missing.inc(labelsOf(lock));
+  }
+}

@@ -1,0 +1,94 @@
+import type { Clock } from '../../clock.js';
+import { isSameWorkflowNodeKeys } from './holder-key.js';
+import { LimitTracker, type LimitSource } from './limit-source.js';
+import type { Holder, Lock, LockCheck, LockKind, LockSnapshot, LockStorage, Waiter } from './lock.js';
+import { missingLimitMessage, waitingMessage } from './lock-messages.js';
+import { compareWaiters } from './queue-order.js';
+
+/**
+ * An in-memory semaphore (limit from a ConfigMap) or mutex (limit 1): Argo's `prioritySemaphore`, with holders
+ * counted against the live limit, so lowering a limit lets holders drain and raising it admits at once.
+ * Check-then-grant atomicity comes from the sync manager's per-lock mutex.
+ */
+export class MemoryLock implements Lock {
+  readonly storage: LockStorage;
+  readonly #holders = new Map<string, Holder>();
+  readonly #queue: Waiter[] = [];
+  #lastToken = 0;
+  readonly #limit: LimitTracker;
+
+  constructor(
+    readonly name: string,
+    readonly kind: LockKind,
+    limits: LimitSource,
+    private readonly clock: Clock,
+  ) {
+    this.#limit = new LimitTracker(limits);
+    this.storage = kind === 'mutex' ? 'memory' : 'configmap';
+  }
+
+  async enqueue(waiter: Waiter): Promise<void> {
+    if (this.#holders.has(waiter.holderKey)) return;
+    const index = this.#queue.findIndex((queued) => queued.holderKey === waiter.holderKey);
+    if (index >= 0) this.#queue.splice(index, 1);
+    const position = this.#queue.findIndex((queued) => compareWaiters(waiter, queued) < 0);
+    this.#queue.splice(position < 0 ? this.#queue.length : position, 0, waiter);
+  }
+
+  async dequeue(holderKey: string): Promise<void> {
+    const index = this.#queue.findIndex((queued) => queued.holderKey === holderKey);
+    if (index >= 0) this.#queue.splice(index, 1);
+  }
+
+  async check(holderKey: string): Promise<LockCheck> {
+    if (this.#holders.has(holderKey)) return { status: 'held' };
+    const limit = await this.#limit.read();
+    if (typeof limit === 'string') return { status: 'waiting', message: missingLimitMessage(this.name, limit), missingLimit: limit };
+    const waiting = { status: 'waiting', message: waitingMessage(this.name, limit - this.#holders.size, limit) } as const;
+    const front = this.#queue[0];
+    if (front && !isSameWorkflowNodeKeys(front.holderKey, holderKey)) return waiting;
+    return this.#holders.size < limit ? { status: 'acquirable' } : waiting;
+  }
+
+  async grant(holderKey: string): Promise<Holder> {
+    this.#lastToken += 1;
+    const holder: Holder = { holderKey, token: this.#lastToken, since: this.clock.now() };
+    this.#holders.set(holderKey, holder);
+    await this.dequeue(holderKey);
+    return holder;
+  }
+
+  async release(holderKey: string): Promise<boolean> {
+    return this.#holders.delete(holderKey);
+  }
+
+  async reacquire(holderKey: string): Promise<void> {
+    if (this.#holders.has(holderKey)) return;
+    await this.grant(holderKey);
+  }
+
+  async admissible(): Promise<string[]> {
+    const limit = await this.#limit.read();
+    if (typeof limit === 'string') return [];
+    return this.#queue.slice(0, Math.max(limit - this.#holders.size, 0)).map((waiter) => waiter.holderKey);
+  }
+
+  async snapshot(): Promise<LockSnapshot> {
+    const limit = await this.#limit.read().catch(() => this.#limit.last);
+    return {
+      name: this.name,
+      kind: this.kind,
+      storage: this.storage,
+      limit: typeof limit === 'number' ? limit : undefined,
+      holders: [...this.#holders.values()],
+      waiters: [...this.#queue],
+    };
+  }
+
+  /** Whether nothing holds or waits, so the registry may forget the lock. */
+  get idle(): boolean {
+    return this.#holders.size === 0 && this.#queue.length === 0;
+  }
+
+  /** The limit, or the problem that keeps the lock from having one. */
+}
