@@ -46,10 +46,13 @@ export class DatabaseLock implements Lock<SyncTransaction> {
     await db.deleteFrom(tables.state).where('name', '=', this.databaseKey).where('workflowkey', '=', holderKey).where('held', '=', false).execute();
   }
 
-  async check(holderKey: string, tx: SyncTransaction): Promise<LockCheck> {
+  readLimit(): Promise<number | string> {
+    return this.#limit.read();
+  }
+
+  async check(holderKey: string, limit: number | string, tx: SyncTransaction): Promise<LockCheck> {
     const holders = await this.#holderKeys(tx);
     if (holders.includes(holderKey)) return { status: 'held' };
-    const limit = await this.#limit.read();
     if (typeof limit === 'string') return { status: 'waiting', message: missingLimitMessage(this.name, limit), missingLimit: limit };
     const waiting = { status: 'waiting', message: databaseWaitingMessage(this.name, this.databaseKey, holders.length, limit) } as const;
     if (holders.length >= limit) return waiting;

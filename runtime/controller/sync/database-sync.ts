@@ -52,7 +52,7 @@ export class DatabaseSync {
   /** The pending timer of each periodic task, by task. */
   readonly #timers = new Map<string, () => void>();
   #stopListening: (() => Promise<void>) | undefined;
-  #lastHeartbeat = Number.NEGATIVE_INFINITY;
+  #started = false;
   #admitting = true;
   #stopped = false;
   #hasWaiters: () => boolean = () => false;
@@ -118,22 +118,27 @@ export class DatabaseSync {
     return new Date(this.#options.clock.now());
   }
 
-  /** Refreshes this controller's `sync_controller` row; notices when it had been declared inactive. */
+  /**
+   * Refreshes this controller's `sync_controller` row. Finding the row missing or older than the inactivity
+   * timeout means others may have reclaimed this controller's holds: it then fences itself (SPEC §5).
+   */
   async heartbeat(): Promise<void> {
-    const now = this.#options.clock.now();
-    const updated = await this.db.updateTable(this.tables.controller).set({ time: new Date(now) }).where('controller', '=', this.controllerName).executeTakeFirst();
-    const rowWasMissing = Number(updated.numUpdatedRows) === 0;
-    if (rowWasMissing) {
-      await this.db
-        .insertInto(this.tables.controller)
-        .values({ controller: this.controllerName, time: new Date(now) })
+    const { db, tables, controllerName } = this;
+    const previous = await db.selectFrom(tables.controller).select('time').where('controller', '=', controllerName).executeTakeFirst();
+    const now = this.now();
+    if (previous) {
+      await db.updateTable(tables.controller).set({ time: now }).where('controller', '=', controllerName).execute();
+    } else {
+      await db
+        .insertInto(tables.controller)
+        .values({ controller: controllerName, time: now })
         .execute()
         .catch((error: unknown) => {
           if (!this.#options.database.engine.isUniqueViolation(error)) throw error;
         });
     }
-    const declaredInactive = this.#lastHeartbeat !== Number.NEGATIVE_INFINITY && (rowWasMissing || now - this.#lastHeartbeat > this.#options.inactiveControllerSeconds * 1000);
-    this.#lastHeartbeat = now;
+    const declaredInactive = this.#started && (!previous || previous.time === null || previous.time <= this.liveCutoff());
+    this.#started = true;
     if (declaredInactive) await this.#selfFence();
   }
 

@@ -65,8 +65,13 @@ export interface Lock<Session = void> {
   enqueue(waiter: Waiter): Promise<void>;
   /** Removes the key from the queue (no-op when absent). */
   dequeue(holderKey: string): Promise<void>;
-  /** Whether `holderKey` could take the lock now, honouring limit and queue order (SPEC §5 rules 2–3). */
-  check(holderKey: string, session: Session): Promise<LockCheck>;
+  /**
+   * The current limit (through the cache), or the problem that keeps the lock from having one. Read before an
+   * acquisition's transaction, as Argo reads limits outside it, which keeps the transaction short.
+   */
+  readLimit(): Promise<number | string>;
+  /** Whether `holderKey` could take the lock now, given `limit` from `readLimit`, honouring queue order (SPEC §5 rules 2–3). */
+  check(holderKey: string, limit: number | string, session: Session): Promise<LockCheck>;
   /** Grants the lock to `holderKey` (which must have checked `acquirable` in the same session) and removes it from the queue. */
   grant(holderKey: string, session: Session): Promise<Holder>;
   /** Releases a hold; returns false when the key held nothing. Never throws for a non-holder. */

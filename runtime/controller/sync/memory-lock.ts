@@ -40,9 +40,12 @@ export class MemoryLock implements Lock {
     if (index >= 0) this.#queue.splice(index, 1);
   }
 
-  async check(holderKey: string): Promise<LockCheck> {
+  readLimit(): Promise<number | string> {
+    return this.#limit.read();
+  }
+
+  async check(holderKey: string, limit: number | string): Promise<LockCheck> {
     if (this.#holders.has(holderKey)) return { status: 'held' };
-    const limit = await this.#limit.read();
     if (typeof limit === 'string') return { status: 'waiting', message: missingLimitMessage(this.name, limit), missingLimit: limit };
     const waiting = { status: 'waiting', message: waitingMessage(this.name, limit - this.#holders.size, limit) } as const;
     const front = this.#queue[0];

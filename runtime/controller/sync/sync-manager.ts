@@ -239,9 +239,11 @@ export class SyncManager {
   async #checkAndGrantDatabase(entries: readonly RegisteredLock[], holderKey: string): Promise<Outcome> {
     const database = this.#options.database;
     const databaseKeys = entries.flatMap((entry) => (entry.storage === 'database' ? [entry.lock.databaseKey] : []));
+    const limits: (number | string)[] = [];
+    for (const entry of entries) limits.push(await entry.lock.readLimit());
     const decide = async (tx: SyncTransaction | undefined): Promise<Outcome> => {
       const checks: LockCheck[] = [];
-      for (const entry of entries) checks.push(await entry.lock.check(holderKey, tx as SyncTransaction));
+      for (const [index, entry] of entries.entries()) checks.push(await entry.lock.check(holderKey, limits[index]!, tx as SyncTransaction));
       const waitingIndex = checks.findIndex((check) => check.status === 'waiting');
       const waiting = checks[waitingIndex];
       if (waiting?.status === 'waiting') {

@@ -46,8 +46,9 @@ export async function openPostgres(spec: ConnectionSpec, description: string): P
     await probe.end().catch(() => undefined);
   }
   const pool = new pg.Pool({ ...config, max: spec.maxOpenConns ?? 10 });
-  // An idle client dropped by the server must not crash the process; the pool replaces it.
+  // A connection dropped by the server must not crash the process: the query in flight fails, the pool replaces it.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
   const listener = new PostgresListener(config);
   let destroyed = false;

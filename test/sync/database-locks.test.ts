@@ -1,0 +1,220 @@
+import { sql } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { migrateArgosyncSchema } from '../../runtime/store/migrations/argosync-migrations.js';
+import { migrateSyncSchema, syncSchemaSteps } from '../../runtime/store/migrations/sync-migrations.js';
+import { SqlConfigMapStore } from '../../runtime/store/sql-configmap-store.js';
+import type { SqlDatabase } from '../../runtime/store/sql-database.js';
+import type { Synchronization } from '../../runtime/controller/sync/sync-items.js';
+import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases.js';
+import { startController, type ControllerOptions, type TestController } from '../support/sync-controllers.js';
+
+const gpu: Synchronization = { semaphores: [{ database: { key: 'gpu' } }] };
+const LOCK = 'ns/Database/gpu';
+/** A creation time MySQL's `timestamp` can hold. */
+const T = Date.UTC(2026, 0, 1);
+
+describe.each(DIALECTS)('database locks on %s', (driver) => {
+  let testDatabase: TestDatabase;
+  let admin: SqlDatabase;
+  let configMaps: SqlConfigMapStore;
+  const controllers: TestController[] = [];
+
+  beforeEach(async () => {
+    testDatabase = await createTestDatabase(driver);
+    admin = await testDatabase.open();
+    await migrateArgosyncSchema(admin);
+    await migrateSyncSchema(admin);
+    configMaps = new SqlConfigMapStore(admin);
+  });
+  afterEach(async () => {
+    for (const controller of controllers.splice(0)) await controller.stop();
+    await configMaps.close();
+    await testDatabase.drop();
+  });
+
+  async function controller(name: string, options: Partial<ControllerOptions> = {}): Promise<TestController> {
+    const started = await startController({ name, configMaps, sqlDatabase: await testDatabase.open(), ...options });
+    controllers.push(started);
+    return started;
+  }
+  const run = (statement: string) => sql.raw(statement).execute(admin.db);
+  const setLimit = async (limit: number) => {
+    await run(`delete from sync_limit where name = 'ns/gpu'`);
+    await run(`insert into sync_limit (name, sizelimit) values ('ns/gpu', ${limit})`);
+  };
+  const heldRows = async () => (await sql<{ workflowkey: string }>`select workflowkey from sync_state where held = true order by workflowkey`.execute(admin.db)).rows.map((row) => row.workflowkey);
+
+  it('admits up to the sync_limit row with Argo texts, waits for a missing row, and admits once it exists', async () => {
+    const a = await controller('controller-a');
+    expect(await a.acquire({ name: 'w1' }, gpu)).toMatchObject({
+      acquired: false,
+      message: `Waiting for ${LOCK} lock: Database sync limit not found in namespace "ns" (create it with: argosync sync create gpu --type database --limit <N> -n ns)`,
+    });
+    await setLimit(1);
+    const woken = a.wakes.next('ns/w1');
+    await a.database!.maintain();
+    await woken;
+    expect(await a.acquire({ name: 'w1' }, gpu)).toMatchObject({ acquired: true, holds: [{ lockName: LOCK, token: 1 }] });
+    expect(await a.acquire({ name: 'w2' }, gpu)).toMatchObject({ acquired: false, message: `Waiting for ${LOCK} lock (sem/ns/gpu). Lock status: 1/1` });
+    expect(await heldRows()).toEqual(['ns/w1']);
+    const mutex: Synchronization = { mutexes: [{ name: 'deploy', database: true }] };
+    expect((await a.acquire({ name: 'w3' }, mutex)).acquired).toBe(true);
+    expect(await a.acquire({ name: 'w4' }, mutex)).toMatchObject({ acquired: false, message: 'Waiting for ns/Database/deploy lock (mtx/ns/deploy). Lock status: 1/1' });
+  });
+
+  it('keeps one queue across controllers: priority first, then creation time, with immediate hand-off', async () => {
+    await setLimit(1);
+    const [a, b] = [await controller('controller-a'), await controller('controller-b')];
+    await a.acquire({ name: 'holder' }, gpu);
+    await b.acquire({ name: 'b-old', created: T + 1000 }, gpu);
+    await a.acquire({ name: 'a-new', created: T + 2000 }, gpu);
+    await b.acquire({ name: 'b-urgent', created: T + 3000, priority: 5 }, gpu);
+    const order: string[] = [];
+    const finish = async (who: TestController, name: string, created: number, priority = 0) => {
+      await who.acquireWhenWoken({ name, created, priority }, gpu);
+      order.push(name);
+      await who.manager.releaseAll('ns', name);
+    };
+    const done = Promise.all([finish(b, 'b-urgent', T + 3000, 5), finish(b, 'b-old', T + 1000), finish(a, 'a-new', T + 2000)]);
+    await a.manager.releaseAll('ns', 'holder');
+    await done;
+    expect(order).toEqual(['b-urgent', 'b-old', 'a-new']);
+    expect(await heldRows()).toEqual([]);
+  });
+
+  it("ignores a dead controller's queue entries, reclaims its holds, and the dead controller fences itself", async () => {
+    await setLimit(2);
+    const [a, dead] = [await controller('controller-a'), await controller('controller-dead')];
+    expect((await dead.acquire({ name: 'dead-holder' }, gpu)).acquired).toBe(true);
+    expect((await a.acquire({ name: 'a-holder' }, gpu)).acquired).toBe(true);
+    await dead.acquire({ name: 'dead-waiter', created: Date.UTC(2026, 0, 1) }, gpu);
+    expect((await a.acquire({ name: 'a-waiter', created: Date.UTC(2026, 0, 2) }, gpu)).acquired).toBe(false);
+
+    // The dead controller's heartbeat falls behind inactiveControllerSeconds.
+    await run(`update sync_controller set time = '2000-01-01 00:00:00' where controller = 'controller-dead'`);
+    const woken = a.wakes.next('ns/a-waiter');
+    await a.database!.maintain();
+    await woken;
+    expect(await heldRows()).toEqual(['ns/a-holder']);
+    expect((await a.acquire({ name: 'a-waiter', created: Date.UTC(2026, 0, 2) }, gpu)).acquired).toBe(true);
+
+    // When it comes back, its next heartbeat finds it was declared inactive and reports the lost hold.
+    await dead.database!.heartbeat();
+    expect(dead.lost).toEqual([{ workflowKey: 'ns/dead-holder', holderKey: 'ns/dead-holder', lockName: LOCK }]);
+  });
+
+  it('never grants more than the limit to three controllers competing, and fencing tokens strictly increase', async () => {
+    await setLimit(2);
+    const competitors = [await controller('controller-a'), await controller('controller-b'), await controller('controller-c')];
+    const holding = new Set<string>();
+    let maxHolding = 0;
+    let maxRows = 0;
+    const tokens: number[] = [];
+    let running = true;
+    const observer = (async () => {
+      while (running) {
+        maxRows = Math.max(maxRows, (await heldRows()).length);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })();
+    const work = competitors.flatMap((who, index) =>
+      Array.from({ length: 8 }, async (_, round) => {
+        const name = `w-${index}-${round}`;
+        const result = await who.acquireWhenWoken({ name }, gpu);
+        holding.add(name);
+        maxHolding = Math.max(maxHolding, holding.size);
+        if (result.acquired) tokens.push(result.holds[0]!.token!);
+        await new Promise((resolve) => setImmediate(resolve));
+        holding.delete(name);
+        await who.manager.releaseAll('ns', name);
+      }),
+    );
+    await Promise.all(work);
+    running = false;
+    await observer;
+    expect(maxHolding).toBeLessThanOrEqual(2);
+    expect(maxRows).toBeLessThanOrEqual(2);
+    expect(tokens).toHaveLength(24);
+    expect([...tokens].sort((x, y) => x - y)).toEqual(Array.from({ length: 24 }, (_, index) => index + 1));
+    expect(await heldRows()).toEqual([]);
+  });
+
+  it('honours rows written by an Argo controller on tables created by replaying Argo DDL', async () => {
+    const argoDatabase = await createTestDatabase(driver);
+    try {
+      const argo = await argoDatabase.open();
+      await sql`create table sync_schema_history (schema_version int not null, primary key(schema_version))`.execute(argo.db);
+      for (const statement of syncSchemaSteps()) await sql.raw(statement).execute(argo.db);
+      await sql`insert into sync_schema_history values (10)`.execute(argo.db);
+      const now = new Date();
+      await sql`insert into sync_limit (name, sizelimit) values ('ns/gpu', 1)`.execute(argo.db);
+      await sql`insert into sync_controller (controller, time) values ('argo-controller', ${now})`.execute(argo.db);
+      await sql`insert into sync_state (name, workflowkey, controller, held, priority, time) values ('sem/ns/gpu', 'ns/argo-wf', 'argo-controller', ${true}, 0, ${now})`.execute(argo.db);
+      await migrateArgosyncSchema(argo);
+      const store = new SqlConfigMapStore(argo);
+      const ours = await startController({ name: 'argosync', configMaps: store, sqlDatabase: await argoDatabase.open() });
+      controllers.push(ours);
+      expect((await sql<{ v: number }>`select schema_version as v from sync_schema_history`.execute(argo.db)).rows.map((row) => Number(row.v))).toEqual([10]);
+      expect(await ours.acquire({ name: 'ours' }, gpu)).toMatchObject({ acquired: false, message: `Waiting for ${LOCK} lock (sem/ns/gpu). Lock status: 1/1` });
+      const snapshot = await ours.manager.snapshot({ kind: 'Database', namespace: 'ns', name: 'gpu', mutex: false });
+      expect(snapshot.holders.map((holder) => [holder.holderKey, holder.controller])).toEqual([['ns/argo-wf', 'argo-controller']]);
+      // The Argo controller releases the way Argo does: it deletes its held row.
+      await sql`delete from sync_state where workflowkey = 'ns/argo-wf'`.execute(argo.db);
+      const woken = ours.wakes.next('ns/ours');
+      await ours.database!.maintain();
+      await woken;
+      expect((await ours.acquire({ name: 'ours' }, gpu)).acquired).toBe(true);
+      await store.close();
+    } finally {
+      await argoDatabase.drop();
+    }
+  });
+
+  it('rolls back a grant whose transaction fails half-way, holding nothing, and recovers', async () => {
+    await setLimit(2);
+    const a = await controller('controller-a');
+    await installGrantFailure(admin, driver);
+    const both: Synchronization = { semaphores: [{ database: { key: 'gpu' } }], mutexes: [{ name: 'deploy', database: true }] };
+    await expect(a.acquire({ name: 'w' }, both)).rejects.toThrow();
+    expect(await heldRows()).toEqual([]);
+    expect((await sql<{ n: number }>`select count(*) as n from sync_lock`.execute(admin.db)).rows.map((row) => Number(row.n))).toEqual([0]);
+    await removeGrantFailure(admin, driver);
+    expect((await a.acquire({ name: 'w' }, both)).acquired).toBe(true);
+    expect(await heldRows()).toEqual(['ns/w', 'ns/w']);
+  });
+
+  it('re-establishes holds at restart and reports the ones that disappeared', async () => {
+    await setLimit(2);
+    const before = await controller('controller-a');
+    await before.acquire({ name: 'kept' }, gpu);
+    await before.acquire({ name: 'lost' }, gpu);
+    await before.stop();
+    await run(`delete from sync_state where workflowkey = 'ns/lost'`);
+    const after = await controller('controller-a');
+    const stale = await after.manager.initialize([
+      { namespace: 'ns', workflowName: 'kept', lockName: LOCK, type: 'semaphore', holderKey: 'ns/kept' },
+      { namespace: 'ns', workflowName: 'lost', lockName: LOCK, type: 'semaphore', holderKey: 'ns/lost' },
+    ]);
+    expect(stale).toEqual([
+      { namespace: 'ns', workflowName: 'lost', reason: `could not re-establish semaphore "${LOCK}" at controller startup: hold on sem/ns/gpu for ns/lost is not present in the database` },
+    ]);
+  });
+});
+
+/**
+ * Makes the grant of `ns/w` fail inside the acquisition transaction, after the first lock's row was flipped to
+ * held. On PostgreSQL the trigger kills its own connection: a real connection drop mid-transaction.
+ */
+async function installGrantFailure(database: SqlDatabase, driver: string): Promise<void> {
+  if (driver === 'mysql') {
+    await sql.raw(`create trigger fail_grant before insert on argosync_sync_grant for each row begin if new.name = 'mtx/ns/deploy' then signal sqlstate '45000' set message_text = 'injected failure'; end if; end`).execute(database.db);
+    return;
+  }
+  const action = driver === 'postgresql' ? 'perform pg_terminate_backend(pg_backend_pid());' : "raise exception 'injected failure';";
+  await sql.raw(`create function fail_grant() returns trigger language plpgsql as $$ begin if new.name = 'mtx/ns/deploy' then ${action} end if; return new; end $$`).execute(database.db);
+  await sql.raw(`create trigger fail_grant before insert on argosync_sync_grant for each row execute function fail_grant()`).execute(database.db);
+}
+
+async function removeGrantFailure(database: SqlDatabase, driver: string): Promise<void> {
+  await sql.raw(driver === 'mysql' ? 'drop trigger fail_grant' : 'drop trigger fail_grant on argosync_sync_grant').execute(database.db);
+}
