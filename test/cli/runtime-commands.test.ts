@@ -1,0 +1,68 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Agent, fetch } from 'undici';
+import { runCli } from '../support/cli-process.js';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+
+const insecure = new Agent({ connect: { rejectUnauthorized: false } });
+
+describe('argosync up', () => {
+  let home: string;
+  beforeAll(async () => {
+    home = await mkdtemp(join(tmpdir(), 'argosync-up-'));
+  });
+  afterAll(() => rm(home, { recursive: true, force: true }));
+
+  it('starts the controller on the embedded store, serves HTTPS, prints URL, token and data dir, and stops on SIGTERM', async () => {
+    const cli = runCli(['up', '--port', '0', '--home', home], { ARGOSYNC_ADMIN_TOKEN: 'fixed-test-token' });
+    const [, url] = (await cli.line(/^argosync listening on (https:\/\/127\.0\.0\.1:\d+\/)$/)) as unknown as [string, string];
+    await cli.line(/^data directory: /);
+    expect(cli.stdout()).toContain(`opening the state store (pglite in ${join(home, 'state')})`);
+    expect(cli.stdout()).toContain('admin token (shown once; also set ARGOSYNC_ADMIN_TOKEN to fix it): fixed-test-token');
+    expect(cli.stdout()).toContain(`data directory: ${home}`);
+
+    expect(await (await fetch(`${url}healthz`, { dispatcher: insecure })).text()).toBe('ok');
+    const ready = await fetch(`${url}readyz`, { dispatcher: insecure });
+    expect(ready.status).toBe(200);
+    const denied = await fetch(`${url}api/v1/version`, { dispatcher: insecure });
+    expect(denied.status).toBe(401);
+    const version = await fetch(`${url}api/v1/version`, { dispatcher: insecure, headers: { authorization: 'Bearer fixed-test-token' } });
+    expect(version.status).toBe(200);
+    const metrics = await (await fetch(`${url}metrics`, { dispatcher: insecure })).text();
+    expect(metrics).toContain('# TYPE argosync_locks_held gauge');
+
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited).toBe(0);
+    expect(cli.stdout()).toContain('shutting down');
+  });
+});
+
+describe('argosync migrate', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase('postgresql');
+  });
+  afterAll(() => database.drop());
+
+  it('creates the schemas on a state store given by URL and reports the versions', async () => {
+    const { host, port, user, database: name, schema } = database.spec;
+    const url = `postgres://${user}@${host}:${port}/${name}?schema=${schema}`;
+    const cli = runCli(['migrate', '--state-store', url, '--home', join(tmpdir(), 'argosync-migrate-home')]);
+    expect(await cli.exited).toBe(0);
+    expect(cli.stdout()).toContain('sync database: sync_schema_history at version 10');
+  });
+
+  it('says what is wrong, and exits 1, when the database cannot be reached', async () => {
+    const cli = runCli(['migrate', '--state-store', 'postgres://postgres@127.0.0.1:1/test', '--home', join(tmpdir(), 'argosync-migrate-home')]);
+    expect(await cli.exited).toBe(1);
+    expect(cli.stderr()).toBe('argosync: cannot connect to postgresql at 127.0.0.1:1: connection refused\n');
+  });
+
+  it('exits 2 on a usage mistake', async () => {
+    const cli = runCli(['migrate', '--no-such-flag']);
+    expect(await cli.exited).toBe(2);
+    expect(cli.stderr()).toContain("unknown option '--no-such-flag'");
+  });
+});
