@@ -45,9 +45,9 @@ export async function startSyncEngine(options: SyncEngineOptions): Promise<SyncE
   });
   await database.start();
   const metricsRegistry = options.metricsRegistry ?? new Registry();
-  let manager: SyncManager | undefined;
-  const metrics = new LockMetrics(metricsRegistry, () => manager?.snapshots() ?? Promise.resolve([]));
-  manager = new SyncManager({
+  // Scrapes read the manager's snapshots, so the metrics refer to it before it exists.
+  const metrics = new LockMetrics(metricsRegistry, () => manager.snapshots());
+  const manager = new SyncManager({
     controllerName: config.controllerName,
     configMaps: options.configMaps,
     database,
@@ -59,13 +59,12 @@ export async function startSyncEngine(options: SyncEngineOptions): Promise<SyncE
     metrics,
   });
   await manager.start();
-  const started = manager;
   return {
-    manager: started,
+    manager,
     database,
     metricsRegistry,
     async stop() {
-      started.stop();
+      manager.stop();
       await database.stop();
     },
   };
