@@ -25,8 +25,10 @@ export class DatabaseLock implements Lock<SyncTransaction> {
     this.#limit = new LimitTracker(limits);
   }
 
-  async enqueue(waiter: Waiter): Promise<void> {
-    const { db, tables, controllerName } = this.sync;
+  /** Inserts the queue row unless one exists; inside the acquisition transaction when given one. */
+  async enqueue(waiter: Waiter, tx?: SyncTransaction): Promise<void> {
+    const { tables, controllerName } = this.sync;
+    const db = tx ?? this.sync.db;
     const existing = await db
       .selectFrom(tables.state)
       .select('held')
@@ -81,18 +83,19 @@ export class DatabaseLock implements Lock<SyncTransaction> {
   }
 
   async release(holderKey: string): Promise<boolean> {
-    const { db, tables, controllerName } = this.sync;
-    const deleted = await db
-      .deleteFrom(tables.state)
-      .where('name', '=', this.databaseKey)
-      .where('workflowkey', '=', holderKey)
-      .where('controller', '=', controllerName)
-      .where('held', '=', true)
-      .executeTakeFirst();
-    await db.deleteFrom('argosync_sync_grant').where('name', '=', this.databaseKey).where('workflowkey', '=', holderKey).where('controller', '=', controllerName).execute();
-    const released = Number(deleted.numDeletedRows) > 0;
-    if (released) await this.sync.announce(this.databaseKey);
-    return released;
+    const { tables, controllerName } = this.sync;
+    const deleted = await this.sync.releasing(this.databaseKey, async (tx) => {
+      const rows = await tx
+        .deleteFrom(tables.state)
+        .where('name', '=', this.databaseKey)
+        .where('workflowkey', '=', holderKey)
+        .where('controller', '=', controllerName)
+        .where('held', '=', true)
+        .executeTakeFirst();
+      await tx.deleteFrom('argosync_sync_grant').where('name', '=', this.databaseKey).where('workflowkey', '=', holderKey).where('controller', '=', controllerName).execute();
+      return Number(rows.numDeletedRows);
+    });
+    return deleted > 0;
   }
 
   /** At startup, Argo only verifies that the hold is still recorded (by any controller). */

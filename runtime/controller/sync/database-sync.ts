@@ -109,6 +109,14 @@ export class DatabaseSync {
     this.#hasWaiters = hasWaiters;
   }
 
+  /**
+   * Lets `tx` commit without waiting for the disk: for writes that are safe to lose in a database crash
+   * (guard rows, queue rows, releases). Grants are never relaxed, so a crash can never over-admit.
+   */
+  relaxDurability(tx: SyncTransaction): Promise<void> {
+    return this.#options.database.engine.relaxCommitDurability(tx);
+  }
+
   /** Heartbeats older than this belong to inactive controllers. */
   liveCutoff(): Date {
     return new Date(this.#options.clock.now() - this.#options.inactiveControllerSeconds * 1000);
@@ -159,23 +167,40 @@ export class DatabaseSync {
 
   /**
    * Runs one all-or-nothing acquisition: takes the `sync_lock` rows of every lock (Argo's cross-controller guard),
-   * then runs `fn` in a SERIALIZABLE transaction retried on serialization failures and deadlocks, then frees
-   * the rows. Throws LockGuardBusy when another controller keeps a guard row for too long.
+   * then runs `fn` in a SERIALIZABLE transaction retried on serialization failures and deadlocks. The guard rows
+   * are deleted by that same transaction, so they disappear exactly when its grants become visible (and one
+   * commit is saved); if it fails they are deleted apart. Throws LockGuardBusy when another controller keeps a
+   * guard row for too long.
    */
   async acquisition<T>(lockKeys: readonly string[], fn: (tx: SyncTransaction) => Promise<T>): Promise<T> {
     const keys = [...new Set(lockKeys)].sort();
     await this.#takeGuards(keys);
     try {
-      return await this.#serializable(fn);
-    } finally {
+      return await this.#serializable(async (tx) => {
+        const result = await fn(tx);
+        await tx.deleteFrom(this.tables.lock).where('name', 'in', keys).where('controller', '=', this.controllerName).execute();
+        return result;
+      });
+    } catch (error) {
       await this.#freeGuards(keys);
+      throw error;
     }
   }
 
-  /** Tells every controller (this one at once, others through NOTIFY) that a lock may have a free slot. */
-  async announce(lockKey: string): Promise<void> {
-    this.#emitChange(lockKey);
-    await this.#options.database.engine.notifications?.notify(CHANNEL, lockKey);
+  /**
+   * Runs `fn` (which returns how many holds it removed) in a transaction; when it removed any, tells every
+   * controller that `lockKey` may have a free slot: others on commit (NOTIFY), this one at once.
+   */
+  async releasing(lockKey: string, fn: (tx: SyncTransaction) => Promise<number>): Promise<number> {
+    const released = await this.db.transaction().execute(async (tx) => {
+      // A release lost in a database crash only delays the next grant until the existence sweep: never unsafe.
+      await this.relaxDurability(tx);
+      const count = await fn(tx);
+      if (count > 0) await this.#options.database.engine.notifications?.notify(CHANNEL, lockKey, tx);
+      return count;
+    });
+    if (released > 0) this.#emitChange(lockKey);
+    return released;
   }
 
   async #takeGuards(keys: readonly string[]): Promise<void> {
@@ -183,7 +208,11 @@ export class DatabaseSync {
     for (const key of keys) {
       for (let attempt = 0; ; attempt += 1) {
         try {
-          await this.db.insertInto(this.tables.lock).values({ name: key, controller: this.controllerName, time: this.now() }).execute();
+          // A guard row lives for one acquisition and is cleaned up after a crash, so its commit need not wait for the disk.
+          await this.db.transaction().execute(async (tx) => {
+            await this.relaxDurability(tx);
+            await tx.insertInto(this.tables.lock).values({ name: key, controller: this.controllerName, time: this.now() }).execute();
+          });
           taken.push(key);
           break;
         } catch (error) {

@@ -61,8 +61,11 @@ export interface Lock<Session = void> {
   readonly name: string;
   readonly kind: LockKind;
   readonly storage: LockStorage;
-  /** Queues the waiter; idempotent; re-queuing an existing key updates its priority; a current holder is not queued. */
-  enqueue(waiter: Waiter): Promise<void>;
+  /**
+   * Queues the waiter; idempotent; re-queuing an existing key updates its priority; a current holder is not
+   * queued. Given the acquisition's session, the queue entry is written in it.
+   */
+  enqueue(waiter: Waiter, session?: Session): Promise<void>;
   /** Removes the key from the queue (no-op when absent). */
   dequeue(holderKey: string): Promise<void>;
   /**

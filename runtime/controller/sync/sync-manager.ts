@@ -4,7 +4,7 @@ import type { ConfigMapStore } from '../../store/configmap-store.js';
 import { LockGuardBusy, type DatabaseSync, type SyncTransaction } from './database-sync.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { belongsToWorkflow, holderKey as toHolderKey, workflowKeyOf } from './holder-key.js';
-import type { LockCheck, LockSnapshot } from './lock.js';
+import type { LockCheck, LockSnapshot, Waiter } from './lock.js';
 import { decodeLockName, type LockIdentity } from './lock-name.js';
 import { LockRegistry, type RegisteredLock } from './lock-registry.js';
 import type { LockMetrics } from './lock-metrics.js';
@@ -122,11 +122,12 @@ export class SyncManager {
     return this.#mutex.runExclusive(
       entries.map((entry) => entry.lock.name),
       async () => {
+        const waiter = { holderKey, priority: request.priority, creationTime: request.creationTime };
         for (const entry of entries) {
-          await entry.lock.enqueue({ holderKey, priority: request.priority, creationTime: request.creationTime });
           if (entry.storage === 'database') addTo(this.#databaseWaiters, entry.lock.databaseKey, holderKey);
+          else await entry.lock.enqueue(waiter);
         }
-        const outcome = await this.#checkAndGrantDatabase(entries, holderKey);
+        const outcome = await this.#checkAndGrant(entries, waiter);
         if ('message' in outcome) {
           for (const [index, check] of outcome.checks.entries()) if (check?.status === 'waiting') this.#wake(entries[index]!);
           return { acquired: false, message: outcome.message, failedLockName: outcome.failedLockName, warnings };
@@ -234,14 +235,16 @@ export class SyncManager {
 
   /**
    * Checks every lock, and when all are available grants the database ones in the same SERIALIZABLE
-   * transaction; in-memory grants follow once it has committed, still under the per-lock mutex.
+   * transaction, which also writes their queue rows; in-memory grants follow once it has committed, still
+   * under the per-lock mutex.
    */
-  async #checkAndGrantDatabase(entries: readonly RegisteredLock[], holderKey: string): Promise<Outcome> {
-    const database = this.#options.database;
-    const databaseKeys = entries.flatMap((entry) => (entry.storage === 'database' ? [entry.lock.databaseKey] : []));
+  async #checkAndGrant(entries: readonly RegisteredLock[], waiter: Waiter): Promise<Outcome> {
+    const { holderKey } = waiter;
+    const databaseEntries = entries.filter((entry) => entry.storage === 'database');
     const limits: (number | string)[] = [];
     for (const entry of entries) limits.push(await entry.lock.readLimit());
     const decide = async (tx: SyncTransaction | undefined): Promise<Outcome> => {
+      for (const entry of databaseEntries) await entry.lock.enqueue(waiter, tx);
       const checks: LockCheck[] = [];
       for (const [index, entry] of entries.entries()) checks.push(await entry.lock.check(holderKey, limits[index]!, tx as SyncTransaction));
       const waitingIndex = checks.findIndex((check) => check.status === 'waiting');
@@ -252,6 +255,8 @@ export class SyncManager {
           this.#options.metrics?.missingLimit(entries[waitingIndex]!.lock);
           if (this.#options.missingLimit === 'error') throw new InvalidArgumentError(`failed to initialize semaphore ${lockName} with limit: ${waiting.missingLimit}`);
         }
+        // Only queue rows were written: they need not survive a database crash.
+        if (tx) await this.#options.database!.relaxDurability(tx);
         return { checks, message: waiting.message, failedLockName: lockName };
       }
       const granted = new Map<number, number>();
@@ -260,16 +265,23 @@ export class SyncManager {
       }
       return { checks, granted };
     };
-    if (databaseKeys.length === 0) return decide(undefined);
-    if (!database!.admitting) {
-      return { checks: [], message: `controller ${database!.controllerName} was declared inactive and is re-verifying its holds`, failedLockName: entries[0]!.lock.name };
-    }
+    const database = this.#options.database;
+    if (!database || databaseEntries.length === 0) return decide(undefined);
+    // Without an acquisition transaction the queue rows are still written, so other controllers see the waiter.
+    const waitOutside = async (message: string, failedLockName: string): Promise<Outcome> => {
+      for (const entry of databaseEntries) await entry.lock.enqueue(waiter);
+      return { checks: [], message, failedLockName };
+    };
+    if (!database.admitting) return waitOutside(`controller ${database.controllerName} was declared inactive and is re-verifying its holds`, databaseEntries[0]!.lock.name);
     try {
-      return await database!.acquisition(databaseKeys, decide);
+      return await database.acquisition(
+        databaseEntries.map((entry) => entry.lock.databaseKey),
+        decide,
+      );
     } catch (error) {
       if (!(error instanceof LockGuardBusy)) throw error;
-      const busy = entries.find((entry) => entry.storage === 'database' && entry.lock.databaseKey === error.lockKey)!;
-      return { checks: [], message: error.message, failedLockName: busy.lock.name };
+      const busy = databaseEntries.find((entry) => entry.lock.databaseKey === error.lockKey)!;
+      return waitOutside(error.message, busy.lock.name);
     }
   }
 

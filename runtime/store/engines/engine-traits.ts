@@ -1,11 +1,12 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, QueryExecutorProvider } from 'kysely';
 import type { Driver } from '../connection-spec.js';
 
 /** Cross-process notifications, where the engine has them (PostgreSQL and PGlite: LISTEN/NOTIFY). */
 export interface Notifications {
   /** Calls `onPayload` for each notification on `channel`; resolves once listening; the result stops it. */
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
-  notify(channel: string, payload: string): Promise<void>;
+  /** Sends a notification; given a transaction, it is delivered when that transaction commits. */
+  notify(channel: string, payload: string, within?: QueryExecutorProvider): Promise<void>;
 }
 
 /**
@@ -15,6 +16,11 @@ export interface EngineTraits {
   readonly driver: Driver;
   /** A serialization failure or deadlock: the transaction may be retried as a whole. */
   isRetryableTransactionError(error: unknown): boolean;
+  /**
+   * Lets the current transaction commit without waiting for the disk, where the engine allows it per
+   * transaction (PostgreSQL's `synchronous_commit`). For writes that are safe to lose in a database crash.
+   */
+  relaxCommitDurability(transaction: QueryExecutorProvider): Promise<void>;
   /** An insert hit an existing primary or unique key. */
   isUniqueViolation(error: unknown): boolean;
   /** Runs `fn` while holding a lock that other processes migrating the same database wait for. */

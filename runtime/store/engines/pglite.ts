@@ -32,6 +32,9 @@ export async function wrapPglite(pglite: PGlite, spec: ConnectionSpec, descripti
   const traits: EngineTraits = {
     driver: 'pglite',
     isRetryableTransactionError: (error) => ['40001', '40P01'].includes(String(errorCode(error))) || messageLooksRetryable(error),
+    relaxCommitDurability: async (transaction) => {
+      await sql`set local synchronous_commit = off`.execute(transaction);
+    },
     isUniqueViolation: (error) => errorCode(error) === '23505',
     withMigrationLock: (_db, _name, fn) => {
       // Handles sharing the instance share its one session, so a database-side lock would be re-entrant.
@@ -46,8 +49,8 @@ export async function wrapPglite(pglite: PGlite, spec: ConnectionSpec, descripti
           if (!pglite.closed) await unlisten();
         };
       },
-      async notify(channel, payload) {
-        await sql`select pg_notify(${channel}, ${payload})`.execute(db);
+      async notify(channel, payload, within = db) {
+        await sql`select pg_notify(${channel}, ${payload})`.execute(within);
       },
     },
     jsonColumnType: 'jsonb',

@@ -69,6 +69,9 @@ function postgresTraits(db: Kysely<unknown>, listener: PostgresListener): Engine
   return {
     driver: 'postgresql',
     isRetryableTransactionError: (error) => ['40001', '40P01'].includes(String(errorCode(error))) || messageLooksRetryable(error),
+    relaxCommitDurability: async (transaction) => {
+      await sql`set local synchronous_commit = off`.execute(transaction);
+    },
     isUniqueViolation: (error) => errorCode(error) === '23505',
     async withMigrationLock(lockDb, name, fn) {
       // Session-level advisory locks belong to one connection, so take and free it on the same one.
@@ -83,8 +86,8 @@ function postgresTraits(db: Kysely<unknown>, listener: PostgresListener): Engine
     },
     notifications: {
       listen: (channel, onPayload) => listener.listen(channel, onPayload),
-      async notify(channel, payload) {
-        await sql`select pg_notify(${channel}, ${payload})`.execute(db);
+      async notify(channel, payload, within = db) {
+        await sql`select pg_notify(${channel}, ${payload})`.execute(within);
       },
     } satisfies Notifications,
     jsonColumnType: 'jsonb',

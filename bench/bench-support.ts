@@ -1,0 +1,57 @@
+import { sql } from 'kysely';
+import type { Synchronization } from '../runtime/controller/sync/sync-items.js';
+import { migrateArgosyncSchema } from '../runtime/store/migrations/argosync-migrations.js';
+import { migrateSyncSchema } from '../runtime/store/migrations/sync-migrations.js';
+import { SqlConfigMapStore } from '../runtime/store/sql-configmap-store.js';
+import type { Driver } from '../runtime/store/connection-spec.js';
+import { createTestDatabase, type TestDatabase } from '../test/support/databases.js';
+import { startController, type TestController } from '../test/support/sync-controllers.js';
+
+export const DATABASE_SEMAPHORE: Synchronization = { semaphores: [{ database: { key: 'bench' } }] };
+
+/** Controllers sharing one fresh database with the `ns/bench` limit set. */
+export interface BenchCluster {
+  readonly database: TestDatabase;
+  readonly controllers: TestController[];
+  /** p99-style baseline: one `select 1` round trip on this database, in ms. */
+  roundTripMs(samples?: number): Promise<number[]>;
+  close(): Promise<void>;
+}
+
+export async function startCluster(driver: Driver, controllerCount: number, limit: number): Promise<BenchCluster> {
+  const database = await createTestDatabase(driver);
+  const admin = await database.open();
+  await migrateArgosyncSchema(admin);
+  await migrateSyncSchema(admin);
+  await sql`insert into sync_limit (name, sizelimit) values ('ns/bench', ${limit})`.execute(admin.db);
+  const configMaps = new SqlConfigMapStore(admin);
+  const controllers: TestController[] = [];
+  for (let index = 0; index < controllerCount; index += 1) {
+    controllers.push(await startController({ name: `bench-${index}`, configMaps, sqlDatabase: await database.open() }));
+  }
+  return {
+    database,
+    controllers,
+    async roundTripMs(samples = 200) {
+      const times: number[] = [];
+      for (let index = 0; index < samples; index += 1) {
+        const start = performance.now();
+        await sql`select 1`.execute(admin.db);
+        times.push(performance.now() - start);
+      }
+      return times;
+    },
+    async close() {
+      for (const controller of controllers) await controller.stop();
+      await configMaps.close();
+      await database.drop();
+    },
+  };
+}
+
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+export const ms = (value: number) => `${value.toFixed(2)} ms`;

@@ -1,0 +1,51 @@
+// Hand-off latency: from the release of a hold to the next waiter (on the same or another controller) holding it.
+// Baseline in the same run: one `select 1` round trip on the same database. Argo's design waits up to
+// pollSeconds (10 s) for a waiter on another controller.
+import { DATABASE_SEMAPHORE, ms, percentile, startCluster } from './bench-support.js';
+import type { Driver } from '../runtime/store/connection-spec.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
+
+interface Scenario {
+  readonly title: string;
+  readonly driver: Driver;
+  readonly controllers: 1 | 2;
+  readonly targetP99Ms: number;
+}
+
+const scenarios: Scenario[] = [
+  { title: 'same controller (PGlite state store)', driver: 'pglite', controllers: 1, targetP99Ms: 10 },
+  { title: 'same controller (PostgreSQL)', driver: 'postgresql', controllers: 1, targetP99Ms: 10 },
+  { title: 'two controllers on PostgreSQL (LISTEN/NOTIFY)', driver: 'postgresql', controllers: 2, targetP99Ms: 50 },
+  { title: 'two controllers on MariaDB (fast polling)', driver: 'mysql', controllers: 2, targetP99Ms: 250 },
+];
+
+for (const scenario of scenarios) {
+  const cluster = await startCluster(scenario.driver, scenario.controllers, 1);
+  const holderSide = cluster.controllers[0]!;
+  const waiterSide = cluster.controllers.at(-1)!;
+  const latencies: number[] = [];
+  process.stdout.write(`${scenario.title}: `);
+  for (let round = 0; round < ROUNDS; round += 1) {
+    const holder = { name: `holder-${round}` };
+    const waiter = { name: `waiter-${round}` };
+    await holderSide.acquire(holder, DATABASE_SEMAPHORE);
+    if ((await waiterSide.acquire(waiter, DATABASE_SEMAPHORE)).acquired) throw new Error('the waiter should have waited');
+    const acquired = waiterSide.acquireWhenWoken(waiter, DATABASE_SEMAPHORE);
+    const start = performance.now();
+    await holderSide.manager.releaseAll('ns', holder.name);
+    await acquired;
+    latencies.push(performance.now() - start);
+    await waiterSide.manager.releaseAll('ns', waiter.name);
+    if (round % 50 === 49) process.stdout.write('.');
+  }
+  const roundTrip = percentile(await cluster.roundTripMs(), 50);
+  const p50 = percentile(latencies, 50);
+  const p99 = percentile(latencies, 99);
+  console.log(
+    `\n  p50 ${ms(p50)}, p99 ${ms(p99)} (target p99 ≤ ${scenario.targetP99Ms} ms: ${(p99 / scenario.targetP99Ms).toFixed(2)}× of target, ` +
+      `${p99 <= scenario.targetP99Ms ? 'met' : 'MISSED'}); baseline select-1 round trip p50 ${ms(roundTrip)} → p99 hand-off = ${(p99 / roundTrip).toFixed(1)} round trips; ` +
+      `Argo waits up to 10000 ms (${(10_000 / p99).toFixed(0)}× slower)`,
+  );
+  await cluster.close();
+}
