@@ -44,8 +44,8 @@ export class DatabaseLock implements Lock<SyncTransaction> {
   }
 
   async dequeue(holderKey: string): Promise<void> {
-    const { db, tables } = this.sync;
-    await db.deleteFrom(tables.state).where('name', '=', this.databaseKey).where('workflowkey', '=', holderKey).where('held', '=', false).execute();
+    const { tables } = this.sync;
+    await this.sync.write((db) => db.deleteFrom(tables.state).where('name', '=', this.databaseKey).where('workflowkey', '=', holderKey).where('held', '=', false).execute());
   }
 
   readLimit(): Promise<number | string> {
@@ -77,6 +77,7 @@ export class DatabaseLock implements Lock<SyncTransaction> {
     }
     const token = await this.#nextToken(tx);
     const since = this.sync.now();
+    // A grant row can outlive its hold when an operator deletes sync_state rows by hand (Argo's documented fix).
     await tx.deleteFrom('argosync_sync_grant').where('name', '=', this.databaseKey).where('workflowkey', '=', holderKey).where('controller', '=', controllerName).execute();
     await tx.insertInto('argosync_sync_grant').values({ name: this.databaseKey, workflowkey: holderKey, controller: controllerName, token, granted_at: since }).execute();
     return { holderKey, token, since: since.getTime(), controller: controllerName };

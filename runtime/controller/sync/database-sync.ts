@@ -192,13 +192,13 @@ export class DatabaseSync {
    * controller that `lockKey` may have a free slot: others on commit (NOTIFY), this one at once.
    */
   async releasing(lockKey: string, fn: (tx: SyncTransaction) => Promise<number>): Promise<number> {
-    const released = await this.db.transaction().execute(async (tx) => {
+    const released = await this.#retrying(() => this.db.transaction().execute(async (tx) => {
       // A release lost in a database crash only delays the next grant until the existence sweep: never unsafe.
       await this.relaxDurability(tx);
       const count = await fn(tx);
       if (count > 0) await this.#options.database.engine.notifications?.notify(CHANNEL, lockKey, tx);
       return count;
-    });
+    }));
     if (released > 0) this.#emitChange(lockKey);
     return released;
   }
@@ -216,7 +216,9 @@ export class DatabaseSync {
           taken.push(key);
           break;
         } catch (error) {
-          if (!this.#options.database.engine.isUniqueViolation(error)) {
+          const { engine } = this.#options.database;
+          // Busy, or (InnoDB) a deadlock with the transaction that is deleting the row: either way, try again shortly.
+          if (!engine.isUniqueViolation(error) && !engine.isRetryableTransactionError(error)) {
             await this.#freeGuards(taken);
             throw error;
           }
@@ -244,18 +246,28 @@ export class DatabaseSync {
     }
   }
 
-  async #serializable<T>(fn: (tx: SyncTransaction) => Promise<T>): Promise<T> {
+  #serializable<T>(fn: (tx: SyncTransaction) => Promise<T>): Promise<T> {
+    return this.#retrying(() => this.db.transaction().setIsolationLevel('serializable').execute(fn));
+  }
+
+  /** Runs a write again on serialization failures and deadlocks, with Argo's capped, jittered backoff. */
+  async #retrying<T>(write: () => Promise<T>): Promise<T> {
     const engine = this.#options.database.engine;
     let delay = TRANSACTION_RETRY.initialMs;
     for (let step = 1; ; step += 1) {
       try {
-        return await this.db.transaction().setIsolationLevel('serializable').execute(fn);
+        return await write();
       } catch (error) {
         if (step >= TRANSACTION_RETRY.steps || !engine.isRetryableTransactionError(error)) throw error;
         await this.#options.clock.sleep(delay * (1 + TRANSACTION_RETRY.jitter * Math.random()));
         delay = Math.min(delay * TRANSACTION_RETRY.factor, TRANSACTION_RETRY.capMs);
       }
     }
+  }
+
+  /** A single statement outside any acquisition, retried like one (InnoDB may pick it as a deadlock victim). */
+  write<T>(statement: (db: SyncDb) => Promise<T>): Promise<T> {
+    return this.#retrying(() => statement(this.db));
   }
 
   async #selfFence(): Promise<void> {
