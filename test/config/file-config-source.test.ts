@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../runtime/errors.js';
 import { FileConfigSource, type FileConfigSourceOptions } from '../../runtime/config/file-config-source.js';
 import type { RuntimeConfig } from '../../runtime/config/runtime-config.js';
-import { ManualClock } from './manual-clock.js';
+import { ManualClock } from '../support/manual-clock.js';
 
 let directory: string;
 let file: string;

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReadinessStatus } from '../../runtime/server/routes/operations.js';
-import { ManualClock } from './manual-clock.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { startTestServer } from './server-harness.js';
 import type { TestServer } from './server-harness.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FixedWindowCounter } from '../../runtime/server/fixed-window-counter.js';
 import { httpDateUtc } from '../../runtime/server/rate-limit.js';
-import { ManualClock } from './manual-clock.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { startTestServer } from './server-harness.js';
 import type { TestResponse, TestServer } from './server-harness.js';
 

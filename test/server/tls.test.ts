@@ -7,7 +7,7 @@ import { generate } from 'selfsigned';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureSelfSignedCertificate, tlsDirectory } from '../../runtime/server/tls.js';
-import { ManualClock } from './manual-clock.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { startTestServer, temporaryHome } from './server-harness.js';
 import type { TestServer } from './server-harness.js';
 

@@ -62,6 +62,51 @@ describe.each(DIALECTS)('database locks on %s', (driver) => {
     expect(await a.acquire({ name: 'w4' }, mutex)).toMatchObject({ acquired: false, message: 'Waiting for ns/Database/deploy lock (mtx/ns/deploy). Lock status: 1/1' });
   });
 
+  it('takes a database semaphore and a database mutex all or nothing', async () => {
+    await setLimit(5);
+    const a = await controller('controller-a');
+    const both: Synchronization = { semaphores: [{ database: { key: 'gpu' } }], mutexes: [{ name: 'deploy', database: true }] };
+    expect((await a.acquire({ name: 'mutex-holder' }, { mutexes: [{ name: 'deploy', database: true }] })).acquired).toBe(true);
+    expect(await a.acquire({ name: 'both' }, both)).toMatchObject({ acquired: false, failedLockName: 'ns/Database/deploy' });
+    expect(await heldRows()).toEqual(['ns/mutex-holder']);
+    const woken = a.wakes.next('ns/both');
+    await a.manager.releaseAll('ns', 'mutex-holder');
+    await woken;
+    expect((await a.acquire({ name: 'both' }, both)).acquired).toBe(true);
+    expect(await heldRows()).toEqual(['ns/both', 'ns/both']);
+  });
+
+  it('applies sync_limit changes live: raising admits at the next look, lowering lets holders drain', async () => {
+    await setLimit(1);
+    const a = await controller('controller-a');
+    await a.acquire({ name: 'first' }, gpu);
+    expect((await a.acquire({ name: 'second' }, gpu)).acquired).toBe(false);
+    await run(`update sync_limit set sizelimit = 2 where name = 'ns/gpu'`);
+    const woken = a.wakes.next('ns/second');
+    await a.database!.maintain();
+    await woken;
+    expect((await a.acquire({ name: 'second' }, gpu)).acquired).toBe(true);
+    await run(`update sync_limit set sizelimit = 1 where name = 'ns/gpu'`);
+    await a.manager.releaseAll('ns', 'first');
+    expect(await a.acquire({ name: 'third' }, gpu)).toMatchObject({ acquired: false, message: `Waiting for ${LOCK} lock (sem/ns/gpu). Lock status: 1/1` });
+    await a.manager.releaseAll('ns', 'second');
+    expect((await a.acquire({ name: 'third' }, gpu)).acquired).toBe(true);
+  });
+
+  it('sweeps the rows of workflows that no longer exist, holders and waiters alike', async () => {
+    await setLimit(1);
+    const a = await controller('controller-a');
+    await a.acquire({ name: 'gone' }, gpu);
+    await a.acquire({ name: 'gone-waiter', created: T }, gpu);
+    await a.acquire({ name: 'alive', created: T + 1 }, gpu);
+    const woken = a.wakes.next('ns/alive');
+    await a.manager.sweep((workflowKey) => workflowKey === 'ns/alive');
+    await woken;
+    expect((await a.acquire({ name: 'alive', created: T + 1 }, gpu)).acquired).toBe(true);
+    const rows = await sql<{ workflowkey: string }>`select workflowkey from sync_state`.execute(admin.db);
+    expect(rows.rows.map((row) => row.workflowkey)).toEqual(['ns/alive']);
+  });
+
   it('keeps one queue across controllers: priority first, then creation time, with immediate hand-off', async () => {
     await setLimit(1);
     const [a, b] = [await controller('controller-a'), await controller('controller-b')];

@@ -2,10 +2,14 @@ import type { Clock } from '../../runtime/clock.js';
 
 /** A clock that moves only when told, and lets a test await the next `schedule` call. */
 export class ManualClock implements Clock {
-  #now = 0;
+  #now: number;
   #nextId = 0;
   readonly #timers = new Map<number, { readonly at: number; readonly fn: () => void }>();
   #onSchedule: (() => void)[] = [];
+
+  constructor(start = Date.UTC(2026, 0, 5, 10, 0, 0)) {
+    this.#now = start;
+  }
 
   now(): number {
     return this.#now;
