@@ -8,8 +8,9 @@ import { createTestDatabase, type TestDatabase } from '../test/support/databases
 import { startController, type TestController } from '../test/support/sync-controllers.js';
 
 export const DATABASE_SEMAPHORE: Synchronization = { semaphores: [{ database: { key: 'bench' } }] };
+export const CONFIGMAP_SEMAPHORE: Synchronization = { semaphores: [{ configMapKeyRef: { name: 'bench', key: 'bench' } }] };
 
-/** Controllers sharing one fresh database with the `ns/bench` limit set. */
+/** Controllers sharing one fresh database with the `ns/bench` limit set in `sync_limit` and in ConfigMap `ns/bench`. */
 export interface BenchCluster {
   readonly database: TestDatabase;
   readonly controllers: TestController[];
@@ -25,6 +26,7 @@ export async function startCluster(driver: Driver, controllerCount: number, limi
   await migrateSyncSchema(admin);
   await sql`insert into sync_limit (name, sizelimit) values ('ns/bench', ${limit})`.execute(admin.db);
   const configMaps = new SqlConfigMapStore(admin);
+  await configMaps.create({ namespace: 'ns', name: 'bench', data: { bench: String(limit) } });
   const controllers: TestController[] = [];
   for (let index = 0; index < controllerCount; index += 1) {
     controllers.push(await startController({ name: `bench-${index}`, configMaps, sqlDatabase: await database.open() }));

@@ -1,7 +1,8 @@
 // Hand-off latency: from the release of a hold to the next waiter (on the same or another controller) holding it.
 // Baseline in the same run: one `select 1` round trip on the same database. Argo's design waits up to
 // pollSeconds (10 s) for a waiter on another controller.
-import { DATABASE_SEMAPHORE, ms, percentile, startCluster } from './bench-support.js';
+import { CONFIGMAP_SEMAPHORE, DATABASE_SEMAPHORE, ms, percentile, startCluster } from './bench-support.js';
+import type { Synchronization } from '../runtime/controller/sync/sync-items.js';
 import type { Driver } from '../runtime/store/connection-spec.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
@@ -10,14 +11,16 @@ interface Scenario {
   readonly title: string;
   readonly driver: Driver;
   readonly controllers: 1 | 2;
+  readonly synchronization: Synchronization;
   readonly targetP99Ms: number;
 }
 
 const scenarios: Scenario[] = [
-  { title: 'same controller (PGlite state store)', driver: 'pglite', controllers: 1, targetP99Ms: 10 },
-  { title: 'same controller (PostgreSQL)', driver: 'postgresql', controllers: 1, targetP99Ms: 10 },
-  { title: 'two controllers on PostgreSQL (LISTEN/NOTIFY)', driver: 'postgresql', controllers: 2, targetP99Ms: 50 },
-  { title: 'two controllers on MariaDB (fast polling)', driver: 'mysql', controllers: 2, targetP99Ms: 250 },
+  { title: 'same controller, ConfigMap semaphore', driver: 'pglite', controllers: 1, synchronization: CONFIGMAP_SEMAPHORE, targetP99Ms: 10 },
+  { title: 'same controller, database semaphore on PGlite', driver: 'pglite', controllers: 1, synchronization: DATABASE_SEMAPHORE, targetP99Ms: 10 },
+  { title: 'same controller, database semaphore on PostgreSQL', driver: 'postgresql', controllers: 1, synchronization: DATABASE_SEMAPHORE, targetP99Ms: 10 },
+  { title: 'two controllers on PostgreSQL (LISTEN/NOTIFY)', driver: 'postgresql', controllers: 2, synchronization: DATABASE_SEMAPHORE, targetP99Ms: 50 },
+  { title: 'two controllers on MariaDB (fast polling)', driver: 'mysql', controllers: 2, synchronization: DATABASE_SEMAPHORE, targetP99Ms: 250 },
 ];
 
 for (const scenario of scenarios) {
@@ -29,9 +32,9 @@ for (const scenario of scenarios) {
   for (let round = 0; round < ROUNDS; round += 1) {
     const holder = { name: `holder-${round}` };
     const waiter = { name: `waiter-${round}` };
-    await holderSide.acquire(holder, DATABASE_SEMAPHORE);
-    if ((await waiterSide.acquire(waiter, DATABASE_SEMAPHORE)).acquired) throw new Error('the waiter should have waited');
-    const acquired = waiterSide.acquireWhenWoken(waiter, DATABASE_SEMAPHORE);
+    await holderSide.acquire(holder, scenario.synchronization);
+    if ((await waiterSide.acquire(waiter, scenario.synchronization)).acquired) throw new Error('the waiter should have waited');
+    const acquired = waiterSide.acquireWhenWoken(waiter, scenario.synchronization);
     const start = performance.now();
     await holderSide.manager.releaseAll('ns', holder.name);
     await acquired;

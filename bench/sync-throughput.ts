@@ -23,8 +23,8 @@ function pgbenchTps(): number | undefined {
   return tps === undefined ? undefined : Number(tps);
 }
 
-async function cyclesPerSecond(driver: Driver): Promise<number> {
-  const cluster = await startCluster(driver, CONTROLLERS, 1);
+async function cyclesPerSecond(driver: Driver, limit: number): Promise<number> {
+  const cluster = await startCluster(driver, CONTROLLERS, limit);
   let cycles = 0;
   const deadline = performance.now() + SECONDS * 1000;
   let counter = 0;
@@ -45,8 +45,17 @@ async function cyclesPerSecond(driver: Driver): Promise<number> {
 }
 
 const tps = pgbenchTps();
+const WORKFLOWS = CONTROLLERS * WORKFLOWS_PER_CONTROLLER;
+// limit = workflows in flight: nobody waits, so this is the cost of the protocol itself (the SPEC target);
+// limit 1: every cycle is a hand-off between workflows, often across controllers (bounded by hand-off latency).
 for (const driver of ['postgresql', 'mysql'] as const) {
-  const rate = await cyclesPerSecond(driver);
-  const versus = driver === 'postgresql' && tps !== undefined ? `; pgbench tpcb-like (${CONTROLLERS} clients) ${tps.toFixed(0)} tps → ratio ${(rate / tps).toFixed(2)} (target ≥ ${TARGET_RATIO}: ${rate / tps >= TARGET_RATIO ? 'met' : 'MISSED'})` : '';
-  console.log(`${driver}: ${CONTROLLERS} controllers × ${WORKFLOWS_PER_CONTROLLER} workflows, limit 1: ${rate.toFixed(0)} acquire+release cycles/s${versus}`);
+  for (const limit of [WORKFLOWS, 1]) {
+    const rate = await cyclesPerSecond(driver, limit);
+    const compared =
+      driver === 'postgresql' && tps !== undefined
+        ? `; pgbench tpcb-like (${CONTROLLERS} clients) ${tps.toFixed(0)} tps → ratio ${(rate / tps).toFixed(2)}` +
+          (limit === WORKFLOWS ? ` (target ≥ ${TARGET_RATIO}: ${rate / tps >= TARGET_RATIO ? 'met' : 'MISSED'})` : '')
+        : '';
+    console.log(`${driver}, limit ${limit}: ${CONTROLLERS} controllers × ${WORKFLOWS_PER_CONTROLLER} workflows: ${rate.toFixed(0)} acquire+release cycles/s${compared}`);
+  }
 }

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { DatabaseSync, SyncTransaction } from './database-sync.js';
 import { isSameWorkflowNodeKeys } from './holder-key.js';
 import { LimitTracker, type LimitSource } from './limit-source.js';
@@ -53,14 +54,27 @@ export class DatabaseLock implements Lock<SyncTransaction> {
   }
 
   async check(holderKey: string, limit: number | string, tx: SyncTransaction): Promise<LockCheck> {
-    const holders = await this.#holderKeys(tx);
+    const { holders, front } = await this.#holdersAndFront(tx);
     if (holders.includes(holderKey)) return { status: 'held' };
     if (typeof limit === 'string') return { status: 'waiting', message: missingLimitMessage(this.name, limit), missingLimit: limit };
     const waiting = { status: 'waiting', message: databaseWaitingMessage(this.name, this.databaseKey, holders.length, limit) } as const;
     if (holders.length >= limit) return waiting;
-    const [front] = await this.#liveQueue(tx, 1);
-    if (!front || front.controller !== this.sync.controllerName || !isSameWorkflowNodeKeys(front.holderKey, holderKey)) return waiting;
+    if (!front || front.controller !== this.sync.controllerName || !isSameWorkflowNodeKeys(front.workflowkey, holderKey)) return waiting;
     return { status: 'acquirable' };
+  }
+
+  /** Every holder and the front of the live queue, in one round trip (it runs while the guard is held). */
+  async #holdersAndFront(tx: SyncTransaction): Promise<{ holders: string[]; front: { workflowkey: string; controller: string } | undefined }> {
+    const { tables } = this.sync;
+    const state = sql.table(tables.state);
+    const rows = await sql<{ workflowkey: string; controller: string; held: boolean | number }>`
+      (select workflowkey, controller, held from ${state} where name = ${this.databaseKey} and held = ${true})
+      union all
+      (select workflowkey, controller, held from ${state} where name = ${this.databaseKey} and held = ${false}
+        and controller in (select controller from ${sql.table(tables.controller)} where time > ${this.sync.liveCutoff()})
+        order by priority desc, time asc, workflowkey asc limit 1)`.execute(tx);
+    const holders = rows.rows.filter((row) => Number(row.held) === 1).map((row) => row.workflowkey);
+    return { holders, front: rows.rows.find((row) => Number(row.held) !== 1) };
   }
 
   async grant(holderKey: string, tx: SyncTransaction): Promise<Holder> {

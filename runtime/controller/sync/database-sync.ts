@@ -31,10 +31,9 @@ export class LockGuardBusy extends Error {
 }
 
 const CHANNEL = 'argosync_sync';
-// Argo's retry of a failed acquisition transaction: 5 steps from 10 ms, factor 2, jitter 0.5, cap 600 ms.
-const TRANSACTION_RETRY = { steps: 5, initialMs: 10, factor: 2, jitter: 0.5, capMs: 600 };
-// A `sync_lock` row lives only for one acquisition, so a busy guard is retried briefly before giving up.
-const GUARD_RETRY = { attempts: 40, initialMs: 1, capMs: 25 };
+// Retry of a transaction that lost a serialization conflict or deadlock, or found a guard row taken: Argo's
+// capped, jittered exponential backoff, started lower (2 ms, not 10 ms) because a hand-off is waiting on it.
+const RETRY = { attempts: 12, initialMs: 2, factor: 2, jitter: 0.5, capMs: 200 };
 
 /**
  * One controller's session on a shared sync database (SPEC §5 rule 6): migration, the heartbeat row, the
@@ -166,23 +165,37 @@ export class DatabaseSync {
   }
 
   /**
-   * Runs one all-or-nothing acquisition: takes the `sync_lock` rows of every lock (Argo's cross-controller guard),
-   * then runs `fn` in a SERIALIZABLE transaction retried on serialization failures and deadlocks. The guard rows
-   * are deleted by that same transaction, so they disappear exactly when its grants become visible (and one
-   * commit is saved); if it fails they are deleted apart. Throws LockGuardBusy when another controller keeps a
-   * guard row for too long.
+   * Runs one all-or-nothing acquisition in a SERIALIZABLE transaction guarded by the `sync_lock` rows of its
+   * locks (Argo's cross-controller guard). The guard rows are written and deleted inside the transaction:
+   * another acquirer of the same lock waits on the uncommitted row instead of polling for it, a crash can never
+   * leave one behind, and two commits are saved. An Argo controller's committed guard row makes the insert fail;
+   * that, serialization failures and deadlocks are retried with backoff. Throws LockGuardBusy when a guard row
+   * stays taken.
    */
   async acquisition<T>(lockKeys: readonly string[], fn: (tx: SyncTransaction) => Promise<T>): Promise<T> {
     const keys = [...new Set(lockKeys)].sort();
-    await this.#takeGuards(keys);
+    const { engine } = this.#options.database;
+    let busyKey: string | undefined;
     try {
-      return await this.#serializable(async (tx) => {
-        const result = await fn(tx);
-        await tx.deleteFrom(this.tables.lock).where('name', 'in', keys).where('controller', '=', this.controllerName).execute();
-        return result;
-      });
+      return await this.#retrying(
+        () =>
+          this.db
+            .transaction()
+            .setIsolationLevel('serializable')
+            .execute(async (tx) => {
+              for (const key of keys) {
+                busyKey = key;
+                await tx.insertInto(this.tables.lock).values({ name: key, controller: this.controllerName, time: this.now() }).execute();
+              }
+              busyKey = undefined;
+              const result = await fn(tx);
+              await tx.deleteFrom(this.tables.lock).where('name', 'in', keys).where('controller', '=', this.controllerName).execute();
+              return result;
+            }),
+        (error) => engine.isUniqueViolation(error) && busyKey !== undefined,
+      );
     } catch (error) {
-      await this.#freeGuards(keys);
+      if (busyKey !== undefined && engine.isUniqueViolation(error)) throw new LockGuardBusy(busyKey);
       throw error;
     }
   }
@@ -203,64 +216,18 @@ export class DatabaseSync {
     return released;
   }
 
-  async #takeGuards(keys: readonly string[]): Promise<void> {
-    const taken: string[] = [];
-    for (const key of keys) {
-      for (let attempt = 0; ; attempt += 1) {
-        try {
-          // A guard row lives for one acquisition and is cleaned up after a crash, so its commit need not wait for the disk.
-          await this.db.transaction().execute(async (tx) => {
-            await this.relaxDurability(tx);
-            await tx.insertInto(this.tables.lock).values({ name: key, controller: this.controllerName, time: this.now() }).execute();
-          });
-          taken.push(key);
-          break;
-        } catch (error) {
-          const { engine } = this.#options.database;
-          // Busy, or (InnoDB) a deadlock with the transaction that is deleting the row: either way, try again shortly.
-          if (!engine.isUniqueViolation(error) && !engine.isRetryableTransactionError(error)) {
-            await this.#freeGuards(taken);
-            throw error;
-          }
-          if (attempt + 1 >= GUARD_RETRY.attempts) {
-            await this.#freeGuards(taken);
-            throw new LockGuardBusy(key);
-          }
-          await this.#options.clock.sleep(Math.min(GUARD_RETRY.initialMs * 2 ** attempt, GUARD_RETRY.capMs) * Math.random());
-        }
-      }
-    }
-  }
-
-  async #freeGuards(keys: readonly string[]): Promise<void> {
-    if (keys.length === 0) return;
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        await this.db.deleteFrom(this.tables.lock).where('name', 'in', keys).where('controller', '=', this.controllerName).execute();
-        return;
-      } catch (error) {
-        // Argo retries every 10 ms; a row left behind is removed at the next start or by other controllers' maintenance.
-        if (attempt >= 5 || this.#stopped) throw error;
-        await this.#options.clock.sleep(10);
-      }
-    }
-  }
-
-  #serializable<T>(fn: (tx: SyncTransaction) => Promise<T>): Promise<T> {
-    return this.#retrying(() => this.db.transaction().setIsolationLevel('serializable').execute(fn));
-  }
-
-  /** Runs a write again on serialization failures and deadlocks, with Argo's capped, jittered backoff. */
-  async #retrying<T>(write: () => Promise<T>): Promise<T> {
+  /** Runs a write again on serialization failures and deadlocks (and on `alsoRetry`), with capped, jittered backoff. */
+  async #retrying<T>(write: () => Promise<T>, alsoRetry: (error: unknown) => boolean = () => false): Promise<T> {
     const engine = this.#options.database.engine;
-    let delay = TRANSACTION_RETRY.initialMs;
-    for (let step = 1; ; step += 1) {
+    let delay = RETRY.initialMs;
+    for (let attempt = 1; ; attempt += 1) {
       try {
         return await write();
       } catch (error) {
-        if (step >= TRANSACTION_RETRY.steps || !engine.isRetryableTransactionError(error)) throw error;
-        await this.#options.clock.sleep(delay * (1 + TRANSACTION_RETRY.jitter * Math.random()));
-        delay = Math.min(delay * TRANSACTION_RETRY.factor, TRANSACTION_RETRY.capMs);
+        const retryable = engine.isRetryableTransactionError(error) || alsoRetry(error);
+        if (attempt >= RETRY.attempts || !retryable || this.#stopped) throw error;
+        await this.#options.clock.sleep(delay * (1 + RETRY.jitter * Math.random()));
+        delay = Math.min(delay * RETRY.factor, RETRY.capMs);
       }
     }
   }

@@ -1,5 +1,4 @@
 import type { Clock } from '../../clock.js';
-import type { ConfigMapStore } from '../../store/configmap-store.js';
 import { CachedLimitSource } from './cached-limit-source.js';
 import { ConfigMapLimitSource } from './configmap-limit-source.js';
 import { DatabaseLimitSource } from './database-limit-source.js';
@@ -9,6 +8,7 @@ import type { Lock } from './lock.js';
 import { databaseLockKey, encodeLockName, type LockIdentity } from './lock-name.js';
 import { MUTEX_LIMIT } from './limit-source.js';
 import { MemoryLock } from './memory-lock.js';
+import type { WatchedConfigMaps } from './watched-configmaps.js';
 
 /** A lock as the registry keeps it, with what is needed to find it again from events. */
 export type RegisteredLock =
@@ -17,7 +17,7 @@ export type RegisteredLock =
 
 export interface LockRegistryOptions {
   readonly clock: Clock;
-  readonly configMaps: ConfigMapStore;
+  readonly configMaps: WatchedConfigMaps;
   /** Undefined when no sync database is configured: database locks then fail to be created. */
   readonly database: DatabaseSync | undefined;
   readonly semaphoreLimitCacheSeconds: number;

@@ -88,9 +88,9 @@ export class MemoryLock implements Lock {
     };
   }
 
-  /** Whether nothing holds or waits, so the registry may forget the lock. */
-  get idle(): boolean {
-    return this.#holders.size === 0 && this.#queue.length === 0;
+  /** Holder keys of every holder and waiter. */
+  keys(): string[] {
+    return [...this.#holders.keys(), ...this.#queue.map((waiter) => waiter.holderKey)];
   }
 
   /** The limit, or the problem that keeps the lock from having one. */

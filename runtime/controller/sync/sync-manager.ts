@@ -9,6 +9,7 @@ import { decodeLockName, type LockIdentity } from './lock-name.js';
 import { LockRegistry, type RegisteredLock } from './lock-registry.js';
 import type { LockMetrics } from './lock-metrics.js';
 import { parseSynchronization, type Synchronization } from './sync-items.js';
+import { WatchedConfigMaps } from './watched-configmaps.js';
 
 export interface SyncManagerOptions {
   readonly controllerName: string;
@@ -77,6 +78,7 @@ export interface LostHold {
 export class SyncManager {
   readonly #options: SyncManagerOptions;
   readonly #registry: LockRegistry;
+  readonly #configMaps: WatchedConfigMaps;
   readonly #mutex = new KeyedMutex();
   /** Holder keys of this controller waiting on each database lock, so polling looks only where someone waits. */
   readonly #databaseWaiters = new Map<string, Set<string>>();
@@ -86,19 +88,26 @@ export class SyncManager {
 
   constructor(options: SyncManagerOptions) {
     this.#options = options;
+    this.#configMaps = new WatchedConfigMaps(options.configMaps);
     this.#registry = new LockRegistry({
       clock: options.clock ?? systemClock,
-      configMaps: options.configMaps,
+      configMaps: this.#configMaps,
       database: options.database,
       semaphoreLimitCacheSeconds: options.semaphoreLimitCacheSeconds ?? 0,
     });
   }
 
-  /** Starts listening for limit changes (ConfigMap watch, database notifications) and for self-fencing. */
+  /**
+   * Starts following limit changes (ConfigMap watch, database notifications) and self-fencing, and loads
+   * this controller's rows of the sync database so releases know them without asking it.
+   */
   async start(): Promise<void> {
-    this.#stops.push(await this.#options.configMaps.watch(undefined, (event) => this.#configMapChanged(event.configMap.namespace, event.configMap.name)));
+    await this.#configMaps.start((configMap) => this.#configMapChanged(configMap.namespace, configMap.name));
+    this.#stops.push(() => this.#configMaps.stop());
     const database = this.#options.database;
     if (database) {
+      const rows = await database.db.selectFrom(database.tables.state).select(['name', 'workflowkey', 'held']).where('controller', '=', database.controllerName).execute();
+      for (const row of rows) addTo(row.held ? this.#databaseHolds : this.#databaseWaiters, row.name, row.workflowkey);
       this.#stops.push(database.onChange((databaseKey) => this.#databaseChanged(databaseKey)));
       database.setWaiterProbe(() => this.#databaseWaiters.size > 0);
       database.onDeclaredInactive(() => this.#verifyDatabaseHolds());
@@ -123,11 +132,20 @@ export class SyncManager {
       entries.map((entry) => entry.lock.name),
       async () => {
         const waiter = { holderKey, priority: request.priority, creationTime: request.creationTime };
+        // Database queue rows this controller already wrote need no second look inside the transaction.
+        const unqueued = entries.filter((entry) => entry.storage === 'database' && this.#knownDatabaseRow(entry.lock.databaseKey, holderKey) === undefined);
         for (const entry of entries) {
           if (entry.storage === 'database') addTo(this.#databaseWaiters, entry.lock.databaseKey, holderKey);
           else await entry.lock.enqueue(waiter);
         }
-        const outcome = await this.#checkAndGrant(entries, waiter);
+        let outcome: Outcome;
+        try {
+          outcome = await this.#checkAndGrant(entries, waiter, unqueued);
+        } catch (error) {
+          // The transaction that would have written those queue rows rolled back.
+          for (const entry of unqueued) if (entry.storage === 'database') removeFrom(this.#databaseWaiters, entry.lock.databaseKey, holderKey);
+          throw error;
+        }
         if ('message' in outcome) {
           for (const [index, check] of outcome.checks.entries()) if (check?.status === 'waiting') this.#wake(entries[index]!);
           return { acquired: false, message: outcome.message, failedLockName: outcome.failedLockName, warnings };
@@ -162,24 +180,12 @@ export class SyncManager {
   /** Everything of a workflow, at workflow and template level: on completion, termination and deletion. */
   async releaseAll(namespace: string, workflowName: string): Promise<void> {
     const workflowKey = toHolderKey(namespace, workflowName);
-    for (const entry of this.#registry.all()) {
-      if (entry.storage === 'database') continue;
-      const snapshot = await entry.lock.snapshot();
-      const keys = [...snapshot.holders, ...snapshot.waiters].map((item) => item.holderKey).filter((key) => belongsToWorkflow(key, workflowKey));
-      if (keys.length > 0) await this.#releaseKeys(entry, keys);
-    }
-    await this.#forgetDatabaseRows((key) => belongsToWorkflow(key, workflowKey));
+    await this.#releaseWhere((key) => belongsToWorkflow(key, workflowKey));
   }
 
   /** Argo's `CheckWorkflowExistence`: drops holders and waiters whose workflow no longer exists. */
   async sweep(exists: (workflowKey: string) => boolean): Promise<void> {
-    for (const entry of this.#registry.all()) {
-      if (entry.storage === 'database') continue;
-      const snapshot = await entry.lock.snapshot();
-      const keys = [...snapshot.holders, ...snapshot.waiters].map((item) => item.holderKey).filter((key) => !exists(workflowKeyOf(key)));
-      if (keys.length > 0) await this.#releaseKeys(entry, keys);
-    }
-    await this.#forgetDatabaseRows((key) => !exists(workflowKeyOf(key)));
+    await this.#releaseWhere((key) => !exists(workflowKeyOf(key)));
   }
 
   /**
@@ -238,13 +244,13 @@ export class SyncManager {
    * transaction, which also writes their queue rows; in-memory grants follow once it has committed, still
    * under the per-lock mutex.
    */
-  async #checkAndGrant(entries: readonly RegisteredLock[], waiter: Waiter): Promise<Outcome> {
+  async #checkAndGrant(entries: readonly RegisteredLock[], waiter: Waiter, unqueued: readonly RegisteredLock[]): Promise<Outcome> {
     const { holderKey } = waiter;
     const databaseEntries = entries.filter((entry) => entry.storage === 'database');
     const limits: (number | string)[] = [];
     for (const entry of entries) limits.push(await entry.lock.readLimit());
     const decide = async (tx: SyncTransaction | undefined): Promise<Outcome> => {
-      for (const entry of databaseEntries) await entry.lock.enqueue(waiter, tx);
+      for (const entry of unqueued) await entry.lock.enqueue(waiter, tx);
       const checks: LockCheck[] = [];
       for (const [index, entry] of entries.entries()) checks.push(await entry.lock.check(holderKey, limits[index]!, tx as SyncTransaction));
       const waitingIndex = checks.findIndex((check) => check.status === 'waiting');
@@ -269,7 +275,7 @@ export class SyncManager {
     if (!database || databaseEntries.length === 0) return decide(undefined);
     // Without an acquisition transaction the queue rows are still written, so other controllers see the waiter.
     const waitOutside = async (message: string, failedLockName: string): Promise<Outcome> => {
-      for (const entry of databaseEntries) await entry.lock.enqueue(waiter);
+      for (const entry of unqueued) await entry.lock.enqueue(waiter);
       return { checks: [], message, failedLockName };
     };
     if (!database.admitting) return waitOutside(`controller ${database.controllerName} was declared inactive and is re-verifying its holds`, databaseEntries[0]!.lock.name);
@@ -288,8 +294,10 @@ export class SyncManager {
   async #releaseKeys(entry: RegisteredLock, keys: readonly string[]): Promise<void> {
     await this.#mutex.runExclusive([entry.lock.name], async () => {
       for (const key of keys) {
-        await entry.lock.release(key);
-        await entry.lock.dequeue(key);
+        // A database row is either a hold or a queue entry: touch only the one this controller knows of.
+        const known = entry.storage === 'database' ? this.#knownDatabaseRow(entry.lock.databaseKey, key) : undefined;
+        if (known !== 'queued') await entry.lock.release(key);
+        if (known !== 'held') await entry.lock.dequeue(key);
         if (entry.storage === 'database') {
           removeFrom(this.#databaseWaiters, entry.lock.databaseKey, key);
           removeFrom(this.#databaseHolds, entry.lock.databaseKey, key);
@@ -300,16 +308,29 @@ export class SyncManager {
     if (entry.storage === 'memory') this.#wake(entry);
   }
 
-  /** Releases this controller's database rows whose holder key matches, including locks not yet registered. */
-  async #forgetDatabaseRows(matches: (holderKey: string) => boolean): Promise<void> {
-    const database = this.#options.database;
-    if (!database) return;
-    const rows = await database.db.selectFrom(database.tables.state).select(['name', 'workflowkey']).where('controller', '=', database.controllerName).execute();
-    for (const row of rows.filter((candidate) => matches(candidate.workflowkey))) {
-      const [kind, namespace, ...rest] = row.name.split('/');
-      const entry = this.#entry({ kind: 'Database', namespace: namespace ?? '', name: rest.join('/'), mutex: kind === 'mtx' });
-      await this.#releaseKeys(entry, [row.workflowkey]);
+  #knownDatabaseRow(databaseKey: string, holderKey: string): 'held' | 'queued' | undefined {
+    if (this.#databaseHolds.get(databaseKey)?.has(holderKey)) return 'held';
+    if (this.#databaseWaiters.get(databaseKey)?.has(holderKey)) return 'queued';
+    return undefined;
+  }
+
+  /** Releases and dequeues every holder key that matches, in memory and in this controller's database rows. */
+  async #releaseWhere(matches: (holderKey: string) => boolean): Promise<void> {
+    for (const entry of this.#registry.all()) {
+      if (entry.storage !== 'memory') continue;
+      const keys = entry.lock.keys().filter(matches);
+      if (keys.length > 0) await this.#releaseKeys(entry, keys);
     }
+    for (const databaseKey of new Set([...this.#databaseHolds.keys(), ...this.#databaseWaiters.keys()])) {
+      const keys = [...(this.#databaseHolds.get(databaseKey) ?? []), ...(this.#databaseWaiters.get(databaseKey) ?? [])].filter(matches);
+      if (keys.length > 0) await this.#releaseKeys(this.#databaseEntry(databaseKey), keys);
+    }
+  }
+
+  /** The registered lock of a `sem/<ns>/<key>` or `mtx/<ns>/<name>` row, registering it when needed. */
+  #databaseEntry(databaseKey: string): RegisteredLock {
+    const [kind, namespace, ...rest] = databaseKey.split('/');
+    return this.#entry({ kind: 'Database', namespace: namespace ?? '', name: rest.join('/'), mutex: kind === 'mtx' });
   }
 
   /** Wakes the waiters the lock's free slots would admit now (Argo's notifyWaiters). */
