@@ -24,6 +24,12 @@ const OPENERS: Record<Driver, (spec: ConnectionSpec, description: string) => Pro
   pglite: openPglite,
 };
 
+/** The handle every engine returns: `destroy` runs `close` once, however often it is called. */
+export function databaseHandle(parts: Omit<SqlDatabase, 'destroy'>, close: () => Promise<void>): SqlDatabase {
+  let closing: Promise<void> | undefined;
+  return { ...parts, destroy: () => (closing ??= close()) };
+}
+
 /** Opens a database; fails with `cannot connect to <driver> at <host:port>: <cause>` when it cannot. */
 export function openDatabase(spec: ConnectionSpec): Promise<SqlDatabase> {
   return OPENERS[spec.driver](spec, describeSpec(spec));

@@ -8,7 +8,7 @@ export interface ConfigMapStoreFixture {
 }
 
 /** Collects watch events; `next(n)` resolves once `n` have arrived. */
-function recorder() {
+export function recorder() {
   const events: ConfigMapEvent[] = [];
   let waiting: { count: number; resolve: () => void } | undefined;
   return {
@@ -23,6 +23,7 @@ function recorder() {
         if (events.length >= count) resolve();
       });
     },
+    summary: () => events.map((event) => [event.type, event.configMap.name, event.configMap.data]),
   };
 }
 

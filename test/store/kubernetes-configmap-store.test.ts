@@ -1,34 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, UnauthenticatedError } from '../../runtime/errors.js';
-import type { ConfigMapEvent } from '../../runtime/store/configmap-store.js';
 import { KubernetesConfigMapStore } from '../../runtime/store/kubernetes-configmap-store.js';
 import { kubeConfigFor, startKubeApiServer, type KubeApiServer } from '../support/kube-api-server.js';
-import { describeConfigMapStore } from './configmap-store.suite.js';
+import { describeConfigMapStore, recorder } from './configmap-store.suite.js';
 
 describeConfigMapStore('Kubernetes API (in-process server)', async () => {
   const server = await startKubeApiServer();
   return { store: new KubernetesConfigMapStore(kubeConfigFor(server)), close: () => server.close() };
 });
-
-/** Collects watch events; `next(n)` resolves once `n` have arrived. */
-function recorder() {
-  const events: ConfigMapEvent[] = [];
-  let waiting: { count: number; resolve: () => void } | undefined;
-  return {
-    events,
-    onEvent(event: ConfigMapEvent) {
-      events.push(event);
-      if (waiting && events.length >= waiting.count) waiting.resolve();
-    },
-    next(count: number) {
-      return new Promise<void>((resolve) => {
-        waiting = { count, resolve };
-        if (events.length >= count) resolve();
-      });
-    },
-    summary: () => events.map((event) => [event.type, event.configMap.name, event.configMap.data]),
-  };
-}
 
 describe('KubernetesConfigMapStore against the API server', () => {
   let server: KubeApiServer;

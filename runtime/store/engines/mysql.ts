@@ -2,7 +2,7 @@ import { Kysely, MysqlDialect, sql } from 'kysely';
 import { createPool } from 'mysql2';
 import { createConnection } from 'mysql2/promise';
 import type { ConnectionSpec } from '../connection-spec.js';
-import type { SqlDatabase } from '../sql-database.js';
+import { databaseHandle, type SqlDatabase } from '../sql-database.js';
 import { connectError } from './connect-error.js';
 import { errorCode, messageLooksRetryable, type EngineTraits } from './engine-traits.js';
 
@@ -31,17 +31,7 @@ export async function openMysql(spec: ConnectionSpec, description: string): Prom
   }
   const pool = createPool({ ...config, connectionLimit: spec.maxOpenConns ?? 10 });
   const db = new Kysely<unknown>({ dialect: new MysqlDialect({ pool }) });
-  let destroyed = false;
-  return {
-    db,
-    description,
-    engine: mysqlTraits,
-    async destroy() {
-      if (destroyed) return;
-      destroyed = true;
-      await db.destroy();
-    },
-  };
+  return databaseHandle({ db, description, engine: mysqlTraits }, () => db.destroy());
 }
 
 const mysqlTraits: EngineTraits = {

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, sql } from 'kysely';
 import type { ConnectionSpec } from '../connection-spec.js';
-import type { SqlDatabase } from '../sql-database.js';
+import { databaseHandle, type SqlDatabase } from '../sql-database.js';
 import { errorCode, messageLooksRetryable, type EngineTraits } from './engine-traits.js';
 import { PgliteDialect } from './pglite-driver.js';
 
@@ -28,7 +28,6 @@ export async function wrapPglite(pglite: PGlite, spec: ConnectionSpec, descripti
   if (spec.schema) {
     await sql.raw(`create schema if not exists "${spec.schema}"; set search_path = "${spec.schema}"`).execute(db);
   }
-  let destroyed = false;
   const traits: EngineTraits = {
     driver: 'pglite',
     isRetryableTransactionError: (error) => ['40001', '40P01'].includes(String(errorCode(error))) || messageLooksRetryable(error),
@@ -56,15 +55,8 @@ export async function wrapPglite(pglite: PGlite, spec: ConnectionSpec, descripti
     jsonColumnType: 'jsonb',
     supportsIndexIfNotExists: true,
   };
-  return {
-    db,
-    description,
-    engine: traits,
-    async destroy() {
-      if (destroyed) return;
-      destroyed = true;
-      await db.destroy();
-      await close();
-    },
-  };
+  return databaseHandle({ db, description, engine: traits }, async () => {
+    await db.destroy();
+    await close();
+  });
 }

@@ -1,7 +1,7 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { ConnectionSpec } from '../connection-spec.js';
-import type { SqlDatabase } from '../sql-database.js';
+import { databaseHandle, type SqlDatabase } from '../sql-database.js';
 import { connectError } from './connect-error.js';
 import { errorCode, messageLooksRetryable, type EngineTraits, type Notifications } from './engine-traits.js';
 
@@ -51,18 +51,10 @@ export async function openPostgres(spec: ConnectionSpec, description: string): P
   pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
   const listener = new PostgresListener(config);
-  let destroyed = false;
-  return {
-    db,
-    description,
-    engine: postgresTraits(db, listener),
-    async destroy() {
-      if (destroyed) return;
-      destroyed = true;
-      await listener.close();
-      await db.destroy();
-    },
-  };
+  return databaseHandle({ db, description, engine: postgresTraits(db, listener) }, async () => {
+    await listener.close();
+    await db.destroy();
+  });
 }
 
 function postgresTraits(db: Kysely<unknown>, listener: PostgresListener): EngineTraits {

@@ -11,7 +11,7 @@ import {
   type V1SubjectAccessReviewSpec,
 } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { kubeConfigFor, startKubeApiServer, type KubeApiServer, type KubeObject } from './kube-api-server.js';
+import { kubeConfigFor, startKubeApiServer, type KubeApiServer, type KubeObject } from '../support/kube-api-server.js';
 
 interface WatchLine {
   type: string;
