@@ -200,6 +200,12 @@ export class DatabaseSync {
     }
   }
 
+  /** Tells every controller that a lock's limit changed (the sync API calls this), so waiters look again at once. */
+  async limitChanged(lockKey: string): Promise<void> {
+    this.#emitChange(lockKey);
+    await this.#options.database.engine.notifications?.notify(CHANNEL, lockKey);
+  }
+
   /**
    * Runs `fn` (which returns how many holds it removed) in a transaction; when it removed any, tells every
    * controller that `lockKey` may have a free slot: others on commit (NOTIFY), this one at once.

@@ -1,0 +1,68 @@
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { FileConfigSource } from './config/file-config-source.js';
+import { parseRuntimeConfig, type RuntimeConfig } from './config/runtime-config.js';
+import { toConnectionSpec } from './config/connection.js';
+import { inlineSecretResolver } from './config/inline-secret-resolver.js';
+import { migrateArgosyncSchema } from './store/migrations/argosync-migrations.js';
+import { openDatabase, parseDatabaseUrl, type SqlDatabase } from './store/sql-database.js';
+
+export interface RuntimeFlags {
+  readonly home?: string;
+  readonly config?: string;
+  readonly stateStore?: string;
+  readonly controllerName?: string;
+}
+
+/** What every runtime command shares: the home, the configuration and the databases it names. */
+export interface RuntimeContext {
+  readonly home: string;
+  readonly config: RuntimeConfig;
+  readonly stateStore: SqlDatabase;
+  /** The configured sync database, or the state store when none is configured (SPEC §4). */
+  readonly syncDatabase: SqlDatabase;
+  readonly persistenceDatabase: SqlDatabase | undefined;
+  close(): Promise<void>;
+}
+
+export async function openRuntime(flags: RuntimeFlags, say: (line: string) => void): Promise<RuntimeContext> {
+  const home = resolve(flags.home ?? process.env.ARGOSYNC_HOME ?? '.argosync');
+  await mkdir(home, { recursive: true, mode: 0o700 });
+  const loaded = flags.config ? await new FileConfigSource({ path: flags.config }).load() : parseRuntimeConfig({ synchronization: { enableAPI: true } });
+  const config: RuntimeConfig = {
+    ...loaded,
+    synchronization: { ...loaded.synchronization, ...(flags.controllerName ? { controllerName: flags.controllerName } : {}) },
+  };
+  const stateSpec = parseDatabaseUrl(flags.stateStore ?? `pglite:${join(home, 'state')}`);
+  say(`opening the state store (${stateSpec.driver}${stateSpec.driver === 'pglite' ? ` in ${stateSpec.dataDir}` : ''})`);
+  const opened: SqlDatabase[] = [];
+  const open = async (spec: Parameters<typeof openDatabase>[0]) => {
+    const database = await openDatabase(spec);
+    opened.push(database);
+    return database;
+  };
+  try {
+    const stateStore = await open(stateSpec);
+    await migrateArgosyncSchema(stateStore);
+    const secrets = inlineSecretResolver();
+    const syncSpec = await toConnectionSpec(config.synchronization, secrets);
+    const syncDatabase = syncSpec ? await open(syncSpec) : stateStore;
+    say(`sync database: ${syncDatabase.description}`);
+    const persistenceSpec = await toConnectionSpec(config.persistence, secrets);
+    const persistenceDatabase = persistenceSpec ? await open(persistenceSpec) : undefined;
+    return {
+      home,
+      config,
+      stateStore,
+      syncDatabase,
+      persistenceDatabase,
+      close: async () => {
+        for (const database of opened.reverse()) await database.destroy();
+      },
+    };
+  } catch (error) {
+    for (const database of opened.reverse()) await database.destroy();
+    throw error;
+  }
+}
+

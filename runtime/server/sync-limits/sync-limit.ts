@@ -1,0 +1,51 @@
+/** Where a limit is stored (SPEC §2): `CONFIGMAP` (0 on the wire) or `DATABASE` (1). */
+export type SyncLimitType = 'CONFIGMAP' | 'DATABASE';
+
+export interface SyncLimit {
+  readonly type: SyncLimitType;
+  readonly namespace: string;
+  /** ConfigMap limits only. */
+  readonly cmName?: string;
+  readonly key: string;
+  readonly limit: number;
+}
+
+/** Identifies one limit: the namespace, key and, for ConfigMap limits, the ConfigMap. */
+export type SyncLimitRef = Omit<SyncLimit, 'limit'>;
+
+/** The wire form, as Argo's gateway writes it: `type` as an integer, 0 and empty strings omitted. */
+export interface SyncLimitWire {
+  readonly type?: 1;
+  readonly namespace: string;
+  readonly cmName?: string;
+  readonly key: string;
+  readonly limit: number;
+}
+
+export function toWire(limit: SyncLimit): SyncLimitWire {
+  return {
+    ...(limit.type === 'DATABASE' ? { type: 1 as const } : {}),
+    namespace: limit.namespace,
+    ...(limit.cmName ? { cmName: limit.cmName } : {}),
+    key: limit.key,
+    limit: limit.limit,
+  };
+}
+
+/** Reads `type` as the gateway does: the enum name or its number; absent means CONFIGMAP. */
+export function parseLimitType(value: unknown): SyncLimitType | undefined {
+  if (value === undefined || value === null || value === '' || value === 0 || value === '0' || value === 'CONFIGMAP') return 'CONFIGMAP';
+  if (value === 1 || value === '1' || value === 'DATABASE') return 'DATABASE';
+  return undefined;
+}
+
+/** Both storages implement these with Argo's texts (argo-reference §6.3, §6.4). */
+export interface SyncLimitStorage {
+  create(limit: SyncLimit): Promise<SyncLimit>;
+  get(ref: SyncLimitRef): Promise<SyncLimit>;
+  update(limit: SyncLimit): Promise<SyncLimit>;
+  /** Returns the limit it removed, if there was one (for the audit). */
+  delete(ref: SyncLimitRef): Promise<SyncLimit | undefined>;
+  /** Every limit of the namespace. */
+  list(namespace: string): Promise<SyncLimit[]>;
+}
