@@ -33,6 +33,26 @@ describe('argosync up', () => {
     const metrics = await (await fetch(`${url}metrics`, { dispatcher: insecure })).text();
     expect(metrics).toContain('# TYPE argosync_locks_held gauge');
 
+    // A newcomer's next step: create a limit with the CLI against the printed URL and token.
+    const env = { ARGOSYNC_SERVER: url.replace(/\/$/, ''), ARGOSYNC_TOKEN: 'fixed-test-token', ARGOSYNC_INSECURE_SKIP_VERIFY: 'true' };
+    const create = runCli(['sync', 'create', 'gpu', '--type', 'configmap', '--cm-name', 'limits', '--limit', '2', '-n', 'team-a'], env);
+    expect(await create.exited).toBe(0);
+    expect(create.stdout()).toBe('Sync limit created\nKey: gpu\nType: configmap\nConfigMap Name: limits\nNamespace: team-a\nLimit: 2\n');
+    const database = runCli(['sync', 'create', 'db-gpu', '--type', 'DATABASE', '--limit', '3', '-n', 'team-a'], env);
+    expect(await database.exited).toBe(0);
+    const list = runCli(['sync', 'list', '-n', 'team-a'], env);
+    expect(await list.exited).toBe(0);
+    expect(list.stdout()).toBe('KEY     TYPE       CONFIGMAP  HELD  WAITING\ngpu     configmap  limits     0/2   0\ndb-gpu  database              0/3   0\n');
+    const duplicate = runCli(['sync', 'create', 'db-gpu', '--type', 'database', '--limit', '3', '-n', 'team-a'], env);
+    expect(await duplicate.exited).toBe(1);
+    expect(duplicate.stderr()).toBe('argosync: failed to create sync limit: Database sync limit already exists in namespace "team-a".\n');
+    const usage = runCli(['sync', 'create', 'x', '--type', 'redis', '--limit', '1'], env);
+    expect(await usage.exited).toBe(2);
+    expect(usage.stderr()).toBe("argosync: --type must be either 'database' or 'configmap'\n");
+    const unauthenticated = runCli(['sync', 'get', 'gpu', '--type', 'configmap', '--cm-name', 'limits', '-n', 'team-a'], { ...env, ARGOSYNC_TOKEN: 'wrong' });
+    expect(await unauthenticated.exited).toBe(1);
+    expect(unauthenticated.stderr()).toMatch(/^argosync: failed to get sync limit: token not valid/);
+
     cli.child.kill('SIGTERM');
     expect(await cli.exited).toBe(0);
     expect(cli.stdout()).toContain('shutting down');
