@@ -20,6 +20,8 @@ export interface EmbeddedRuntime {
   readonly token: string;
   readonly context: RuntimeContext;
   readonly engine: SyncEngine;
+  /** Hears every workflow the sync engine wakes (the workflow controller's queue, once it exists). */
+  onWake(listener: (workflowKey: string) => void): () => void;
   stop(): Promise<void>;
 }
 
@@ -31,11 +33,12 @@ export async function startEmbeddedRuntime(flags: RuntimeFlags, server: ServerOp
   const context = await openRuntime(flags, say);
   const { synchronization } = context.config;
   const configMaps = new SqlConfigMapStore(context.stateStore);
+  const wakeListeners = new Set<(workflowKey: string) => void>();
   const engine = await startSyncEngine({
     config: synchronization,
     syncDatabase: context.syncDatabase,
     configMaps,
-    onWake: () => undefined, // workflows arrive with the workflow controller; until then nothing waits
+    onWake: (workflowKey) => wakeListeners.forEach((listener) => listener(workflowKey)),
     onError: (task, error) => say(`sync ${task} failed, retrying: ${(error as Error).message}`),
   });
   say(`controller ${synchronization.controllerName} started (sync schema ready, heartbeat every ${synchronization.heartbeatSeconds}s)`);
@@ -77,6 +80,10 @@ export async function startEmbeddedRuntime(flags: RuntimeFlags, server: ServerOp
     token,
     context,
     engine,
+    onWake(listener) {
+      wakeListeners.add(listener);
+      return () => wakeListeners.delete(listener);
+    },
     async stop() {
       await running.close();
       await engine.stop();

@@ -1,0 +1,55 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedRuntime, type EmbeddedRuntime } from '../../runtime/embedded-runtime.js';
+
+const insecure = new Agent({ connect: { rejectUnauthorized: false } });
+
+describe('the embedded runtime', () => {
+  let home: string;
+  let runtime: EmbeddedRuntime;
+  beforeAll(async () => {
+    home = await mkdtemp(join(tmpdir(), 'argosync-embedded-'));
+    runtime = await startEmbeddedRuntime({ home }, { port: 0, logFormat: 'json' }, () => undefined);
+  });
+  afterAll(async () => {
+    await runtime.stop();
+    await rm(home, { recursive: true, force: true });
+  });
+
+  const api = async (method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown) => {
+    const response = await request(`${runtime.url}api/v1${path}`, {
+      method,
+      dispatcher: insecure,
+      headers: { authorization: `Bearer ${runtime.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: response.statusCode, json: (await response.body.json()) as Record<string, unknown> };
+  };
+
+  it.each([
+    ['database', { type: 1, key: 'gpu', limit: 1 }, { database: { key: 'gpu' } }],
+    ['ConfigMap', { cmName: 'limits', key: 'gpu', limit: 1 }, { configMapKeyRef: { name: 'limits', key: 'gpu' } }],
+  ])('admits a workflow waiting for a missing %s limit as soon as the API creates it, and shows it as a holder', async (_kind, body, semaphore) => {
+    const namespace = `team-${_kind.toLowerCase()}`;
+    const { manager } = runtime.engine;
+    const request = { namespace, workflowName: 'wf', priority: 0, creationTime: Date.UTC(2026, 0, 1), synchronization: { semaphores: [semaphore] } };
+    const waiting = await manager.tryAcquire(request);
+    expect(waiting).toMatchObject({ acquired: false, message: expect.stringContaining('argosync sync create gpu') });
+
+    const woken = new Promise<void>((resolve) => {
+      const stop = runtime.onWake((workflowKey) => {
+        if (workflowKey !== `${namespace}/wf`) return;
+        stop();
+        resolve();
+      });
+    });
+    expect((await api('POST', `/sync/${namespace}`, body)).status).toBe(200);
+    await woken;
+    expect((await manager.tryAcquire(request)).acquired).toBe(true);
+    const status = await api('GET', `/sync/${namespace}/gpu/status?type=${'type' in body ? 1 : 0}&cmName=limits`);
+    expect(status.json).toMatchObject({ key: 'gpu', limit: 1, holders: [{ key: `${namespace}/wf`, token: 1 }], waiting: [] });
+  });
+});
