@@ -18,6 +18,10 @@ export default tseslint.config(
     languageOptions: { globals: globals.node },
   },
   {
+    files: ['runtime/server/ui/**/*.js'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
     files: ['*.config.*', 'eslint.config.js', 'vitest.config.ts'],
     rules: { 'no-restricted-exports': 'off' },
   },

@@ -7,10 +7,12 @@ import { openRuntime, type RuntimeContext, type RuntimeFlags } from './runtime-c
 import { startServer } from './server/app.js';
 import { policyFilePath, PolicyFileAuthorizer } from './server/auth/policy-file-authorizer.js';
 import { syncLimitRoutes } from './server/routes/sync-limits.js';
+import { uiRoutes } from './server/routes/ui.js';
 import { resolveServerOptions, type ServerOptionsInput } from './server/server-options.js';
 import { ConfigMapLimits } from './server/sync-limits/configmap-limits.js';
 import { DatabaseLimits } from './server/sync-limits/database-limits.js';
 import { SyncAudit } from './server/sync-limits/sync-audit.js';
+import { SyncEvents } from './server/sync-limits/sync-events.js';
 import { SqlConfigMapStore } from './store/sql-configmap-store.js';
 
 /** `argosync up` running: where to reach it and how to stop it. */
@@ -34,11 +36,13 @@ export async function startEmbeddedRuntime(flags: RuntimeFlags, server: ServerOp
   const { synchronization } = context.config;
   const configMaps = new SqlConfigMapStore(context.stateStore);
   const wakeListeners = new Set<(workflowKey: string) => void>();
+  const events = new SyncEvents();
   const engine = await startSyncEngine({
     config: synchronization,
     syncDatabase: context.syncDatabase,
     configMaps,
     onWake: (workflowKey) => wakeListeners.forEach((listener) => listener(workflowKey)),
+    onLockChange: (lockName) => events.publish({ namespace: lockName.slice(0, lockName.indexOf('/')), lock: lockName, reason: 'holders' }),
     onError: (task, error) => say(`sync ${task} failed, retrying: ${(error as Error).message}`),
   });
   say(`controller ${synchronization.controllerName} started (sync schema ready, heartbeat every ${synchronization.heartbeatSeconds}s)`);
@@ -54,15 +58,21 @@ export async function startEmbeddedRuntime(flags: RuntimeFlags, server: ServerOp
       configMapLimits: new ConfigMapLimits(configMaps),
       ...(databaseLimits ? { databaseLimits } : {}),
       audit: new SyncAudit(context.stateStore, systemClock),
+      events,
       snapshot: (identity) => engine.manager.snapshot(identity),
     });
   };
+  const serverOptions = resolveServerOptions({ address: '127.0.0.1', authModes: ['client'], ...server, home: context.home });
+  const ui: FastifyPluginAsync = async (root) => {
+    await root.register(uiRoutes, { baseHref: serverOptions.baseHref });
+  };
   const running = await startServer(
-    resolveServerOptions({ address: '127.0.0.1', authModes: ['client'], ...server, home: context.home }),
+    serverOptions,
     {
       authorizer,
       metricsRegistry: engine.metricsRegistry,
       apiRoutes: [syncLimits],
+      rootRoutes: [ui],
       readinessChecks: [
         {
           name: 'syncDatabase',

@@ -15,6 +15,7 @@ export interface SyncEngineOptions {
   readonly configMaps: ConfigMapStore;
   readonly onWake: (workflowKey: string) => void;
   readonly onHoldLost?: (lost: LostHold) => void;
+  readonly onLockChange?: (lockName: string) => void;
   readonly onError?: (task: string, error: unknown) => void;
   readonly metricsRegistry?: Registry;
   readonly clock?: Clock;
@@ -56,6 +57,7 @@ export async function startSyncEngine(options: SyncEngineOptions): Promise<SyncE
     missingLimit: config.missingLimit,
     onWake: options.onWake,
     ...(options.onHoldLost ? { onHoldLost: options.onHoldLost } : {}),
+    ...(options.onLockChange ? { onLockChange: options.onLockChange } : {}),
     metrics,
   });
   await manager.start();

@@ -9,6 +9,7 @@ import { syncLimitRoutes } from '../../runtime/server/routes/sync-limits.js';
 import { ConfigMapLimits } from '../../runtime/server/sync-limits/configmap-limits.js';
 import { DatabaseLimits } from '../../runtime/server/sync-limits/database-limits.js';
 import { SyncAudit } from '../../runtime/server/sync-limits/sync-audit.js';
+import { SyncEvents } from '../../runtime/server/sync-limits/sync-events.js';
 import { migrateArgosyncSchema } from '../../runtime/store/migrations/argosync-migrations.js';
 import { migrateSyncSchema } from '../../runtime/store/migrations/sync-migrations.js';
 import { SqlConfigMapStore } from '../../runtime/store/sql-configmap-store.js';
@@ -50,6 +51,7 @@ describe.each(DIALECTS)('sync limits API with database limits on %s', (driver) =
         configMapLimits: new ConfigMapLimits(store),
         databaseLimits: new DatabaseLimits(handle, 'sync_limit'),
         audit: new SyncAudit(handle, systemClock),
+        events: new SyncEvents(),
       });
     };
     server = await startTestServer({ home, authModes: ['client'] }, { authorizer: await PolicyFileAuthorizer.load(policyFilePath(home)), apiRoutes: [routes] });
@@ -205,7 +207,7 @@ describe('sync limits API without enableAPI', () => {
     const handle = await database.open();
     await migrateArgosyncSchema(handle);
     const routes: FastifyPluginAsync = async (api) => {
-      await api.register(syncLimitRoutes, { configMapLimits: new ConfigMapLimits(new SqlConfigMapStore(handle)), audit: new SyncAudit(handle, systemClock) });
+      await api.register(syncLimitRoutes, { configMapLimits: new ConfigMapLimits(new SqlConfigMapStore(handle)), audit: new SyncAudit(handle, systemClock), events: new SyncEvents() });
     };
     server = await startTestServer({}, { apiRoutes: [routes] });
   });

@@ -24,6 +24,8 @@ export interface SyncManagerOptions {
   readonly onWake: (workflowKey: string) => void;
   /** A hold this controller had was reclaimed while it was declared inactive: fail that workflow. */
   readonly onHoldLost?: (lost: LostHold) => void;
+  /** Holders or waiters of the lock changed (for the UI's live view). */
+  readonly onLockChange?: (lockName: string) => void;
   readonly metrics?: LockMetrics;
 }
 
@@ -146,6 +148,7 @@ export class SyncManager {
           for (const entry of unqueued) if (entry.storage === 'database') removeFrom(this.#databaseWaiters, entry.lock.databaseKey, holderKey);
           throw error;
         }
+        for (const entry of entries) this.#options.onLockChange?.(entry.lock.name);
         if ('message' in outcome) {
           for (const [index, check] of outcome.checks.entries()) if (check?.status === 'waiting') this.#wake(entries[index]!);
           return { acquired: false, message: outcome.message, failedLockName: outcome.failedLockName, warnings };
@@ -304,6 +307,7 @@ export class SyncManager {
         }
       }
     });
+    this.#options.onLockChange?.(entry.lock.name);
     // Database releases announce themselves; in-memory ones wake the next waiters here.
     if (entry.storage === 'memory') this.#wake(entry);
   }

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { InvalidArgumentError, NotFoundError } from '../../errors.js';
 import type { LockSnapshot } from '../../controller/sync/lock.js';
@@ -5,6 +6,7 @@ import type { LockIdentity } from '../../controller/sync/lock-name.js';
 import { labelProblem } from '../../store/kubernetes-names.js';
 import { requirePermission } from '../auth/require-permission.js';
 import type { SyncAudit } from '../sync-limits/sync-audit.js';
+import type { SyncEvents } from '../sync-limits/sync-events.js';
 import { parseLimitType, toWire, type SyncLimit, type SyncLimitRef, type SyncLimitStorage, type SyncLimitType } from '../sync-limits/sync-limit.js';
 
 export interface SyncLimitRoutesOptions {
@@ -12,6 +14,8 @@ export interface SyncLimitRoutesOptions {
   /** Undefined unless `synchronization.enableAPI` (Argo: `unsupported sync config type: DATABASE`). */
   readonly databaseLimits?: SyncLimitStorage;
   readonly audit: SyncAudit;
+  /** Where limit writes are announced and `GET /sync-events` streams from. */
+  readonly events: SyncEvents;
   /** Live holders and waiters of a lock, when the controller runs in this process. */
   readonly snapshot?: (identity: LockIdentity) => Promise<LockSnapshot>;
 }
@@ -50,12 +54,15 @@ export const syncLimitRoutes: FastifyPluginAsync<SyncLimitRoutesOptions> = async
       ? requirePermission(request, { verb, resource: 'workflows', group: 'argoproj.io', namespace }, 'database sync limit')
       : requirePermission(request, { verb: verb === 'delete' ? 'update' : verb, resource: 'configmaps', namespace });
   const actor = (request: FastifyRequest) => request.identity?.subject ?? 'unknown';
+  const changed = (limit: SyncLimit) =>
+    options.events.publish({ namespace: limit.namespace, lock: limit.type === 'DATABASE' ? `${limit.namespace}/Database/${limit.key}` : `${limit.namespace}/ConfigMap/${limit.cmName}/${limit.key}`, reason: 'limit' });
 
   app.post<{ Params: { namespace: string }; Body: LimitBody }>('/sync/:namespace', { schema: { params: namespaceParams, body: limitBody } }, async (request) => {
     const limit = limitFrom(request.params.namespace, request.body.key, request.body);
     await authorize(request, 'create', limit.type, limit.namespace);
     const created = await storageFor(limit.type).create(limit);
     await options.audit.record(actor(request), 'create', undefined, created);
+    changed(created);
     return toWire(created);
   });
 
@@ -79,6 +86,7 @@ export const syncLimitRoutes: FastifyPluginAsync<SyncLimitRoutesOptions> = async
       const before = await storage.get(limit).catch(() => undefined);
       const updated = await storage.update(limit);
       await options.audit.record(actor(request), 'update', before, updated);
+      changed(updated);
       return toWire(updated);
     },
   );
@@ -90,7 +98,10 @@ export const syncLimitRoutes: FastifyPluginAsync<SyncLimitRoutesOptions> = async
       const ref = refFrom(request.params.namespace, request.params.key, request.query);
       await authorize(request, 'delete', ref.type, ref.namespace);
       const removed = await storageFor(ref.type).delete(ref);
-      if (removed) await options.audit.record(actor(request), 'delete', removed, undefined);
+      if (removed) {
+        await options.audit.record(actor(request), 'delete', removed, undefined);
+        changed(removed);
+      }
       return {};
     },
   );
@@ -121,6 +132,32 @@ export const syncLimitRoutes: FastifyPluginAsync<SyncLimitRoutesOptions> = async
       const ref = refFrom(request.params.namespace, request.params.key, request.query);
       await authorize(request, 'get', ref.type, ref.namespace);
       return withStatus(await storageFor(ref.type).get(ref), options);
+    },
+  );
+
+  const streams = new Set<ServerResponse>();
+  app.addHook('preClose', async () => {
+    for (const stream of streams) stream.end();
+  });
+  app.get<{ Querystring: { namespace: string } }>(
+    '/sync-events',
+    { schema: { querystring: { type: 'object', required: ['namespace'], additionalProperties: false, properties: { namespace: { type: 'string' } } } } },
+    async (request, reply) => {
+      const namespace = checkNamespace(request.query.namespace);
+      await requirePermission(request, { verb: 'get', resource: 'configmaps', namespace });
+      // Server-sent events: the headers other hooks set (rate limit, HSTS) are kept, then the stream is ours.
+      const stream = reply.raw;
+      reply.hijack();
+      stream.writeHead(200, { ...(reply.getHeaders() as Record<string, string>), 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      stream.write(': connected\n\n');
+      streams.add(stream);
+      const unsubscribe = options.events.subscribe(namespace, (event) => stream.write(`event: change\ndata: ${JSON.stringify(event)}\n\n`));
+      const keepAlive = setInterval(() => stream.write(': keep-alive\n\n'), 15_000);
+      stream.on('close', () => {
+        unsubscribe();
+        clearInterval(keepAlive);
+        streams.delete(stream);
+      });
     },
   );
 

@@ -1,0 +1,86 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { Agent, request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedRuntime, type EmbeddedRuntime } from '../../runtime/embedded-runtime.js';
+import { CHROMIUM_MISSING, launchBrowser } from '../support/browser.js';
+
+if (CHROMIUM_MISSING) console.warn(`skipping the UI suite: ${CHROMIUM_MISSING}`);
+
+describe.skipIf(CHROMIUM_MISSING !== undefined)('the limits page in Chromium, under --base-href /argo/', () => {
+  let home: string;
+  let runtime: EmbeddedRuntime;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    home = await mkdtemp(join(tmpdir(), 'argosync-ui-'));
+    runtime = await startEmbeddedRuntime({ home }, { port: 0, baseHref: '/argo/', logFormat: 'json' }, () => undefined);
+    browser = await launchBrowser();
+    page = await (await browser.newContext({ ignoreHTTPSErrors: true })).newPage();
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(message.text());
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await runtime?.stop();
+    await rm(home, { recursive: true, force: true });
+  });
+
+  const createLimit = async (namespace: string, body: unknown) => {
+    const response = await request(`${runtime.url}api/v1/sync/${namespace}`, {
+      method: 'POST',
+      dispatcher: new Agent({ connect: { rejectUnauthorized: false } }),
+      headers: { authorization: `Bearer ${runtime.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(response.statusCode).toBe(200);
+    await response.body.text();
+  };
+
+  it('asks for the token, then shows a limit created through the API, and its holders and queue as they change', async () => {
+    expect(runtime.url).toMatch(/\/argo\/$/);
+    await page.goto(`${runtime.url}#namespace=team-ui`);
+    await page.getByLabel('Token').fill(runtime.token);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('#empty').isVisible()).toBe(true);
+    expect(await page.locator('#sign-in').isVisible()).toBe(false);
+    await expect.poll(() => page.locator('#live').textContent()).toBe('live');
+
+    await createLimit('team-ui', { cmName: 'limits', key: 'gpu', limit: 2 });
+    const row = page.locator('tr[data-key="gpu"]');
+    await row.waitFor();
+    expect(await row.locator('td').allTextContents()).toEqual(['gpu', 'configmap', 'limits', '0 of 2', 'none', 'none']);
+
+    const { manager } = runtime.engine;
+    const acquire = (workflowName: string, priority: number) =>
+      manager.tryAcquire({ namespace: 'team-ui', workflowName, priority, creationTime: Date.now(), synchronization: { semaphores: [{ configMapKeyRef: { name: 'limits', key: 'gpu' } }] } });
+    await acquire('first', 0);
+    await acquire('second', 0);
+    await acquire('low', 0);
+    await acquire('urgent', 9);
+    await expect.poll(() => row.locator('td').nth(3).textContent()).toBe('2 of 2');
+    expect(await row.locator('td').nth(4).locator('li').allTextContents()).toEqual([expect.stringMatching(/^team-ui\/first \(token 1, for \d+s\)$/), expect.stringMatching(/^team-ui\/second \(token 2/)]);
+    expect(await row.locator('td').nth(5).locator('li').allTextContents()).toEqual([expect.stringMatching(/^team-ui\/urgent \(priority 9/), expect.stringMatching(/^team-ui\/low \(priority 0/)]);
+    await page.screenshot({ path: 'docs/limits-page.png', fullPage: true });
+
+    await manager.releaseAll('team-ui', 'first');
+    await expect.poll(() => row.locator('td').nth(3).textContent()).toBe('1 of 2');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('serves no external assets and keeps working when the tab reloads', async () => {
+    const external: string[] = [];
+    page.on('request', (sent) => {
+      if (!sent.url().startsWith(runtime.url.replace(/argo\/$/, ''))) external.push(sent.url());
+    });
+    await page.reload();
+    await page.locator('tr[data-key="gpu"]').waitFor();
+    expect(external).toEqual([]);
+  });
+});
