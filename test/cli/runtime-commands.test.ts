@@ -56,7 +56,7 @@ describe('argosync up', () => {
     cli.child.kill('SIGTERM');
     expect(await cli.exited).toBe(0);
     expect(cli.stdout()).toContain('shutting down');
-  });
+  }, 120_000); // seven child processes, each compiling the CLI with tsx: slow on a loaded 2-core machine
 });
 
 describe('argosync migrate', () => {
