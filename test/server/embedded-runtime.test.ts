@@ -29,6 +29,21 @@ describe('the embedded runtime', () => {
     return { status: response.statusCode, json: (await response.body.json()) as Record<string, unknown> };
   };
 
+  it('streams a change event to the UI when a limit is written', async () => {
+    const response = await request(`${runtime.url}api/v1/sync-events?namespace=team-events`, {
+      dispatcher: insecure,
+      headers: { authorization: `Bearer ${runtime.token}`, accept: 'text/event-stream' },
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toBe('text/event-stream');
+    expect(response.headers['x-ratelimit-limit']).toBeDefined();
+    const chunks = response.body[Symbol.asyncIterator]();
+    expect(String((await chunks.next()).value)).toBe(': connected\n\n');
+    expect((await api('POST', '/sync/team-events', { type: 1, key: 'k', limit: 1 })).status).toBe(200);
+    expect(String((await chunks.next()).value)).toBe('event: change\ndata: {"namespace":"team-events","lock":"team-events/Database/k","reason":"limit"}\n\n');
+    response.body.destroy();
+  });
+
   it.each([
     ['database', { type: 1, key: 'gpu', limit: 1 }, { database: { key: 'gpu' } }],
     ['ConfigMap', { cmName: 'limits', key: 'gpu', limit: 1 }, { configMapKeyRef: { name: 'limits', key: 'gpu' } }],

@@ -115,6 +115,7 @@ describe.each(DIALECTS)('sync limits API with database limits on %s', (driver) =
       ['GET', '/sync/argo'],
       ['GET', '/sync/argo/k/status?cmName=c'],
       ['GET', '/sync-audit?namespace=argo'],
+      ['GET', '/sync-events?namespace=argo'],
     ] as const) {
       const response = await call(method, path, method === 'POST' || method === 'PUT' ? { cmName: 'c', key: 'k', limit: 1 } : undefined, 'wrong-token');
       expect(response.status, `${method} ${path}`).toBe(401);
