@@ -47,6 +47,8 @@ export async function buildApp(options: ServerOptions, services: ServerServices)
   const logger = services.logger ?? createLogger({ format: options.logFormat });
   const common = {
     loggerInstance: logger,
+    // One line per request, written when it completes (Fastify's default writes two).
+    disableRequestLogging: true,
     bodyLimit: options.bodyLimit,
     rewriteUrl: (request: { url?: string }) => stripBaseHref(request.url ?? '/', options.baseHref),
   };
@@ -58,6 +60,9 @@ export async function buildApp(options: ServerOptions, services: ServerServices)
   if (!options.secure) app.log.warn(INSECURE_WARNING);
   if (options.authModes.length === 1 && options.authModes[0] === 'server') app.log.warn(SERVER_ONLY_WARNING);
 
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request completed');
+  });
   app.setValidatorCompiler(createValidatorCompiler());
   // Only JSON is accepted; a text/plain body is a 400 rather than a string handed to a JSON route.
   app.removeContentTypeParser('text/plain');
