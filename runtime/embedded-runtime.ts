@@ -1,11 +1,17 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { sql } from 'kysely';
+import { Registry } from 'prom-client';
 import { systemClock } from './clock.js';
+import { ConfigSections, type SectionName, type SectionTarget } from './config/config-sections.js';
+import { inlineSecretResolver } from './config/inline-secret-resolver.js';
+import type { RuntimeConfig, SynchronizationConfig } from './config/runtime-config.js';
 import { startSyncEngine, type SyncEngine } from './controller/sync-engine.js';
 import { databaseLockKey } from './controller/sync/lock-name.js';
+import type { SyncTables } from './controller/sync/sync-tables.js';
 import { openRuntime, type RuntimeContext, type RuntimeFlags } from './runtime-context.js';
 import { startServer } from './server/app.js';
 import { policyFilePath, PolicyFileAuthorizer } from './server/auth/policy-file-authorizer.js';
+import { configRoutes } from './server/routes/config.js';
 import { syncLimitRoutes } from './server/routes/sync-limits.js';
 import { uiRoutes } from './server/routes/ui.js';
 import { resolveServerOptions, type ServerOptionsInput } from './server/server-options.js';
@@ -13,7 +19,12 @@ import { ConfigMapLimits } from './server/sync-limits/configmap-limits.js';
 import { DatabaseLimits } from './server/sync-limits/database-limits.js';
 import { SyncAudit } from './server/sync-limits/sync-audit.js';
 import { SyncEvents } from './server/sync-limits/sync-events.js';
+import { PERSISTENCE_VERSION_TABLE } from './store/migrations/persistence-migrations.js';
+import { readSchemaVersion } from './store/migrations/migration-runner.js';
+import { SYNC_SCHEMA_VERSION_TABLE } from './store/migrations/sync-migrations.js';
 import { SqlConfigMapStore } from './store/sql-configmap-store.js';
+import type { SqlDatabase } from './store/sql-database.js';
+import type { Kysely } from 'kysely';
 
 /** `argosync up` running: where to reach it and how to stop it. */
 export interface EmbeddedRuntime {
@@ -21,48 +32,102 @@ export interface EmbeddedRuntime {
   /** The admin token, in clear only here. */
   readonly token: string;
   readonly context: RuntimeContext;
+  /** The synchronization engine in use; replaced when the config API changes the sync database. */
   readonly engine: SyncEngine;
   /** Hears every workflow the sync engine wakes (the workflow controller's queue, once it exists). */
   onWake(listener: (workflowKey: string) => void): () => void;
   stop(): Promise<void>;
 }
 
+/** The sync database in use and what runs on it. */
+interface SyncInUse {
+  readonly config: SynchronizationConfig;
+  readonly database: SqlDatabase;
+  readonly engine: SyncEngine;
+  readonly limits: DatabaseLimits | undefined;
+}
+
 /**
  * The embedded runtime in one process (SPEC §8 `argosync up`): the state store (PGlite by default), the
- * controller's synchronization engine, and the API server with the sync limits API, on loopback by default.
+ * controller's synchronization engine, and the API server with the sync limits and config APIs and the UI,
+ * on loopback by default. The config API switches the sync database live.
  */
 export async function startEmbeddedRuntime(flags: RuntimeFlags, server: ServerOptionsInput, say: (line: string) => void): Promise<EmbeddedRuntime> {
   const context = await openRuntime(flags, say);
-  const { synchronization } = context.config;
   const configMaps = new SqlConfigMapStore(context.stateStore);
   const wakeListeners = new Set<(workflowKey: string) => void>();
   const events = new SyncEvents();
-  const engine = await startSyncEngine({
-    config: synchronization,
-    syncDatabase: context.syncDatabase,
-    configMaps,
-    onWake: (workflowKey) => wakeListeners.forEach((listener) => listener(workflowKey)),
-    onLockChange: (lockName) => events.publish({ namespace: lockName.slice(0, lockName.indexOf('/')), lock: lockName, reason: 'holders' }),
-    onError: (task, error) => say(`sync ${task} failed, retrying: ${(error as Error).message}`),
-  });
-  say(`controller ${synchronization.controllerName} started (sync schema ready, heartbeat every ${synchronization.heartbeatSeconds}s)`);
+  const metricsRegistry = new Registry();
+  let persistence = context.persistenceDatabase;
+
+  const startSync = async (config: SynchronizationConfig, database: SqlDatabase): Promise<SyncInUse> => {
+    const engine = await startSyncEngine({
+      config,
+      syncDatabase: database,
+      configMaps,
+      metricsRegistry,
+      onWake: (workflowKey) => wakeListeners.forEach((listener) => listener(workflowKey)),
+      onLockChange: (lockName) => events.publish({ namespace: lockName.slice(0, lockName.indexOf('/')), lock: lockName, reason: 'holders' }),
+      onError: (task, error) => say(`sync ${task} failed, retrying: ${(error as Error).message}`),
+    });
+    const limits = config.enableAPI
+      ? new DatabaseLimits(database, config.limitTableName, (namespace, key) => {
+          void engine.database.limitChanged(databaseLockKey({ kind: 'Database', namespace, name: key, mutex: false })).catch(() => undefined);
+        })
+      : undefined;
+    say(`controller ${config.controllerName} started on ${database.description} (heartbeat every ${config.heartbeatSeconds}s)`);
+    return { config, database, engine, limits };
+  };
+  let sync = await startSync(context.config.synchronization, context.syncDatabase);
+
+  const target: SectionTarget = {
+    async apply(section: SectionName, config: RuntimeConfig, database: SqlDatabase | undefined) {
+      if (section === 'persistence') {
+        const previous = persistence;
+        persistence = database;
+        if (previous && previous !== database) await previous.destroy();
+        return;
+      }
+      // Holds in the previous database stay there; with no sync database configured, the state store serves.
+      const previous = sync;
+      await previous.engine.stop();
+      try {
+        sync = await startSync(config.synchronization, database ?? context.stateStore);
+      } catch (error) {
+        if (database) await database.destroy();
+        sync = await startSync(previous.config, previous.database);
+        throw error;
+      }
+      if (previous.database !== context.stateStore && previous.database !== sync.database) await previous.database.destroy();
+    },
+    async describe(section: SectionName) {
+      if (section === 'persistence') return persistence ? { schemaVersion: await readSchemaVersion(persistence, PERSISTENCE_VERSION_TABLE) } : {};
+      const db = sync.database.db as Kysely<SyncTables>;
+      const controllers = await db.selectFrom(sync.config.controllerTableName as 'sync_controller').select(['controller', 'time']).orderBy('controller').execute();
+      return {
+        schemaVersion: await readSchemaVersion(sync.database, SYNC_SCHEMA_VERSION_TABLE),
+        database: sync.database.description,
+        controllers: controllers.map((row) => ({ name: row.controller, lastHeartbeat: row.time?.toISOString() ?? null })),
+      };
+    },
+  };
+
   const authorizer = await PolicyFileAuthorizer.load(policyFilePath(context.home));
   const token = await authorizer.createAdminToken();
-  const databaseLimits = synchronization.enableAPI
-    ? new DatabaseLimits(context.syncDatabase, synchronization.limitTableName, (namespace, key) => {
-        void engine.database.limitChanged(databaseLockKey({ kind: 'Database', namespace, name: key, mutex: false })).catch(() => undefined);
-      })
-    : undefined;
-  const syncLimits: FastifyPluginAsync = async (api) => {
-    await api.register(syncLimitRoutes, {
+  const serverOptions = resolveServerOptions({ address: '127.0.0.1', authModes: ['client'], ...server, home: context.home });
+  const api: FastifyPluginAsync = async (routes) => {
+    await routes.register(syncLimitRoutes, {
       configMapLimits: new ConfigMapLimits(configMaps),
-      ...(databaseLimits ? { databaseLimits } : {}),
+      databaseLimits: () => sync.limits,
       audit: new SyncAudit(context.stateStore, systemClock),
       events,
-      snapshot: (identity) => engine.manager.snapshot(identity),
+      snapshot: (identity) => sync.engine.manager.snapshot(identity),
+    });
+    await routes.register(configRoutes, {
+      sections: new ConfigSections(context.configSource, inlineSecretResolver(), target),
+      namespace: process.env.ARGOSYNC_NAMESPACE ?? 'default',
     });
   };
-  const serverOptions = resolveServerOptions({ address: '127.0.0.1', authModes: ['client'], ...server, home: context.home });
   const ui: FastifyPluginAsync = async (root) => {
     await root.register(uiRoutes, { baseHref: serverOptions.baseHref });
   };
@@ -70,14 +135,14 @@ export async function startEmbeddedRuntime(flags: RuntimeFlags, server: ServerOp
     serverOptions,
     {
       authorizer,
-      metricsRegistry: engine.metricsRegistry,
-      apiRoutes: [syncLimits],
+      metricsRegistry,
+      apiRoutes: [api],
       rootRoutes: [ui],
       readinessChecks: [
         {
           name: 'syncDatabase',
           check: async () => {
-            await sql`select 1`.execute(context.syncDatabase.db);
+            await sql`select 1`.execute(sync.database.db);
             return { ready: true };
           },
         },
@@ -89,15 +154,19 @@ export async function startEmbeddedRuntime(flags: RuntimeFlags, server: ServerOp
     url: running.url,
     token,
     context,
-    engine,
+    get engine() {
+      return sync.engine;
+    },
     onWake(listener) {
       wakeListeners.add(listener);
       return () => wakeListeners.delete(listener);
     },
     async stop() {
       await running.close();
-      await engine.stop();
+      await sync.engine.stop();
       await configMaps.close();
+      if (sync.database !== context.stateStore) await sync.database.destroy();
+      await persistence?.destroy();
       await context.close();
     },
   };

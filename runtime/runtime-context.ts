@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { FileConfigSource } from './config/file-config-source.js';
-import { parseRuntimeConfig, type RuntimeConfig } from './config/runtime-config.js';
+import type { RuntimeConfig } from './config/runtime-config.js';
 import { toConnectionSpec } from './config/connection.js';
 import { inlineSecretResolver } from './config/inline-secret-resolver.js';
 import { migrateArgosyncSchema } from './store/migrations/argosync-migrations.js';
@@ -17,6 +17,8 @@ export interface RuntimeFlags {
 /** What every runtime command shares: the home, the configuration and the databases it names. */
 export interface RuntimeContext {
   readonly home: string;
+  /** `--config`, or `config.yaml` in the home; the config API writes through it. */
+  readonly configSource: FileConfigSource;
   readonly config: RuntimeConfig;
   readonly stateStore: SqlDatabase;
   /** The configured sync database, or the state store when none is configured (SPEC §4). */
@@ -28,7 +30,8 @@ export interface RuntimeContext {
 export async function openRuntime(flags: RuntimeFlags, say: (line: string) => void): Promise<RuntimeContext> {
   const home = resolve(flags.home ?? process.env.ARGOSYNC_HOME ?? '.argosync');
   await mkdir(home, { recursive: true, mode: 0o700 });
-  const loaded = flags.config ? await new FileConfigSource({ path: flags.config }).load() : parseRuntimeConfig({ synchronization: { enableAPI: true } });
+  const configSource = new FileConfigSource({ path: flags.config ?? join(home, 'config.yaml'), parse: { enableAPIByDefault: true } });
+  const loaded = await configSource.load();
   const config: RuntimeConfig = {
     ...loaded,
     synchronization: { ...loaded.synchronization, ...(flags.controllerName ? { controllerName: flags.controllerName } : {}) },
@@ -52,6 +55,7 @@ export async function openRuntime(flags: RuntimeFlags, say: (line: string) => vo
     const persistenceDatabase = persistenceSpec ? await open(persistenceSpec) : undefined;
     return {
       home,
+      configSource,
       config,
       stateStore,
       syncDatabase,

@@ -17,6 +17,8 @@ export interface ConfigSource {
    * Rejects with InvalidArgumentError naming the source and every bad key; `current` is kept then.
    */
   load(): Promise<RuntimeConfig>;
+  /** Validates a document as `save` would, without storing it. */
+  validate(document: ConfigDocument): RuntimeConfig;
   /**
    * Validates `document` and, only if valid, replaces the stored one atomically (a reader sees the old
    * or the new document, never a mix). Watchers get the new configuration once.

@@ -68,6 +68,10 @@ export class FileConfigSource implements ConfigSource {
     });
   }
 
+  validate(document: ConfigDocument): RuntimeConfig {
+    return parseRuntimeConfig(document, this.#parseOptions);
+  }
+
   save(document: ConfigDocument): Promise<RuntimeConfig> {
     return this.#serially(async () => {
       const config = parseRuntimeConfig(document, this.#parseOptions);

@@ -140,6 +140,8 @@ export interface ParseOptions {
   readonly hostname?: string;
   /** Named in error messages, e.g. the file path. */
   readonly source?: string;
+  /** `synchronization.enableAPI` when the document does not say: false as in Argo; `argosync up` passes true. */
+  readonly enableAPIByDefault?: boolean;
 }
 
 type Raw<T> = { readonly [K in keyof T]?: T[K] };
@@ -167,7 +169,7 @@ export function parseRuntimeConfig(input: unknown, options: ParseOptions = {}): 
 
   const raw = document as RawDocument;
   const config: RuntimeConfig = {
-    synchronization: readSynchronization(raw.synchronization ?? {}, options.hostname ?? hostname(), problems),
+    synchronization: readSynchronization(raw.synchronization ?? {}, options.hostname ?? hostname(), options.enableAPIByDefault ?? false, problems),
     persistence: readPersistence(raw.persistence ?? {}, problems),
     server: readServer(raw.server ?? {}, problems),
     executor: raw.executor ?? {},
@@ -176,7 +178,7 @@ export function parseRuntimeConfig(input: unknown, options: ParseOptions = {}): 
   return deepFreeze(config);
 }
 
-function readSynchronization(raw: RawSynchronization, host: string, problems: ConfigProblem[]): SynchronizationConfig {
+function readSynchronization(raw: RawSynchronization, host: string, enableAPIByDefault: boolean, problems: ConfigProblem[]): SynchronizationConfig {
   const connection = readDatabaseSection(raw, 'synchronization', problems);
   if (connection.endpoint !== undefined && raw.controllerName === undefined) {
     problems.push({
@@ -194,7 +196,7 @@ function readSynchronization(raw: RawSynchronization, host: string, problems: Co
   }
   return {
     ...connection,
-    enableAPI: raw.enableAPI ?? false,
+    enableAPI: raw.enableAPI ?? enableAPIByDefault,
     controllerName: raw.controllerName ?? host,
     skipMigration: raw.skipMigration ?? false,
     limitTableName: raw.limitTableName ?? 'sync_limit',

@@ -67,6 +67,7 @@ export async function startSyncEngine(options: SyncEngineOptions): Promise<SyncE
     metricsRegistry,
     async stop() {
       manager.stop();
+      metrics.unregister();
       await database.stop();
     },
   };

@@ -44,10 +44,11 @@ describe('client auth mode on Kubernetes: TokenReview and SubjectAccessReview on
     await migrateArgosyncSchema(handle);
     await migrateSyncSchema(handle);
     const kubeConfig = kubeConfigFor(kube);
+    const databaseLimits = new DatabaseLimits(handle, 'sync_limit');
     const routes: FastifyPluginAsync = async (api) => {
       await api.register(syncLimitRoutes, {
         configMapLimits: new ConfigMapLimits(new KubernetesConfigMapStore(kubeConfig)),
-        databaseLimits: new DatabaseLimits(handle, 'sync_limit'),
+        databaseLimits: () => databaseLimits,
         audit: new SyncAudit(handle, systemClock),
         events: new SyncEvents(),
       });

@@ -46,10 +46,11 @@ describe.each(DIALECTS)('sync limits API with database limits on %s', (driver) =
         ],
       }),
     );
+    const databaseLimits = new DatabaseLimits(handle, 'sync_limit');
     const routes: FastifyPluginAsync = async (api) => {
       await api.register(syncLimitRoutes, {
         configMapLimits: new ConfigMapLimits(store),
-        databaseLimits: new DatabaseLimits(handle, 'sync_limit'),
+        databaseLimits: () => databaseLimits,
         audit: new SyncAudit(handle, systemClock),
         events: new SyncEvents(),
       });

@@ -4,6 +4,8 @@ import { decodeLockName } from './lock-name.js';
 
 type Labels = 'type' | 'storage' | 'lock_name' | 'namespace';
 
+const METRIC_NAMES = ['argosync_locks_taken_total', 'argosync_locks_missing_limit_total', 'argosync_locks_held', 'argosync_locks_pending'];
+
 /** Argo's labels: storage `configmap` for ConfigMap semaphores and in-memory mutexes; lock_name `<cm>/<key>` or the resource name. */
 function labelsOf(lock: Pick<Lock<unknown>, 'name' | 'kind' | 'storage'>): Record<Labels, string> {
   const identity = decodeLockName(lock.name);
@@ -17,10 +19,12 @@ function labelsOf(lock: Pick<Lock<unknown>, 'name' | 'kind' | 'storage'>): Recor
 
 /** Lock metrics of SPEC §7.1: taken counter, held and pending gauges read from live snapshots at scrape time. */
 export class LockMetrics {
+  readonly #registry: Registry;
   readonly #taken: Counter<Labels>;
   readonly #missing: Counter<Labels>;
 
   constructor(registry: Registry, snapshots: () => Promise<LockSnapshot[]>) {
+    this.#registry = registry;
     this.#taken = new Counter({ name: 'argosync_locks_taken_total', help: 'Locks granted.', labelNames: ['type', 'storage', 'lock_name', 'namespace'], registers: [registry] });
     this.#missing = new Counter({
       name: 'argosync_locks_missing_limit_total',
@@ -41,6 +45,11 @@ export class LockMetrics {
       });
     gauge('argosync_locks_held', 'Current holders per lock.', (snapshot) => snapshot.holders.length);
     gauge('argosync_locks_pending', 'Current waiters per lock.', (snapshot) => snapshot.waiters.length);
+  }
+
+  /** Removes these metrics from the registry, so a replacing engine can register its own. */
+  unregister(): void {
+    for (const name of METRIC_NAMES) this.#registry.removeSingleMetric(name);
   }
 
   taken(lock: Lock<unknown>): void {

@@ -11,8 +11,8 @@ import { parseLimitType, toWire, type SyncLimit, type SyncLimitRef, type SyncLim
 
 export interface SyncLimitRoutesOptions {
   readonly configMapLimits: SyncLimitStorage;
-  /** Undefined unless `synchronization.enableAPI` (Argo: `unsupported sync config type: DATABASE`). */
-  readonly databaseLimits?: SyncLimitStorage;
+  /** Undefined unless `synchronization.enableAPI` (Argo: `unsupported sync config type: DATABASE`); follows the sync database in use. */
+  readonly databaseLimits?: () => SyncLimitStorage | undefined;
   readonly audit: SyncAudit;
   /** Where limit writes are announced and `GET /sync-events` streams from. */
   readonly events: SyncEvents;
@@ -44,7 +44,7 @@ type Verb = 'create' | 'get' | 'update' | 'delete' | 'list';
 /** SPEC §7.2: Argo's sync limits API for ConfigMap and database limits, plus list, status and audit. */
 export const syncLimitRoutes: FastifyPluginAsync<SyncLimitRoutesOptions> = async (app, options) => {
   const storageFor = (type: SyncLimitType): SyncLimitStorage => {
-    const storage = type === 'DATABASE' ? options.databaseLimits : options.configMapLimits;
+    const storage = type === 'DATABASE' ? options.databaseLimits?.() : options.configMapLimits;
     if (!storage) throw new InvalidArgumentError(`unsupported sync config type: ${type}`);
     return storage;
   };
@@ -111,7 +111,7 @@ export const syncLimitRoutes: FastifyPluginAsync<SyncLimitRoutesOptions> = async
     const items: unknown[] = [];
     let allowed = 0;
     for (const type of ['CONFIGMAP', 'DATABASE'] as const) {
-      const storage = type === 'DATABASE' ? options.databaseLimits : options.configMapLimits;
+      const storage = type === 'DATABASE' ? options.databaseLimits?.() : options.configMapLimits;
       if (!storage) continue;
       const permitted = await authorize(request, 'list', type, namespace).then(
         () => true,

@@ -1,0 +1,115 @@
+import { InvalidArgumentError } from '../errors.js';
+import type { SqlDatabase } from '../store/sql-database.js';
+import { openDatabase } from '../store/sql-database.js';
+import { migratePersistenceSchema } from '../store/migrations/persistence-migrations.js';
+import { migrateSyncSchema } from '../store/migrations/sync-migrations.js';
+import { passwordSha256, toConnectionSpec, type SecretResolver } from './connection.js';
+import type { ConfigDocument } from './config-schema.js';
+import type { ConfigSource } from './config-source.js';
+import type { RuntimeConfig } from './runtime-config.js';
+
+export type SectionName = 'synchronization' | 'persistence';
+export const SECTION_NAMES: readonly SectionName[] = ['synchronization', 'persistence'];
+
+/** What the runtime does with a section once it is valid, reachable and migrated. */
+export interface SectionTarget {
+  /** Starts using the section's database (undefined: none configured); the target owns `database` from then on. */
+  apply(section: SectionName, config: RuntimeConfig, database: SqlDatabase | undefined): Promise<void>;
+  /** Live facts for GET: the schema version and, for synchronization, the controllers and their heartbeats. */
+  describe(section: SectionName): Promise<Record<string, unknown>>;
+}
+
+type Section = Record<string, unknown>;
+const DRIVERS = ['postgresql', 'mysql'] as const;
+
+/**
+ * The runtime configuration API (SPEC 7.4): read a section without its passwords, replace one after
+ * validating it, connecting to its database and migrating it, or remove one; changes are saved through the
+ * configuration source and applied live.
+ */
+export class ConfigSections {
+  constructor(
+    private readonly source: ConfigSource,
+    private readonly resolveSecret: SecretResolver,
+    private readonly target: SectionTarget,
+  ) {}
+
+  async get(name: SectionName): Promise<Section> {
+    const section = (this.#document()[name] ?? {}) as Section;
+    const config = this.source.current;
+    const password = config ? (await toConnectionSpec(config[name], this.resolveSecret).catch(() => undefined))?.password : undefined;
+    return { ...withoutPasswords(section, password), ...(await this.target.describe(name)) };
+  }
+
+  async put(name: SectionName, body: unknown): Promise<Section> {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidArgumentError(`${name} must be an object`);
+    const previous = this.#document();
+    const document: ConfigDocument = { ...previous, [name]: body };
+    const config = this.#validate(document);
+    const database = await this.#connectAndMigrate(name, config);
+    try {
+      await this.source.save(document);
+    } catch (error) {
+      await database?.destroy();
+      throw error;
+    }
+    try {
+      await this.target.apply(name, config, database);
+    } catch (error) {
+      // The runtime kept the previous section running, so the stored one goes back to it too.
+      await this.source.save(previous).catch(() => undefined);
+      throw error;
+    }
+    return this.get(name);
+  }
+
+  async delete(name: SectionName): Promise<void> {
+    const document = { ...this.#document() };
+    delete document[name];
+    const config = await this.source.save(document);
+    // The database stays as it is: detaching never drops tables.
+    await this.target.apply(name, config, undefined);
+  }
+
+  #document(): ConfigDocument {
+    return this.source.currentDocument ?? {};
+  }
+
+  #validate(document: ConfigDocument): RuntimeConfig {
+    try {
+      return this.source.validate(document);
+    } catch (error) {
+      if (error instanceof InvalidArgumentError) throw error;
+      throw new InvalidArgumentError((error as Error).message);
+    }
+  }
+
+  async #connectAndMigrate(name: SectionName, config: RuntimeConfig): Promise<SqlDatabase | undefined> {
+    const spec = await toConnectionSpec(config[name], this.resolveSecret);
+    if (!spec) return undefined;
+    const database = await openDatabase(spec);
+    try {
+      if (name === 'synchronization' && !config.synchronization.skipMigration) await migrateSyncSchema(database, config.synchronization);
+      if (name === 'persistence' && !config.persistence.skipMigration) {
+        await migratePersistenceSchema(database, { tableName: config.persistence.tableName ?? 'argo_workflows' });
+      }
+      return database;
+    } catch (error) {
+      await database.destroy();
+      if (error instanceof InvalidArgumentError) throw error;
+      throw new InvalidArgumentError(`cannot migrate the ${name} database at ${database.description}: ${(error as Error).message}`);
+    }
+  }
+}
+
+/** The section as stored, with inline passwords replaced by the SHA-256 of the password in use. */
+function withoutPasswords(section: Section, password: string | undefined): Section {
+  const copy: Section = { ...section };
+  for (const driver of DRIVERS) {
+    const database = copy[driver] as Section | undefined;
+    if (!database) continue;
+    const { password: _inline, ...rest } = database;
+    copy[driver] = { ...rest, ...(password === undefined ? {} : { passwordSha256: passwordSha256(password) }) };
+  }
+  return copy;
+}

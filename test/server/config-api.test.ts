@@ -1,0 +1,126 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { stringify } from 'yaml';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { Agent, request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { passwordSha256 } from '../../runtime/config/connection.js';
+import { startEmbeddedRuntime, type EmbeddedRuntime } from '../../runtime/embedded-runtime.js';
+import { hashToken, policyFilePath } from '../../runtime/server/auth/policy-file-authorizer.js';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+
+const insecure = new Agent({ connect: { rejectUnauthorized: false } });
+const USER = 'argosync_config_api';
+const PASSWORD = 'not-needed-but-secret';
+const READER = 'reader-token';
+
+describe('runtime configuration API on the embedded runtime', () => {
+  let home: string;
+  let runtime: EmbeddedRuntime;
+  let mariadb: TestDatabase;
+  const printed: string[] = [];
+
+  beforeAll(async () => {
+    home = await mkdtemp(join(tmpdir(), 'argosync-config-api-'));
+    mariadb = await createTestDatabase('mysql');
+    // A user with a password, so the test can see that the password never comes back.
+    const admin = await mariadb.open();
+    await sql.raw(`create or replace user '${USER}'@'%' identified by '${PASSWORD}'`).execute(admin.db);
+    await sql.raw(`grant all privileges on ${mariadb.spec.database}.* to '${USER}'@'%'`).execute(admin.db);
+    await writeFile(
+      policyFilePath(home),
+      stringify({ tokens: [{ subject: 'reader', sha256: hashToken(READER), rules: [{ verbs: ['get'], resources: ['configmaps'], namespaces: ['*'] }] }] }),
+    );
+    runtime = await startEmbeddedRuntime({ home }, { port: 0, logFormat: 'json' }, (line) => printed.push(line));
+  });
+  afterAll(async () => {
+    await runtime.stop();
+    await mariadb.drop();
+    await rm(home, { recursive: true, force: true });
+  });
+
+  const api = async (method: 'GET' | 'PUT' | 'DELETE' | 'POST', path: string, body?: unknown, token = runtime.token) => {
+    const response = await request(`${runtime.url}api/v1${path}`, {
+      method,
+      dispatcher: insecure,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: response.statusCode, json: (await response.body.json()) as Record<string, unknown> };
+  };
+  const mariadbSection = (extra: Record<string, unknown> = {}) => ({
+    controllerName: 'controller-a',
+    mysql: { host: mariadb.spec.host, port: mariadb.spec.port, database: mariadb.spec.database, userName: USER, password: PASSWORD },
+    ...extra,
+  });
+
+  it('shows the embedded sync database, its schema version and the live controllers', async () => {
+    const response = await api('GET', '/config/synchronization');
+    expect(response.status).toBe(200);
+    expect(response.json).toMatchObject({ schemaVersion: 10, database: expect.stringMatching(/^pglite at /), controllers: [{ name: expect.any(String), lastHeartbeat: expect.any(String) }] });
+  });
+
+  it('moves the sync database to MariaDB live: validates, connects, migrates, saves, and never returns the password', async () => {
+    const response = await api('PUT', '/config/synchronization', mariadbSection());
+    expect(response.status, JSON.stringify(response.json)).toBe(200);
+    expect(response.json).toMatchObject({
+      controllerName: 'controller-a',
+      mysql: { host: '127.0.0.1', userName: USER, passwordSha256: passwordSha256(PASSWORD) },
+      schemaVersion: 10,
+      database: expect.stringMatching(/^mysql at 127\.0\.0\.1:3306\//),
+      controllers: [{ name: 'controller-a', lastHeartbeat: expect.any(String) }],
+    });
+    expect(JSON.stringify(response.json)).not.toContain(PASSWORD);
+    expect(await readFile(join(home, 'config.yaml'), 'utf8')).toContain('controllerName: controller-a');
+
+    // Database limits now live in MariaDB, and locks are taken there.
+    expect((await api('POST', '/sync/team-a', { type: 1, key: 'gpu', limit: 2 })).status).toBe(200);
+    const handle = await mariadb.open();
+    expect((await sql<{ name: string }>`select name from sync_limit`.execute(handle.db)).rows).toEqual([{ name: 'team-a/gpu' }]);
+    const acquired = await runtime.engine.manager.tryAcquire({ namespace: 'team-a', workflowName: 'wf', priority: 0, creationTime: Date.UTC(2026, 0, 1), synchronization: { semaphores: [{ database: { key: 'gpu' } }] } });
+    expect(acquired.acquired).toBe(true);
+    expect((await sql<{ controller: string }>`select controller from sync_state where held = true`.execute(handle.db)).rows).toEqual([{ controller: 'controller-a' }]);
+    expect(printed.join('\n')).not.toContain(PASSWORD);
+  });
+
+  it('refuses an unreachable database with the address and cause, and keeps the running configuration', async () => {
+    const response = await api('PUT', '/config/synchronization', { controllerName: 'controller-b', mysql: { host: '127.0.0.1', port: 1, database: 'x', userName: 'root' } });
+    expect(response).toEqual({ status: 400, json: { code: 3, message: 'cannot connect to mysql at 127.0.0.1:1: connection refused' } });
+    expect((await api('GET', '/config/synchronization')).json).toMatchObject({ controllerName: 'controller-a' });
+  });
+
+  it('refuses an invalid section naming the key, before connecting to anything', async () => {
+    const response = await api('PUT', '/config/synchronization', mariadbSection({ pollSecs: 3 }));
+    expect(response.status).toBe(400);
+    expect(response.json.message).toMatch(/synchronization\.pollSecs: unknown key/);
+    expect((await api('PUT', '/config/synchronization', [])).status).toBe(400);
+    expect((await api('PUT', '/config/workflows', {})).status).toBe(400);
+  });
+
+  it('creates the persistence schema at Argo version 68', async () => {
+    const response = await api('PUT', '/config/persistence', {
+      nodeStatusOffLoad: true,
+      mysql: { host: mariadb.spec.host, port: mariadb.spec.port, database: mariadb.spec.database, tableName: 'argo_workflows', userName: 'root' },
+    });
+    expect(response.status, JSON.stringify(response.json)).toBe(200);
+    expect(response.json).toMatchObject({ nodeStatusOffLoad: true, mysql: { tableName: 'argo_workflows' }, schemaVersion: 68 });
+  });
+
+  it('detaches the sync database on DELETE, keeping its tables, and falls back to the state store', async () => {
+    expect((await api('DELETE', '/config/synchronization')).json).toEqual({});
+    expect((await api('GET', '/config/synchronization')).json).toMatchObject({ database: expect.stringMatching(/^pglite at /) });
+    const handle = await mariadb.open();
+    expect((await sql<{ name: string }>`select name from sync_limit`.execute(handle.db)).rows).toEqual([{ name: 'team-a/gpu' }]);
+  });
+
+  it('needs a token, and update on configmaps to change anything', async () => {
+    expect((await api('GET', '/config/synchronization', undefined, 'wrong')).status).toBe(401);
+    expect((await api('PUT', '/config/synchronization', {}, 'wrong')).status).toBe(401);
+    expect((await api('DELETE', '/config/persistence', undefined, 'wrong')).status).toBe(401);
+    expect((await api('GET', '/config/persistence', undefined, READER)).status).toBe(200);
+    const denied = 'Permission denied, you are not allowed to update configmaps in namespace "default".';
+    expect(await api('PUT', '/config/synchronization', mariadbSection(), READER)).toEqual({ status: 403, json: { code: 7, message: denied } });
+    expect(await api('DELETE', '/config/persistence', undefined, READER)).toEqual({ status: 403, json: { code: 7, message: denied } });
+  });
+});
