@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Agent, request } from 'undici';
-import { startEmbeddedRuntime } from '../runtime/embedded-runtime.js';
+import { startRuntime } from '../runtime/runtime-process.js';
 import { tlsDirectory } from '../runtime/server/tls.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -23,7 +23,7 @@ async function measure(url: string, headers: Record<string, string>) {
 }
 
 const home = await mkdtemp(join(tmpdir(), 'argosync-bench-api-'));
-const runtime = await startEmbeddedRuntime({ home, ...(process.env.BENCH_STATE_STORE ? { stateStore: process.env.BENCH_STATE_STORE } : {}) }, { port: 0, apiRateLimit: 1_000_000_000, logFormat: 'json' }, () => undefined);
+const runtime = await startRuntime({ home, ...(process.env.BENCH_STATE_STORE ? { stateStore: process.env.BENCH_STATE_STORE } : {}) }, { port: 0, apiRateLimit: 1_000_000_000, logFormat: 'json' }, () => undefined);
 const headers = { authorization: `Bearer ${runtime.token}`, 'content-type': 'application/json' };
 const created = await request(`${runtime.url}api/v1/sync/bench`, {
   method: 'POST',

@@ -1,10 +1,10 @@
 import { Command } from 'commander';
-import { startEmbeddedRuntime } from '../embedded-runtime.js';
+import { startRuntime, type RuntimeRole } from '../runtime-process.js';
 import { openRuntime, type RuntimeFlags } from '../runtime-context.js';
 import { migratePersistenceSchema } from '../store/migrations/persistence-migrations.js';
 import { migrateSyncSchema } from '../store/migrations/sync-migrations.js';
 
-interface UpFlags extends RuntimeFlags {
+interface ServeFlags extends RuntimeFlags {
   readonly port: string;
   readonly address: string;
   readonly secure: string;
@@ -25,11 +25,17 @@ const runtimeOptions = (command: Command): Command =>
     .option('--state-store <url>', 'state store: postgres://, mysql:// or pglite:<dir> (default: embedded in the home)')
     .option('--controller-name <name>', 'name of this controller in the sync database');
 
-/** `argosync up`: the embedded runtime in one process, and `argosync migrate`. */
-export function runtimeCommands(say: (line: string) => void): Command[] {
-  const up = runtimeOptions(new Command('up').description('run the embedded runtime: controller, API server and embedded database in one process'))
+const ROLES: readonly { name: string; role: RuntimeRole; description: string; address: string }[] = [
+  { name: 'up', role: 'all', description: 'run the embedded runtime: controller, API server, UI and embedded database in one process', address: '127.0.0.1' },
+  { name: 'server', role: 'server', description: 'run the API server and UI (no controller)', address: '0.0.0.0' },
+  { name: 'controller', role: 'controller', description: 'run the controller (synchronization engine) with its health and metrics endpoints', address: '0.0.0.0' },
+];
+
+/** A command that runs a runtime role until SIGINT or SIGTERM. */
+function serveCommand(definition: (typeof ROLES)[number], say: (line: string) => void): Command {
+  return runtimeOptions(new Command(definition.name).description(definition.description))
     .option('--port <port>', 'port to listen on', '2746')
-    .option('--address <address>', 'address to listen on', '127.0.0.1')
+    .option('--address <address>', 'address to listen on', definition.address)
     .option('--secure <bool>', 'serve HTTPS with a generated or given certificate', 'true')
     .option('--tls-cert <file>', 'PEM certificate to serve')
     .option('--tls-key <file>', 'PEM key of --tls-cert')
@@ -39,8 +45,8 @@ export function runtimeCommands(say: (line: string) => void): Command[] {
     .option('--api-rate-limit-window <duration>', 'rate limit window, e.g. 1m or 1s')
     .option('--rate-limit-key-headers <headers>', 'comma-separated headers that key the rate limit')
     .option('--log-format <format>', 'text or json', 'text')
-    .action(async (flags: UpFlags) => {
-      const runtime = await startEmbeddedRuntime(
+    .action(async (flags: ServeFlags) => {
+      const runtime = await startRuntime(
         flags,
         {
           port: flags.port,
@@ -56,10 +62,13 @@ export function runtimeCommands(say: (line: string) => void): Command[] {
           ...(flags.rateLimitKeyHeaders ? { rateLimitKeyHeaders: flags.rateLimitKeyHeaders.split(',') } : {}),
         },
         say,
+        definition.role,
       );
-      say(`admin token (shown once; also set ARGOSYNC_ADMIN_TOKEN to fix it): ${runtime.token}`);
+      if (runtime.token) say(`admin token (shown once; also set ARGOSYNC_ADMIN_TOKEN to fix it): ${runtime.token}`);
       say(`data directory: ${runtime.context.home}`);
-      say(`try it: ARGOSYNC_SERVER=${runtime.url.replace(/\/$/, '')} ARGOSYNC_TOKEN=<token> ARGOSYNC_INSECURE_SKIP_VERIFY=true npx argosync sync list`);
+      if (definition.role !== 'controller') {
+        say(`try it: ARGOSYNC_SERVER=${runtime.url.replace(/\/$/, '')} ARGOSYNC_TOKEN=<token> ARGOSYNC_INSECURE_SKIP_VERIFY=true npx argosync sync list`);
+      }
       await new Promise<void>((done) => {
         const shutdown = () => {
           say('shutting down');
@@ -70,7 +79,10 @@ export function runtimeCommands(say: (line: string) => void): Command[] {
       });
       await runtime.stop();
     });
+}
 
+/** `argosync up`, `server` and `controller`, and `argosync migrate`. */
+export function runtimeCommands(say: (line: string) => void): Command[] {
   const migrate = runtimeOptions(new Command('migrate').description('create or upgrade the state store, sync and persistence schemas, then exit')).action(async (flags: RuntimeFlags) => {
     const runtime = await openRuntime(flags, say);
     try {
@@ -85,5 +97,5 @@ export function runtimeCommands(say: (line: string) => void): Command[] {
       await runtime.close();
     }
   });
-  return [up, migrate];
+  return [...ROLES.map((definition) => serveCommand(definition, say)), migrate];
 }

@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { passwordSha256 } from '../../runtime/config/connection.js';
-import { startEmbeddedRuntime, type EmbeddedRuntime } from '../../runtime/embedded-runtime.js';
+import { startRuntime, type RunningRuntime } from '../../runtime/runtime-process.js';
 import { hashToken, policyFilePath } from '../../runtime/server/auth/policy-file-authorizer.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 
@@ -17,7 +17,7 @@ const READER = 'reader-token';
 
 describe('runtime configuration API on the embedded runtime', () => {
   let home: string;
-  let runtime: EmbeddedRuntime;
+  let runtime: RunningRuntime;
   let mariadb: TestDatabase;
   const printed: string[] = [];
 
@@ -32,7 +32,7 @@ describe('runtime configuration API on the embedded runtime', () => {
       policyFilePath(home),
       stringify({ tokens: [{ subject: 'reader', sha256: hashToken(READER), rules: [{ verbs: ['get'], resources: ['configmaps'], namespaces: ['*'] }] }] }),
     );
-    runtime = await startEmbeddedRuntime({ home }, { port: 0, logFormat: 'json' }, (line) => printed.push(line));
+    runtime = await startRuntime({ home }, { port: 0, logFormat: 'json' }, (line) => printed.push(line));
   });
   afterAll(async () => {
     await runtime.stop();
@@ -78,7 +78,7 @@ describe('runtime configuration API on the embedded runtime', () => {
     expect((await api('POST', '/sync/team-a', { type: 1, key: 'gpu', limit: 2 })).status).toBe(200);
     const handle = await mariadb.open();
     expect((await sql<{ name: string }>`select name from sync_limit`.execute(handle.db)).rows).toEqual([{ name: 'team-a/gpu' }]);
-    const acquired = await runtime.engine.manager.tryAcquire({ namespace: 'team-a', workflowName: 'wf', priority: 0, creationTime: Date.UTC(2026, 0, 1), synchronization: { semaphores: [{ database: { key: 'gpu' } }] } });
+    const acquired = await runtime.engine!.manager.tryAcquire({ namespace: 'team-a', workflowName: 'wf', priority: 0, creationTime: Date.UTC(2026, 0, 1), synchronization: { semaphores: [{ database: { key: 'gpu' } }] } });
     expect(acquired.acquired).toBe(true);
     expect((await sql<{ controller: string }>`select controller from sync_state where held = true`.execute(handle.db)).rows).toEqual([{ controller: 'controller-a' }]);
     expect(printed.join('\n')).not.toContain(PASSWORD);

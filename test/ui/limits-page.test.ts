@@ -4,21 +4,21 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedRuntime, type EmbeddedRuntime } from '../../runtime/embedded-runtime.js';
+import { startRuntime, type RunningRuntime } from '../../runtime/runtime-process.js';
 import { CHROMIUM_MISSING, launchBrowser } from '../support/browser.js';
 
 if (CHROMIUM_MISSING) console.warn(`skipping the UI suite: ${CHROMIUM_MISSING}`);
 
 describe.skipIf(CHROMIUM_MISSING !== undefined)('the limits page in Chromium, under --base-href /argo/', () => {
   let home: string;
-  let runtime: EmbeddedRuntime;
+  let runtime: RunningRuntime;
   let browser: Browser;
   let page: Page;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
     home = await mkdtemp(join(tmpdir(), 'argosync-ui-'));
-    runtime = await startEmbeddedRuntime({ home }, { port: 0, baseHref: '/argo/', logFormat: 'json' }, () => undefined);
+    runtime = await startRuntime({ home }, { port: 0, baseHref: '/argo/', logFormat: 'json' }, () => undefined);
     browser = await launchBrowser();
     page = await (await browser.newContext({ ignoreHTTPSErrors: true })).newPage();
     page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -46,7 +46,7 @@ describe.skipIf(CHROMIUM_MISSING !== undefined)('the limits page in Chromium, un
   it('asks for the token, then shows a limit created through the API, and its holders and queue as they change', async () => {
     expect(runtime.url).toMatch(/\/argo\/$/);
     await page.goto(`${runtime.url}#namespace=team-ui`);
-    await page.getByLabel('Token').fill(runtime.token);
+    await page.getByLabel('Token').fill(runtime.token!);
     await page.keyboard.press('Enter');
     await expect.poll(() => page.locator('#empty').isVisible()).toBe(true);
     expect(await page.locator('#sign-in').isVisible()).toBe(false);
@@ -57,7 +57,7 @@ describe.skipIf(CHROMIUM_MISSING !== undefined)('the limits page in Chromium, un
     await row.waitFor();
     expect(await row.locator('td').allTextContents()).toEqual(['gpu', 'configmap', 'limits', '0 of 2', 'none', 'none']);
 
-    const { manager } = runtime.engine;
+    const { manager } = runtime.engine!;
     const acquire = (workflowName: string, priority: number) =>
       manager.tryAcquire({ namespace: 'team-ui', workflowName, priority, creationTime: Date.now(), synchronization: { semaphores: [{ configMapKeyRef: { name: 'limits', key: 'gpu' } }] } });
     await acquire('first', 0);

@@ -23,6 +23,14 @@ export interface DatabaseSyncOptions {
 
 export type SyncTransaction = Transaction<SyncTables>;
 
+/**
+ * Tells every controller on the database that a lock's limit changed (the sync API calls this), so their
+ * waiters look again at once; without NOTIFY (MySQL) they notice at their next poll.
+ */
+export async function announceLimitChange(database: SqlDatabase, lockKey: string): Promise<void> {
+  await database.engine.notifications?.notify(CHANNEL, lockKey);
+}
+
 /** Raised inside the acquisition transaction when another controller holds a `sync_lock` row: not acquirable now. */
 export class LockGuardBusy extends Error {
   constructor(readonly lockKey: string) {
@@ -198,12 +206,6 @@ export class DatabaseSync {
       if (busyKey !== undefined && engine.isUniqueViolation(error)) throw new LockGuardBusy(busyKey);
       throw error;
     }
-  }
-
-  /** Tells every controller that a lock's limit changed (the sync API calls this), so waiters look again at once. */
-  async limitChanged(lockKey: string): Promise<void> {
-    this.#emitChange(lockKey);
-    await this.#options.database.engine.notifications?.notify(CHANNEL, lockKey);
   }
 
   /**

@@ -3,16 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedRuntime, type EmbeddedRuntime } from '../../runtime/embedded-runtime.js';
+import { startRuntime, type RunningRuntime } from '../../runtime/runtime-process.js';
 
 const insecure = new Agent({ connect: { rejectUnauthorized: false } });
 
 describe('the embedded runtime', () => {
   let home: string;
-  let runtime: EmbeddedRuntime;
+  let runtime: RunningRuntime;
   beforeAll(async () => {
     home = await mkdtemp(join(tmpdir(), 'argosync-embedded-'));
-    runtime = await startEmbeddedRuntime({ home }, { port: 0, logFormat: 'json' }, () => undefined);
+    runtime = await startRuntime({ home }, { port: 0, logFormat: 'json' }, () => undefined);
   });
   afterAll(async () => {
     await runtime.stop();
@@ -49,7 +49,7 @@ describe('the embedded runtime', () => {
     ['ConfigMap', { cmName: 'limits', key: 'gpu', limit: 1 }, { configMapKeyRef: { name: 'limits', key: 'gpu' } }],
   ])('admits a workflow waiting for a missing %s limit as soon as the API creates it, and shows it as a holder', async (_kind, body, semaphore) => {
     const namespace = `team-${_kind.toLowerCase()}`;
-    const { manager } = runtime.engine;
+    const { manager } = runtime.engine!;
     const request = { namespace, workflowName: 'wf', priority: 0, creationTime: Date.UTC(2026, 0, 1), synchronization: { semaphores: [semaphore] } };
     const waiting = await manager.tryAcquire(request);
     expect(waiting).toMatchObject({ acquired: false, message: expect.stringContaining('argosync sync create gpu') });

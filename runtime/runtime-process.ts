@@ -22,18 +22,31 @@ import { SyncEvents } from './server/sync-limits/sync-events.js';
 import { PERSISTENCE_VERSION_TABLE } from './store/migrations/persistence-migrations.js';
 import { readSchemaVersion } from './store/migrations/migration-runner.js';
 import { SYNC_SCHEMA_VERSION_TABLE } from './store/migrations/sync-migrations.js';
+import type { ConfigMapStore } from './store/configmap-store.js';
+import { KubernetesConfigMapStore } from './store/kubernetes-configmap-store.js';
 import { SqlConfigMapStore } from './store/sql-configmap-store.js';
+import { kubernetesFromEnvironment } from './kubernetes-access.js';
+import { KubernetesAuthorizer } from './server/auth/kubernetes-authorizer.js';
+import { announceLimitChange } from './controller/sync/database-sync.js';
+import type { LockIdentity } from './controller/sync/lock-name.js';
 import type { SqlDatabase } from './store/sql-database.js';
 import type { Kysely } from 'kysely';
 
-/** `argosync up` running: where to reach it and how to stop it. */
-export interface EmbeddedRuntime {
+/**
+ * What one process runs (SPEC §8): `all` is `argosync up` (controller, API server, UI); `server` is the API
+ * server and UI without a controller; `controller` is the synchronization engine with only the operations
+ * endpoints (`/healthz`, `/readyz`, `/metrics`).
+ */
+export type RuntimeRole = 'all' | 'server' | 'controller';
+
+/** A running runtime: where to reach it and how to stop it. */
+export interface RunningRuntime {
   readonly url: string;
-  /** The admin token, in clear only here. */
-  readonly token: string;
+  /** The admin token in clear (only here), when the policy file holds tokens; undefined on Kubernetes. */
+  readonly token: string | undefined;
   readonly context: RuntimeContext;
-  /** The synchronization engine in use; replaced when the config API changes the sync database. */
-  readonly engine: SyncEngine;
+  /** The synchronization engine in use (none in the `server` role); replaced when the config API changes the sync database. */
+  readonly engine: SyncEngine | undefined;
   /** Hears every workflow the sync engine wakes (the workflow controller's queue, once it exists). */
   onWake(listener: (workflowKey: string) => void): () => void;
   stop(): Promise<void>;
@@ -43,39 +56,47 @@ export interface EmbeddedRuntime {
 interface SyncInUse {
   readonly config: SynchronizationConfig;
   readonly database: SqlDatabase;
-  readonly engine: SyncEngine;
+  readonly engine: SyncEngine | undefined;
   readonly limits: DatabaseLimits | undefined;
 }
 
 /**
- * The embedded runtime in one process (SPEC §8 `argosync up`): the state store (PGlite by default), the
- * controller's synchronization engine, and the API server with the sync limits and config APIs and the UI,
- * on loopback by default. The config API switches the sync database live.
+ * The runtime in one process: the state store (PGlite by default), the controller's synchronization engine,
+ * and the API server with the sync limits and config APIs and the UI, as `role` selects. On Kubernetes
+ * (in a Pod, or with `KUBECONFIG`) ConfigMaps are real ConfigMaps and tokens are checked by the cluster;
+ * elsewhere the state store and the policy file in the home serve. The config API switches the sync
+ * database live.
  */
-export async function startEmbeddedRuntime(flags: RuntimeFlags, server: ServerOptionsInput, say: (line: string) => void): Promise<EmbeddedRuntime> {
+export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInput, say: (line: string) => void, role: RuntimeRole = 'all'): Promise<RunningRuntime> {
   const context = await openRuntime(flags, say);
-  const configMaps = new SqlConfigMapStore(context.stateStore);
+  const kubernetes = kubernetesFromEnvironment();
+  const embeddedConfigMaps = kubernetes ? undefined : new SqlConfigMapStore(context.stateStore);
+  const configMaps: ConfigMapStore = embeddedConfigMaps ?? new KubernetesConfigMapStore(kubernetes!);
+  say(kubernetes ? 'ConfigMaps and tokens: Kubernetes API' : 'ConfigMaps and tokens: state store and policy file (no Kubernetes found)');
   const wakeListeners = new Set<(workflowKey: string) => void>();
   const events = new SyncEvents();
   const metricsRegistry = new Registry();
   let persistence = context.persistenceDatabase;
 
   const startSync = async (config: SynchronizationConfig, database: SqlDatabase): Promise<SyncInUse> => {
-    const engine = await startSyncEngine({
-      config,
-      syncDatabase: database,
-      configMaps,
-      metricsRegistry,
-      onWake: (workflowKey) => wakeListeners.forEach((listener) => listener(workflowKey)),
-      onLockChange: (lockName) => events.publish({ namespace: lockName.slice(0, lockName.indexOf('/')), lock: lockName, reason: 'holders' }),
-      onError: (task, error) => say(`sync ${task} failed, retrying: ${(error as Error).message}`),
-    });
+    const engine =
+      role === 'server'
+        ? undefined
+        : await startSyncEngine({
+            config,
+            syncDatabase: database,
+            configMaps,
+            metricsRegistry,
+            onWake: (workflowKey) => wakeListeners.forEach((listener) => listener(workflowKey)),
+            onLockChange: (lockName) => events.publish({ namespace: lockName.slice(0, lockName.indexOf('/')), lock: lockName, reason: 'holders' }),
+            onError: (task, error) => say(`sync ${task} failed, retrying: ${(error as Error).message}`),
+          });
     const limits = config.enableAPI
       ? new DatabaseLimits(database, config.limitTableName, (namespace, key) => {
-          void engine.database.limitChanged(databaseLockKey({ kind: 'Database', namespace, name: key, mutex: false })).catch(() => undefined);
+          void announceLimitChange(database, databaseLockKey({ kind: 'Database', namespace, name: key, mutex: false })).catch(() => undefined);
         })
       : undefined;
-    say(`controller ${config.controllerName} started on ${database.description} (heartbeat every ${config.heartbeatSeconds}s)`);
+    if (engine) say(`controller ${config.controllerName} started on ${database.description} (heartbeat every ${config.heartbeatSeconds}s)`);
     return { config, database, engine, limits };
   };
   let sync = await startSync(context.config.synchronization, context.syncDatabase);
@@ -90,7 +111,7 @@ export async function startEmbeddedRuntime(flags: RuntimeFlags, server: ServerOp
       }
       // Holds in the previous database stay there; with no sync database configured, the state store serves.
       const previous = sync;
-      await previous.engine.stop();
+      await previous.engine?.stop();
       try {
         sync = await startSync(config.synchronization, database ?? context.stateStore);
       } catch (error) {
@@ -112,16 +133,22 @@ export async function startEmbeddedRuntime(flags: RuntimeFlags, server: ServerOp
     },
   };
 
-  const authorizer = await PolicyFileAuthorizer.load(policyFilePath(context.home));
-  const token = await authorizer.createAdminToken();
-  const serverOptions = resolveServerOptions({ address: '127.0.0.1', authModes: ['client'], ...server, home: context.home });
+  const policy = kubernetes ? undefined : await PolicyFileAuthorizer.load(policyFilePath(context.home));
+  const token = await policy?.createAdminToken();
+  const serverOptions = resolveServerOptions({
+    address: role === 'all' ? '127.0.0.1' : '0.0.0.0',
+    authModes: ['client'],
+    ...server,
+    home: context.home,
+  });
   const api: FastifyPluginAsync = async (routes) => {
     await routes.register(syncLimitRoutes, {
       configMapLimits: new ConfigMapLimits(configMaps),
       databaseLimits: () => sync.limits,
       audit: new SyncAudit(context.stateStore, systemClock),
       events,
-      snapshot: (identity) => sync.engine.manager.snapshot(identity),
+      // Holders of in-memory locks live in the controller; a server without one shows none.
+      ...(role === 'server' ? {} : { snapshot: (identity: LockIdentity) => sync.engine!.manager.snapshot(identity) }),
     });
     await routes.register(configRoutes, {
       sections: new ConfigSections(context.configSource, inlineSecretResolver(), target),
@@ -134,10 +161,9 @@ export async function startEmbeddedRuntime(flags: RuntimeFlags, server: ServerOp
   const running = await startServer(
     serverOptions,
     {
-      authorizer,
+      authorizer: policy ?? new KubernetesAuthorizer(kubernetes!),
       metricsRegistry,
-      apiRoutes: [api],
-      rootRoutes: [ui],
+      ...(role === 'controller' ? {} : { apiRoutes: [api], rootRoutes: [ui] }),
       readinessChecks: [
         {
           name: 'syncDatabase',
@@ -163,8 +189,8 @@ export async function startEmbeddedRuntime(flags: RuntimeFlags, server: ServerOp
     },
     async stop() {
       await running.close();
-      await sync.engine.stop();
-      await configMaps.close();
+      await sync.engine?.stop();
+      await embeddedConfigMaps?.close();
       if (sync.database !== context.stateStore) await sync.database.destroy();
       await persistence?.destroy();
       await context.close();
