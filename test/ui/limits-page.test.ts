@@ -74,6 +74,25 @@ describe.skipIf(CHROMIUM_MISSING !== undefined)('the limits page in Chromium, un
     expect(pageErrors).toEqual([]);
   });
 
+  it('shows the configuration with the live controllers, and explains a rejected change', async () => {
+    await page.locator('nav a', { hasText: 'Config' }).click();
+    const synchronization = page.locator('[data-section="synchronization"]');
+    await synchronization.waitFor();
+    expect(await synchronization.locator('p').textContent()).toMatch(/^Database: pglite at .*\. Schema version 10\.$/);
+    expect(await synchronization.locator('li').allTextContents()).toEqual([expect.stringMatching(/: last heartbeat \d{4}-/)]);
+    expect(await page.locator('nav a[aria-current="page"]').textContent()).toBe('Config');
+
+    const persistence = page.locator('[data-section="persistence"]');
+    await persistence.locator('textarea').fill('{"archiveTTL": "forever"}');
+    await persistence.getByRole('button', { name: 'Save persistence' }).click();
+    await expect.poll(() => page.locator('#config-error').textContent()).toMatch(/^persistence: invalid configuration in .*: persistence\.archiveTTL: /);
+    await page.screenshot({ path: 'docs/config-page.png', fullPage: true });
+    await page.locator('nav a', { hasText: 'Limits' }).click();
+    await page.locator('tr[data-key="gpu"]').waitFor();
+    // The browser reports the refused save itself; nothing else may go wrong.
+    expect(pageErrors.filter((error) => !error.includes('status of 400'))).toEqual([]);
+  });
+
   it('serves no external assets and keeps working when the tab reloads', async () => {
     const external: string[] = [];
     page.on('request', (sent) => {

@@ -8,8 +8,11 @@ function token() {
   return sessionStorage.getItem(TOKEN_KEY) ?? '';
 }
 
-async function call(path) {
-  const response = await fetch(api(path), { headers: { authorization: `Bearer ${token()}` } });
+async function call(path, init = {}) {
+  const response = await fetch(api(path), {
+    ...init,
+    headers: { authorization: `Bearer ${token()}`, ...(init.body ? { 'content-type': 'application/json' } : {}) },
+  });
   const body = await response.json();
   if (response.status === 401) {
     sessionStorage.removeItem(TOKEN_KEY);
@@ -117,25 +120,86 @@ function follow() {
   });
 }
 
+const SECTIONS = ['synchronization', 'persistence'];
+/** Facts the server adds to a section; they are shown, not sent back. */
+const LIVE_FIELDS = ['schemaVersion', 'database', 'controllers'];
+
+function sectionEditor(name, section) {
+  const box = element('div', undefined, { class: 'section', 'data-section': name });
+  box.append(element('h2', name));
+  const facts = element('p');
+  facts.textContent = section.database ? `Database: ${section.database}. Schema version ${section.schemaVersion}.` : section.schemaVersion ? `Schema version ${section.schemaVersion}.` : 'No database configured.';
+  box.append(facts);
+  if (section.controllers) box.append(list('ul', section.controllers, (controller) => `${controller.name}: last heartbeat ${controller.lastHeartbeat ?? 'never'}`));
+  const settings = Object.fromEntries(Object.entries(section).filter(([key]) => !LIVE_FIELDS.includes(key)));
+  const label = element('label', `Settings of ${name} (JSON)`);
+  const editor = element('textarea', JSON.stringify(settings, null, 2), { name, spellcheck: 'false' });
+  label.append(editor);
+  const save = element('button', `Save ${name}`, { type: 'button' });
+  save.addEventListener('click', async () => {
+    try {
+      const body = JSON.parse(editor.value);
+      await call(`config/${name}`, { method: 'PUT', body: JSON.stringify(body) });
+      $('#config-error').hidden = true;
+      await showConfig();
+    } catch (error) {
+      $('#config-error').textContent = `${name}: ${error.message}`;
+      $('#config-error').hidden = false;
+    }
+  });
+  box.append(label, save);
+  return box;
+}
+
+async function showConfig() {
+  try {
+    const sections = await Promise.all(SECTIONS.map((name) => call(`config/${name}`)));
+    $('#sections').replaceChildren(...sections.map((section, index) => sectionEditor(SECTIONS[index], section)));
+  } catch (error) {
+    $('#config-error').textContent = error.message;
+    $('#config-error').hidden = false;
+  }
+}
+
 function showSignIn() {
   stopEvents();
   $('#limits-page').hidden = true;
+  $('#config-page').hidden = true;
   $('#sign-in').hidden = false;
   $('#token').focus();
 }
 
 function showLimits() {
-  $('#sign-in').hidden = true;
-  $('#limits-page').hidden = false;
   $('#namespace').value = namespace;
   void refresh();
   follow();
 }
 
+/** The page named by the URL's hash: `#config`, else the limits page (`#namespace=...`). */
+function route() {
+  if (!token()) return showSignIn();
+  const page = location.hash === '#config' ? 'config' : 'limits';
+  $('#sign-in').hidden = true;
+  $('#limits-page').hidden = page !== 'limits';
+  $('#config-page').hidden = page !== 'config';
+  // The Limits link keeps the namespace, so coming back (or reloading) shows the same one.
+  $('nav a[data-page="limits"]').setAttribute('href', `#namespace=${encodeURIComponent(namespace)}`);
+  for (const link of document.querySelectorAll('nav a')) {
+    if (link.dataset.page === page) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+  if (page === 'config') {
+    stopEvents();
+    void showConfig();
+  } else showLimits();
+}
+
+window.addEventListener('hashchange', route);
+
 $('#sign-in').addEventListener('submit', (event) => {
   event.preventDefault();
   sessionStorage.setItem(TOKEN_KEY, $('#token').value.trim());
-  showLimits();
+  route();
 });
 
 $('#namespace-form').addEventListener('submit', (event) => {
@@ -145,5 +209,4 @@ $('#namespace-form').addEventListener('submit', (event) => {
   showLimits();
 });
 
-if (token()) showLimits();
-else showSignIn();
+route();
