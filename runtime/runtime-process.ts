@@ -133,6 +133,11 @@ export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInp
     },
   };
 
+  const sections = new ConfigSections(context.configSource, inlineSecretResolver(), target);
+  const stopWatchingConfig = await context.configSource.watch(
+    (config) => void sections.reload(config, (error) => say(`configuration change not applied: ${error.message}`)),
+    (error) => say(`configuration rejected, keeping the last good one: ${error.message}`),
+  );
   const policy = kubernetes ? undefined : await PolicyFileAuthorizer.load(policyFilePath(context.home));
   const token = await policy?.createAdminToken();
   const serverOptions = resolveServerOptions({
@@ -151,7 +156,7 @@ export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInp
       ...(role === 'server' ? {} : { snapshot: (identity: LockIdentity) => sync.engine!.manager.snapshot(identity) }),
     });
     await routes.register(configRoutes, {
-      sections: new ConfigSections(context.configSource, inlineSecretResolver(), target),
+      sections,
       namespace: process.env.ARGOSYNC_NAMESPACE ?? 'default',
     });
   };
@@ -188,6 +193,7 @@ export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInp
       return () => wakeListeners.delete(listener);
     },
     async stop() {
+      stopWatchingConfig();
       await running.close();
       await sync.engine?.stop();
       await embeddedConfigMaps?.close();

@@ -28,11 +28,39 @@ const DRIVERS = ['postgresql', 'mysql'] as const;
  * configuration source and applied live.
  */
 export class ConfigSections {
+  /** What the runtime runs with, section by section, to tell a real change from an echo of our own save. */
+  #applied: Partial<Record<SectionName, string>> = {};
+  /** Changes run one at a time, so a reload never races the API's own change of the same section. */
+  #queue: Promise<unknown> = Promise.resolve();
+
   constructor(
     private readonly source: ConfigSource,
     private readonly resolveSecret: SecretResolver,
     private readonly target: SectionTarget,
-  ) {}
+  ) {
+    const current = source.current;
+    if (current) for (const name of SECTION_NAMES) this.#applied[name] = JSON.stringify(current[name]);
+  }
+
+  /**
+   * Applies the sections that differ from what runs: for a file edited by hand (hot reload). A section that
+   * cannot be connected or migrated is reported through `onRejected` and the running one is kept.
+   */
+  reload(config: RuntimeConfig, onRejected: (error: Error) => void): Promise<void> {
+    return this.#serially(() => this.#reload(config, onRejected));
+  }
+
+  async #reload(config: RuntimeConfig, onRejected: (error: Error) => void): Promise<void> {
+    for (const name of SECTION_NAMES) {
+      if (this.#applied[name] === JSON.stringify(config[name])) continue;
+      try {
+        await this.target.apply(name, config, await this.#connectAndMigrate(name, config));
+        this.#applied[name] = JSON.stringify(config[name]);
+      } catch (error) {
+        onRejected(error as Error);
+      }
+    }
+  }
 
   async get(name: SectionName): Promise<Section> {
     const section = (this.#document()[name] ?? {}) as Section;
@@ -41,7 +69,21 @@ export class ConfigSections {
     return { ...withoutPasswords(section, password), ...(await this.target.describe(name)) };
   }
 
-  async put(name: SectionName, body: unknown): Promise<Section> {
+  put(name: SectionName, body: unknown): Promise<Section> {
+    return this.#serially(() => this.#put(name, body));
+  }
+
+  delete(name: SectionName): Promise<void> {
+    return this.#serially(() => this.#delete(name));
+  }
+
+  #serially<T>(change: () => Promise<T>): Promise<T> {
+    const result = this.#queue.then(change);
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+
+  async #put(name: SectionName, body: unknown): Promise<Section> {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidArgumentError(`${name} must be an object`);
     const previous = this.#document();
     const document: ConfigDocument = { ...previous, [name]: body };
@@ -55,6 +97,7 @@ export class ConfigSections {
     }
     try {
       await this.target.apply(name, config, database);
+      this.#applied[name] = JSON.stringify(config[name]);
     } catch (error) {
       // The runtime kept the previous section running, so the stored one goes back to it too.
       await this.source.save(previous).catch(() => undefined);
@@ -63,12 +106,13 @@ export class ConfigSections {
     return this.get(name);
   }
 
-  async delete(name: SectionName): Promise<void> {
+  async #delete(name: SectionName): Promise<void> {
     const document = { ...this.#document() };
     delete document[name];
     const config = await this.source.save(document);
     // The database stays as it is: detaching never drops tables.
     await this.target.apply(name, config, undefined);
+    this.#applied[name] = JSON.stringify(config[name]);
   }
 
   #document(): ConfigDocument {

@@ -20,6 +20,15 @@ describe('runtime configuration API on the embedded runtime', () => {
   let runtime: RunningRuntime;
   let mariadb: TestDatabase;
   const printed: string[] = [];
+  let onPrinted = (): void => undefined;
+  /** Resolves once the runtime has printed a line matching `pattern`. */
+  const printedLine = (pattern: RegExp) =>
+    new Promise<void>((resolve) => {
+      onPrinted = () => {
+        if (printed.some((line) => pattern.test(line))) resolve();
+      };
+      onPrinted();
+    });
 
   beforeAll(async () => {
     home = await mkdtemp(join(tmpdir(), 'argosync-config-api-'));
@@ -32,7 +41,10 @@ describe('runtime configuration API on the embedded runtime', () => {
       policyFilePath(home),
       stringify({ tokens: [{ subject: 'reader', sha256: hashToken(READER), rules: [{ verbs: ['get'], resources: ['configmaps'], namespaces: ['*'] }] }] }),
     );
-    runtime = await startRuntime({ home }, { port: 0, logFormat: 'json' }, (line) => printed.push(line));
+    runtime = await startRuntime({ home }, { port: 0, logFormat: 'json' }, (line) => {
+      printed.push(line);
+      onPrinted();
+    });
   });
   afterAll(async () => {
     await runtime.stop();
@@ -112,6 +124,16 @@ describe('runtime configuration API on the embedded runtime', () => {
     expect((await api('GET', '/config/synchronization')).json).toMatchObject({ database: expect.stringMatching(/^pglite at /) });
     const handle = await mariadb.open();
     expect((await sql<{ name: string }>`select name from sync_limit`.execute(handle.db)).rows).toEqual([{ name: 'team-a/gpu' }]);
+  });
+
+  it('applies a hand edit of the config file, and keeps running on a bad one', async () => {
+    const { host, port, database } = mariadb.spec;
+    await writeFile(join(home, 'config.yaml'), stringify({ synchronization: { controllerName: 'edited-by-hand', mysql: { host, port, database, userName: 'root' } } }));
+    await printedLine(/^controller edited-by-hand started on mysql at /);
+    expect((await api('GET', '/config/synchronization')).json).toMatchObject({ controllerName: 'edited-by-hand', schemaVersion: 10 });
+    await writeFile(join(home, 'config.yaml'), 'synchronization:\n  pollSecs: 1\n');
+    await printedLine(/^configuration rejected, keeping the last good one: .*synchronization\.pollSecs: unknown key/);
+    expect((await api('GET', '/config/synchronization')).json).toMatchObject({ controllerName: 'edited-by-hand' });
   });
 
   it('needs a token, and update on configmaps to change anything', async () => {
