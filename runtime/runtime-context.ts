@@ -1,6 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { ConfigSource } from './config/config-source.js';
+import { ConfigMapConfigSource } from './config/configmap-config-source.js';
 import { FileConfigSource } from './config/file-config-source.js';
+import { kubernetesFromEnvironment } from './kubernetes-access.js';
+import { KubernetesConfigMapStore } from './store/kubernetes-configmap-store.js';
 import type { RuntimeConfig } from './config/runtime-config.js';
 import { toConnectionSpec } from './config/connection.js';
 import { inlineSecretResolver } from './config/inline-secret-resolver.js';
@@ -17,8 +22,10 @@ export interface RuntimeFlags {
 /** What every runtime command shares: the home, the configuration and the databases it names. */
 export interface RuntimeContext {
   readonly home: string;
-  /** `--config`, or `config.yaml` in the home; the config API writes through it. */
-  readonly configSource: FileConfigSource;
+  /** `--config`, the ConfigMap `argosync-config` on Kubernetes, or `config.yaml` in the home; the config API writes through it. */
+  readonly configSource: ConfigSource;
+  /** The cluster, when running in one or pointed at one with `KUBECONFIG`. */
+  readonly kubernetes: KubeConfig | undefined;
   readonly config: RuntimeConfig;
   readonly stateStore: SqlDatabase;
   /** The configured sync database, or the state store when none is configured (SPEC §4). */
@@ -30,7 +37,14 @@ export interface RuntimeContext {
 export async function openRuntime(flags: RuntimeFlags, say: (line: string) => void): Promise<RuntimeContext> {
   const home = resolve(flags.home ?? process.env.ARGOSYNC_HOME ?? '.argosync');
   await mkdir(home, { recursive: true, mode: 0o700 });
-  const configSource = new FileConfigSource({ path: flags.config ?? join(home, 'config.yaml'), parse: { enableAPIByDefault: true } });
+  const kubernetes = kubernetesFromEnvironment();
+  const parse = { enableAPIByDefault: true };
+  // On Kubernetes the ConfigMap argosync-config holds the configuration, unless --config names a file.
+  const configSource: ConfigSource =
+    kubernetes && !flags.config
+      ? new ConfigMapConfigSource(new KubernetesConfigMapStore(kubernetes), process.env.ARGOSYNC_NAMESPACE ?? 'default', parse)
+      : new FileConfigSource({ path: flags.config ?? join(home, 'config.yaml'), parse });
+  say(`configuration: ${configSource.description}`);
   const loaded = await configSource.load();
   const config: RuntimeConfig = {
     ...loaded,
@@ -56,6 +70,7 @@ export async function openRuntime(flags: RuntimeFlags, say: (line: string) => vo
     return {
       home,
       configSource,
+      kubernetes,
       config,
       stateStore,
       syncDatabase,

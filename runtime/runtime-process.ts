@@ -25,7 +25,6 @@ import { SYNC_SCHEMA_VERSION_TABLE } from './store/migrations/sync-migrations.js
 import type { ConfigMapStore } from './store/configmap-store.js';
 import { KubernetesConfigMapStore } from './store/kubernetes-configmap-store.js';
 import { SqlConfigMapStore } from './store/sql-configmap-store.js';
-import { kubernetesFromEnvironment } from './kubernetes-access.js';
 import { KubernetesAuthorizer } from './server/auth/kubernetes-authorizer.js';
 import { announceLimitChange } from './controller/sync/database-sync.js';
 import type { LockIdentity } from './controller/sync/lock-name.js';
@@ -69,7 +68,7 @@ interface SyncInUse {
  */
 export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInput, say: (line: string) => void, role: RuntimeRole = 'all'): Promise<RunningRuntime> {
   const context = await openRuntime(flags, say);
-  const kubernetes = kubernetesFromEnvironment();
+  const { kubernetes } = context;
   const embeddedConfigMaps = kubernetes ? undefined : new SqlConfigMapStore(context.stateStore);
   const configMaps: ConfigMapStore = embeddedConfigMaps ?? new KubernetesConfigMapStore(kubernetes!);
   say(kubernetes ? 'ConfigMaps and tokens: Kubernetes API' : 'ConfigMaps and tokens: state store and policy file (no Kubernetes found)');
