@@ -3,14 +3,13 @@ import { stringify } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { passwordSha256 } from '../../runtime/config/connection.js';
 import { startRuntime, type RunningRuntime } from '../../runtime/runtime-process.js';
 import { hashToken, policyFilePath } from '../../runtime/server/auth/policy-file-authorizer.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { runtimeApi } from '../support/runtime-api.js';
 
-const insecure = new Agent({ connect: { rejectUnauthorized: false } });
 const USER = 'argosync_config_api';
 const PASSWORD = 'not-needed-but-secret';
 const READER = 'reader-token';
@@ -52,15 +51,7 @@ describe('runtime configuration API on the embedded runtime', () => {
     await rm(home, { recursive: true, force: true });
   });
 
-  const api = async (method: 'GET' | 'PUT' | 'DELETE' | 'POST', path: string, body?: unknown, token = runtime.token) => {
-    const response = await request(`${runtime.url}api/v1${path}`, {
-      method,
-      dispatcher: insecure,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: response.statusCode, json: (await response.body.json()) as Record<string, unknown> };
-  };
+  const api = runtimeApi(() => runtime);
   const mariadbSection = (extra: Record<string, unknown> = {}) => ({
     controllerName: 'controller-a',
     mysql: { host: mariadb.spec.host, port: mariadb.spec.port, database: mariadb.spec.database, userName: USER, password: PASSWORD },

@@ -1,12 +1,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRuntime, type RunningRuntime } from '../../runtime/runtime-process.js';
 import { kubeConfigFor, startKubeApiServer, type KubeApiServer } from '../support/kube-api-server.js';
+import { runtimeApi } from '../support/runtime-api.js';
 
-const insecure = new Agent({ connect: { rejectUnauthorized: false } });
 
 describe('argosync up pointed at a cluster with KUBECONFIG', () => {
   let kube: KubeApiServer;
@@ -33,15 +32,7 @@ describe('argosync up pointed at a cluster with KUBECONFIG', () => {
     await rm(home, { recursive: true, force: true });
   });
 
-  const api = async (method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, token = 'alice-token') => {
-    const response = await request(`${runtime.url}api/v1${path}`, {
-      method,
-      dispatcher: insecure,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: response.statusCode, json: (await response.body.json()) as Record<string, unknown> };
-  };
+  const api = runtimeApi(() => runtime, 'alice-token');
 
   it('uses the cluster for tokens, ConfigMap limits and its own configuration', async () => {
     expect(runtime.token).toBeUndefined();
@@ -52,6 +43,6 @@ describe('argosync up pointed at a cluster with KUBECONFIG', () => {
     expect(kube.get('configmaps', 'team-a', 'limits')?.data).toEqual({ gpu: '3' });
 
     expect((await api('PUT', '/config/persistence', { nodeStatusOffLoad: true })).status).toBe(200);
-    expect(kube.get('configmaps', 'argo', 'argosync-config')?.data.config).toBe('persistence:\n  nodeStatusOffLoad: true\n');
+    expect((kube.get('configmaps', 'argo', 'argosync-config')?.data as Record<string, string>).config).toBe('persistence:\n  nodeStatusOffLoad: true\n');
   });
 });

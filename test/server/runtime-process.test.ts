@@ -1,11 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent, request } from 'undici';
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRuntime, type RunningRuntime } from '../../runtime/runtime-process.js';
+import { insecureAgent, runtimeApi } from '../support/runtime-api.js';
 
-const insecure = new Agent({ connect: { rejectUnauthorized: false } });
 
 describe('the embedded runtime', () => {
   let home: string;
@@ -19,19 +19,11 @@ describe('the embedded runtime', () => {
     await rm(home, { recursive: true, force: true });
   });
 
-  const api = async (method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown) => {
-    const response = await request(`${runtime.url}api/v1${path}`, {
-      method,
-      dispatcher: insecure,
-      headers: { authorization: `Bearer ${runtime.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: response.statusCode, json: (await response.body.json()) as Record<string, unknown> };
-  };
+  const api = runtimeApi(() => runtime);
 
   it('streams a change event to the UI when a limit is written', async () => {
     const response = await request(`${runtime.url}api/v1/sync-events?namespace=team-events`, {
-      dispatcher: insecure,
+      dispatcher: insecureAgent,
       headers: { authorization: `Bearer ${runtime.token}`, accept: 'text/event-stream' },
     });
     expect(response.statusCode).toBe(200);
