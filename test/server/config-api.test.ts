@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { passwordSha256 } from '../../runtime/config/connection.js';
@@ -13,6 +14,7 @@ import { runtimeApi } from '../support/runtime-api.js';
 const USER = 'argosync_config_api';
 const PASSWORD = 'not-needed-but-secret';
 const READER = 'reader-token';
+const OUTSIDER = 'outsider-token';
 
 describe('runtime configuration API on the embedded runtime', () => {
   let home: string;
@@ -38,7 +40,12 @@ describe('runtime configuration API on the embedded runtime', () => {
     await sql.raw(`grant all privileges on ${mariadb.spec.database}.* to '${USER}'@'%'`).execute(admin.db);
     await writeFile(
       policyFilePath(home),
-      stringify({ tokens: [{ subject: 'reader', sha256: hashToken(READER), rules: [{ verbs: ['get'], resources: ['configmaps'], namespaces: ['*'] }] }] }),
+      stringify({
+        tokens: [
+          { subject: 'reader', sha256: hashToken(READER), rules: [{ verbs: ['get'], resources: ['configmaps'], namespaces: ['*'] }] },
+          { subject: 'outsider', sha256: hashToken(OUTSIDER), rules: [{ verbs: ['*'], resources: ['configmaps'], namespaces: ['team-x'] }] },
+        ],
+      }),
     );
     runtime = await startRuntime({ home }, { port: 0, logFormat: 'json' }, (line) => {
       printed.push(line);
@@ -127,11 +134,35 @@ describe('runtime configuration API on the embedded runtime', () => {
     expect((await api('GET', '/config/synchronization')).json).toMatchObject({ controllerName: 'edited-by-hand' });
   });
 
+  it('answers any body with 200 or a 4xx and a message, never a 5xx, and keeps the configuration on a 4xx', async () => {
+    const value = fc.oneof(fc.integer(), fc.string(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 2 }));
+    const body = fc.oneof(
+      value,
+      fc.dictionary(fc.constantFrom('pollSeconds', 'heartbeatSeconds', 'controllerName', 'mysql', 'postgresql', 'missingLimit', 'skipMigration', 'bogus'), value, { maxKeys: 3 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('synchronization', 'persistence'), body, async (section, payload) => {
+        const before = await readFile(join(home, 'config.yaml'), 'utf8').catch(() => '');
+        const response = await api('PUT', `/config/${section}`, payload);
+        expect(response.status).not.toBeGreaterThanOrEqual(500);
+        if (response.status !== 200) {
+          expect(response.json).toMatchObject({ code: expect.any(Number), message: expect.any(String) });
+          expect(await readFile(join(home, 'config.yaml'), 'utf8').catch(() => '')).toBe(before);
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   it('needs a token, and update on configmaps to change anything', async () => {
     expect((await api('GET', '/config/synchronization', undefined, 'wrong')).status).toBe(401);
     expect((await api('PUT', '/config/synchronization', {}, 'wrong')).status).toBe(401);
     expect((await api('DELETE', '/config/persistence', undefined, 'wrong')).status).toBe(401);
     expect((await api('GET', '/config/persistence', undefined, READER)).status).toBe(200);
+    expect(await api('GET', '/config/persistence', undefined, OUTSIDER)).toEqual({
+      status: 403,
+      json: { code: 7, message: 'Permission denied, you are not allowed to get configmaps in namespace "default".' },
+    });
     const denied = 'Permission denied, you are not allowed to update configmaps in namespace "default".';
     expect(await api('PUT', '/config/synchronization', mariadbSection(), READER)).toEqual({ status: 403, json: { code: 7, message: denied } });
     expect(await api('DELETE', '/config/persistence', undefined, READER)).toEqual({ status: 403, json: { code: 7, message: denied } });
