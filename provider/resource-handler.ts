@@ -1,0 +1,43 @@
+/** A value the engine does not know yet (during preview); the protocol layer maps its sentinel to this. */
+export const UNKNOWN: unique symbol = Symbol('unknown');
+export type Unknown = typeof UNKNOWN;
+
+/** A property path and the reason it is invalid, as `Check` reports it. */
+export interface CheckFailure {
+  readonly property: string;
+  readonly reason: string;
+}
+
+export interface CheckResult<Inputs> {
+  readonly inputs: Inputs;
+  readonly failures: readonly CheckFailure[];
+}
+
+export interface DiffResult {
+  readonly changes: boolean;
+  /** Properties whose change needs a replacement. */
+  readonly replaces: readonly string[];
+  /** Every changed property. */
+  readonly diffs: readonly string[];
+}
+
+export interface ReadResult<Inputs, Outputs> {
+  readonly id: string;
+  readonly inputs: Inputs;
+  readonly outputs: Outputs;
+}
+
+/**
+ * One resource token's logic, free of the wire protocol: inputs and outputs are plain values (secrets already
+ * unwrapped, unknowns as `UNKNOWN`). `provider/` adapts these to the gRPC calls of the engine.
+ */
+export interface CustomResourceHandler<Inputs, Outputs> {
+  check(news: Record<string, unknown>): CheckResult<Inputs>;
+  diff(olds: Inputs, news: Inputs): DiffResult;
+  create(name: string, inputs: Inputs): Promise<{ id: string; outputs: Outputs }>;
+  /** Undefined when the resource no longer exists (the engine then drops it from state). */
+  read(id: string): Promise<ReadResult<Inputs, Outputs> | undefined>;
+  update(id: string, olds: Inputs, news: Inputs): Promise<Outputs>;
+  /** Succeeds when the resource is already gone. */
+  delete(id: string): Promise<void>;
+}
