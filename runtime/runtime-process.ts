@@ -6,7 +6,6 @@ import { ConfigSections, type SectionName, type SectionTarget } from './config/c
 import { inlineSecretResolver } from './config/inline-secret-resolver.js';
 import type { RuntimeConfig, SynchronizationConfig } from './config/runtime-config.js';
 import { startSyncEngine, type SyncEngine } from './controller/sync-engine.js';
-import { databaseLockKey } from './controller/sync/lock-name.js';
 import type { SyncTables } from './controller/sync/sync-tables.js';
 import { openRuntime, type RuntimeContext, type RuntimeFlags } from './runtime-context.js';
 import { startServer } from './server/app.js';
@@ -26,8 +25,12 @@ import type { ConfigMapStore } from './store/configmap-store.js';
 import { KubernetesConfigMapStore } from './store/kubernetes-configmap-store.js';
 import { SqlConfigMapStore } from './store/sql-configmap-store.js';
 import { KubernetesAuthorizer } from './server/auth/kubernetes-authorizer.js';
-import { announceLimitChange } from './controller/sync/database-sync.js';
-import type { LockIdentity } from './controller/sync/lock-name.js';
+import { announceLimitChange, DatabaseSync } from './controller/sync/database-sync.js';
+import { DatabaseLimitSource } from './controller/sync/database-limit-source.js';
+import { DatabaseLock } from './controller/sync/database-lock.js';
+import type { LockSnapshot } from './controller/sync/lock.js';
+import { databaseLockKey, encodeLockName, type LockIdentity } from './controller/sync/lock-name.js';
+import { NotFoundError } from './errors.js';
 import type { SqlDatabase } from './store/sql-database.js';
 import type { Kysely } from 'kysely';
 
@@ -57,6 +60,24 @@ interface SyncInUse {
   readonly database: SqlDatabase;
   readonly engine: SyncEngine | undefined;
   readonly limits: DatabaseLimits | undefined;
+}
+
+/** A database lock's holders and queue read straight from the sync tables, for a server without a controller. */
+async function readDatabaseLock(identity: LockIdentity, sync: SyncInUse): Promise<LockSnapshot> {
+  if (identity.kind !== 'Database') throw new NotFoundError('holders of ConfigMap semaphores are known to the controller only');
+  const session = new DatabaseSync({
+    database: sync.database,
+    tables: sync.config,
+    controllerName: sync.config.controllerName,
+    clock: systemClock,
+    pollSeconds: sync.config.pollSeconds,
+    heartbeatSeconds: sync.config.heartbeatSeconds,
+    inactiveControllerSeconds: sync.config.inactiveControllerSeconds,
+    reclaimInactiveHolds: false,
+    skipMigration: true,
+  });
+  const limits = new DatabaseLimitSource(session.db, session.tables, identity.namespace, identity.name);
+  return new DatabaseLock(encodeLockName(identity), 'semaphore', databaseLockKey(identity), limits, session).snapshot();
 }
 
 /**
@@ -151,8 +172,9 @@ export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInp
       databaseLimits: () => sync.limits,
       audit: new SyncAudit(context.stateStore, systemClock),
       events,
-      // Holders of in-memory locks live in the controller; a server without one shows none.
-      ...(role === 'server' ? {} : { snapshot: (identity: LockIdentity) => sync.engine!.manager.snapshot(identity) }),
+      // Without a controller in this process, database locks are read from their tables; in-memory (ConfigMap)
+      // holders live in the controller and are not shown.
+      snapshot: (identity: LockIdentity) => (sync.engine ? sync.engine.manager.snapshot(identity) : readDatabaseLock(identity, sync)),
     });
     await routes.register(configRoutes, {
       sections,

@@ -62,6 +62,7 @@ describe('argosync server and argosync controller as separate processes sharing 
     expect((await get(server, 'api/v1/sync/team-a', { method: 'POST', body: { type: 1, key: 'gpu', limit: 1 } })).status).toBe(200);
     await woken;
     expect((await acquire()).acquired).toBe(true);
+    expect(JSON.parse((await get(server, 'api/v1/sync/team-a/gpu/status?type=1')).text)).toMatchObject({ holders: [{ key: 'team-a/wf', token: 1 }] });
     expect(JSON.parse((await get(server, 'api/v1/config/synchronization')).text)).toMatchObject({ controllers: [{ name: 'controller-1' }] });
   });
 });
