@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+// pulumi-resource-argosync: the engine starts this with its own address as argument and reads the port
+// from the first line of stdout; nothing else may go to stdout.
+import { serveProvider } from './provider-server.js';
+
+const { port } = await serveProvider();
+process.stdout.write(`${port}\n`);

@@ -1,0 +1,146 @@
+import * as grpc from '@grpc/grpc-js';
+import providerGrpc from '@pulumi/pulumi/proto/provider_grpc_pb.js';
+import providerPb from '@pulumi/pulumi/proto/provider_pb.js';
+import pluginPb from '@pulumi/pulumi/proto/plugin_pb.js';
+import emptyPb from 'google-protobuf/google/protobuf/empty_pb.js';
+import structPb from 'google-protobuf/google/protobuf/struct_pb.js';
+import { ApiRequestError } from '../runtime/client/api-client.js';
+import { PACKAGE_VERSION, SCHEMA_TEXT } from './package-files.js';
+import { decodeProperties, encodeProperties } from './property-values.js';
+import { apiClientFor, readProviderConfig, type ProviderConfig } from './provider-config.js';
+import type { CustomResourceHandler } from './resource-handler.js';
+import { SEMAPHORE_LIMIT_TOKEN, SemaphoreLimitHandler } from './resources/semaphore-limit.js';
+
+type AnyHandler = CustomResourceHandler<never, unknown>;
+type Unary<Request, Response> = (call: grpc.ServerUnaryCall<Request, Response>, callback: grpc.sendUnaryData<Response>) => void;
+
+/** Resource tokens this provider serves, with how to build their handler from the provider config. */
+const HANDLERS: Readonly<Record<string, (config: ProviderConfig) => AnyHandler>> = {
+  [SEMAPHORE_LIMIT_TOKEN]: (config) =>
+    new SemaphoreLimitHandler(apiClientFor(config), { defaultNamespace: config.namespace, adoptExisting: config.adoptExisting }) as unknown as AnyHandler,
+};
+
+const { Struct } = structPb;
+const { Empty } = emptyPb;
+
+/** The wire form of an error: the API server's message as it is, anything else with its message. */
+function toServiceError(error: unknown): grpc.ServiceError {
+  const message = error instanceof ApiRequestError || error instanceof Error ? error.message : String(error);
+  return Object.assign(new Error(message), { code: grpc.status.UNKNOWN, details: message, metadata: new grpc.Metadata() });
+}
+
+function unary<Request, Response>(handle: (request: Request) => Promise<Response>): Unary<Request, Response> {
+  return (call, callback) => {
+    handle(call.request).then(
+      (response) => callback(null, response),
+      (error: unknown) => callback(toServiceError(error)),
+    );
+  };
+}
+
+function unimplemented(method: string): Unary<unknown, unknown> {
+  return (_call, callback) => callback(Object.assign(new Error(`${method} is not implemented`), { code: grpc.status.UNIMPLEMENTED, details: `${method} is not implemented`, metadata: new grpc.Metadata() }));
+}
+
+const structOf = (bag: Record<string, unknown>, secrets?: ReadonlySet<string>) => Struct.fromJavaScript(encodeProperties(bag, secrets));
+const tokenOf = (urn: string) => urn.split('::')[2] ?? '';
+const nameOf = (urn: string) => urn.split('::')[3] ?? '';
+
+/**
+ * The `pulumirpc.ResourceProvider` service, implemented directly (SPEC §9): the stock SDK server ignores
+ * Configure and cannot serve Read without properties (import). Secrets arrive wrapped and leave wrapped;
+ * unknowns reach Check and Diff during preview; Create and Update with `preview` change nothing.
+ */
+export class ArgosyncProvider {
+  #config: ProviderConfig = readProviderConfig({}, {});
+
+  service(): grpc.UntypedServiceImplementation {
+    return {
+      getPluginInfo: unary(async () => new pluginPb.PluginInfo().setVersion(PACKAGE_VERSION)),
+      getSchema: unary(async () => new providerPb.GetSchemaResponse().setSchema(SCHEMA_TEXT)),
+      handshake: unimplemented('Handshake'),
+      checkConfig: unary(async (request: providerPb.CheckRequest) => new providerPb.CheckResponse().setInputs(request.getNews())),
+      diffConfig: unary(async (request: providerPb.DiffRequest) => {
+        const changed = JSON.stringify(decodeProperties(request.getOlds()?.toJavaScript()).values) !== JSON.stringify(decodeProperties(request.getNews()?.toJavaScript()).values);
+        return new providerPb.DiffResponse().setChanges(changed ? providerPb.DiffResponse.DiffChanges.DIFF_SOME : providerPb.DiffResponse.DiffChanges.DIFF_NONE);
+      }),
+      configure: unary(async (request: providerPb.ConfigureRequest) => {
+        const variables = Object.fromEntries(request.getVariablesMap().entries());
+        this.#config = readProviderConfig(decodeProperties(request.getArgs()?.toJavaScript()).values, variables);
+        return new providerPb.ConfigureResponse().setAcceptsecrets(true).setSupportspreview(true);
+      }),
+      check: unary(async (request: providerPb.CheckRequest) => {
+        const news = decodeProperties(request.getNews()?.toJavaScript());
+        const result = this.#handler(request.getUrn()).check(news.values);
+        const failures = result.failures.map((failure) => new providerPb.CheckFailure().setProperty(failure.property).setReason(failure.reason));
+        return new providerPb.CheckResponse().setInputs(structOf(result.inputs as Record<string, unknown>, news.secrets)).setFailuresList(failures);
+      }),
+      diff: unary(async (request: providerPb.DiffRequest) => {
+        const olds = decodeProperties((request.getOldInputs() ?? request.getOlds())?.toJavaScript()).values;
+        const news = decodeProperties(request.getNews()?.toJavaScript()).values;
+        const result = this.#handler(request.getUrn()).diff(olds as never, news as never);
+        const response = new providerPb.DiffResponse()
+          .setChanges(result.changes ? providerPb.DiffResponse.DiffChanges.DIFF_SOME : providerPb.DiffResponse.DiffChanges.DIFF_NONE)
+          .setDiffsList([...result.diffs])
+          .setReplacesList([...result.replaces])
+          .setHasdetaileddiff(true);
+        for (const property of result.diffs) {
+          const kind = result.replaces.includes(property) ? providerPb.PropertyDiff.Kind.UPDATE_REPLACE : providerPb.PropertyDiff.Kind.UPDATE;
+          response.getDetaileddiffMap().set(property, new providerPb.PropertyDiff().setKind(kind).setInputdiff(true));
+        }
+        return response;
+      }),
+      create: unary(async (request: providerPb.CreateRequest) => {
+        const inputs = decodeProperties(request.getProperties()?.toJavaScript());
+        if (request.getPreview()) return new providerPb.CreateResponse().setProperties(structOf(inputs.values, inputs.secrets));
+        const created = await this.#handler(request.getUrn()).create(nameOf(request.getUrn()), inputs.values as never);
+        return new providerPb.CreateResponse().setId(created.id).setProperties(structOf(created.outputs as Record<string, unknown>, inputs.secrets));
+      }),
+      read: unary(async (request: providerPb.ReadRequest) => {
+        const secrets = decodeProperties(request.getProperties()?.toJavaScript()).secrets;
+        const found = await this.#handler(request.getUrn()).read(request.getId());
+        if (!found) return new providerPb.ReadResponse().setId('');
+        return new providerPb.ReadResponse()
+          .setId(found.id)
+          .setProperties(structOf(found.outputs as Record<string, unknown>, secrets))
+          .setInputs(structOf(found.inputs as Record<string, unknown>, secrets));
+      }),
+      update: unary(async (request: providerPb.UpdateRequest) => {
+        const olds = decodeProperties((request.getOldInputs() ?? request.getOlds())?.toJavaScript()).values;
+        const news = decodeProperties(request.getNews()?.toJavaScript());
+        if (request.getPreview()) return new providerPb.UpdateResponse().setProperties(structOf(news.values, news.secrets));
+        const outputs = await this.#handler(request.getUrn()).update(request.getId(), olds as never, news.values as never);
+        return new providerPb.UpdateResponse().setProperties(structOf(outputs as Record<string, unknown>, news.secrets));
+      }),
+      delete: unary(async (request: providerPb.DeleteRequest) => {
+        await this.#handler(request.getUrn()).delete(request.getId());
+        return new Empty();
+      }),
+      cancel: unary(async () => new Empty()),
+      construct: unimplemented('Construct (the Runtime component)'),
+      invoke: unimplemented('Invoke'),
+      call: unimplemented('Call'),
+      parameterize: unimplemented('Parameterize'),
+      attach: unimplemented('Attach'),
+      getMapping: unary(async () => new providerPb.GetMappingResponse()),
+      getMappings: unary(async () => new providerPb.GetMappingsResponse()),
+    };
+  }
+
+  #handler(urn: string): AnyHandler {
+    const token = tokenOf(urn);
+    const build = HANDLERS[token];
+    if (!build) throw new Error(`resource type ${token} is not supported by this version of the argosync provider`);
+    return build(this.#config);
+  }
+}
+
+/** Serves the provider on a free loopback port and returns the port (the engine dials 127.0.0.1). */
+export async function serveProvider(): Promise<{ port: number; server: grpc.Server }> {
+  const server = new grpc.Server();
+  server.addService(providerGrpc.ResourceProviderService, new ArgosyncProvider().service());
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+  );
+  return { port, server };
+}
