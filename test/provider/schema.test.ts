@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import formats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { UNKNOWN } from '../../provider/resource-handler.js';
 import { SEMAPHORE_LIMIT_TOKEN, SemaphoreLimitHandler } from '../../provider/resources/semaphore-limit.js';
 import { ApiClient } from '../../runtime/client/api-client.js';
@@ -50,6 +51,24 @@ describe('schema.json', () => {
       if (resource.inputProperties?.password) expect(resource.inputProperties.password.secret).toBe(true);
     }
     expect(schema.config.variables.token?.secret).toBe(true);
+  });
+
+  it('has a root Pulumi.yaml that loads the provider from this folder and uses only schema types and inputs', () => {
+    const program = parse(readFileSync(new URL('../../Pulumi.yaml', import.meta.url), 'utf8')) as {
+      runtime: string;
+      plugins: { providers: { name: string; path: string }[] };
+      config: Record<string, unknown>;
+      resources: Record<string, { type: string; properties: Record<string, unknown> }>;
+    };
+    expect(program.runtime).toBe('yaml');
+    expect(program.plugins.providers).toEqual([{ name: 'argosync', path: '.' }]);
+    for (const key of Object.keys(program.config)) expect(Object.keys(schema.config.variables)).toContain(key.replace(/^argosync:/, ''));
+    for (const [name, resource] of Object.entries(program.resources)) {
+      const spec = schema.resources[resource.type];
+      expect(spec, `${name}: ${resource.type}`).toBeDefined();
+      for (const property of Object.keys(resource.properties)) expect(Object.keys(spec!.inputProperties!), `${name}.${property}`).toContain(property);
+      for (const required of spec!.requiredInputs ?? []) expect(Object.keys(resource.properties), `${name} needs ${required}`).toContain(required);
+    }
   });
 
   it('describes SemaphoreLimit exactly as its handler reads and writes it', () => {
