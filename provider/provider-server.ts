@@ -10,12 +10,14 @@ import { decodeProperties, encodeProperties } from './property-values.js';
 import { apiClientFor, readProviderConfig, type ProviderConfig } from './provider-config.js';
 import type { CustomResourceHandler } from './resource-handler.js';
 import { SEMAPHORE_LIMIT_TOKEN, SemaphoreLimitHandler } from './resources/semaphore-limit.js';
+import { SYNC_DATABASE_TOKEN, SyncDatabaseHandler } from './resources/sync-database.js';
 
 type AnyHandler = CustomResourceHandler<never, unknown>;
 type Unary<Request, Response> = (call: grpc.ServerUnaryCall<Request, Response>, callback: grpc.sendUnaryData<Response>) => void;
 
 /** Resource tokens this provider serves, with how to build their handler from the provider config. */
 const HANDLERS: Readonly<Record<string, (config: ProviderConfig) => AnyHandler>> = {
+  [SYNC_DATABASE_TOKEN]: (config) => new SyncDatabaseHandler(apiClientFor(config)) as unknown as AnyHandler,
   [SEMAPHORE_LIMIT_TOKEN]: (config) =>
     new SemaphoreLimitHandler(apiClientFor(config), { defaultNamespace: config.namespace, adoptExisting: config.adoptExisting }) as unknown as AnyHandler,
 };
@@ -98,7 +100,8 @@ export class ArgosyncProvider {
       }),
       read: unary(async (request: providerPb.ReadRequest) => {
         const secrets = decodeProperties(request.getProperties()?.toJavaScript()).secrets;
-        const found = await this.#handler(request.getUrn()).read(request.getId());
+        const recorded = request.getInputs() ? decodeProperties(request.getInputs()?.toJavaScript()).values : undefined;
+        const found = await this.#handler(request.getUrn()).read(request.getId(), recorded as never);
         if (!found) return new providerPb.ReadResponse().setId('');
         return new providerPb.ReadResponse()
           .setId(found.id)

@@ -35,8 +35,11 @@ export interface CustomResourceHandler<Inputs, Outputs> {
   check(news: Record<string, unknown>): CheckResult<Inputs>;
   diff(olds: Inputs, news: Inputs): DiffResult;
   create(name: string, inputs: Inputs): Promise<{ id: string; outputs: Outputs }>;
-  /** Undefined when the resource no longer exists (the engine then drops it from state). */
-  read(id: string): Promise<ReadResult<Inputs, Outputs> | undefined>;
+  /**
+   * Undefined when the resource no longer exists (the engine then drops it from state). `recorded` are the
+   * inputs in state (absent on import), for values the server does not return, such as passwords.
+   */
+  read(id: string, recorded?: Inputs): Promise<ReadResult<Inputs, Outputs> | undefined>;
   update(id: string, olds: Inputs, news: Inputs): Promise<Outputs>;
   /** Succeeds when the resource is already gone. */
   delete(id: string): Promise<void>;
