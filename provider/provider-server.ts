@@ -10,14 +10,15 @@ import { decodeProperties, encodeProperties } from './property-values.js';
 import { apiClientFor, readProviderConfig, type ProviderConfig } from './provider-config.js';
 import type { CustomResourceHandler } from './resource-handler.js';
 import { SEMAPHORE_LIMIT_TOKEN, SemaphoreLimitHandler } from './resources/semaphore-limit.js';
-import { SYNC_DATABASE_TOKEN, SyncDatabaseHandler } from './resources/sync-database.js';
+import { ConfigSectionHandler, OFFLOAD_CONFIG, OFFLOAD_CONFIG_TOKEN, SYNC_DATABASE, SYNC_DATABASE_TOKEN } from './resources/config-section.js';
 
 type AnyHandler = CustomResourceHandler<never, unknown>;
 type Unary<Request, Response> = (call: grpc.ServerUnaryCall<Request, Response>, callback: grpc.sendUnaryData<Response>) => void;
 
 /** Resource tokens this provider serves, with how to build their handler from the provider config. */
 const HANDLERS: Readonly<Record<string, (config: ProviderConfig) => AnyHandler>> = {
-  [SYNC_DATABASE_TOKEN]: (config) => new SyncDatabaseHandler(apiClientFor(config)) as unknown as AnyHandler,
+  [SYNC_DATABASE_TOKEN]: (config) => new ConfigSectionHandler(apiClientFor(config), SYNC_DATABASE) as unknown as AnyHandler,
+  [OFFLOAD_CONFIG_TOKEN]: (config) => new ConfigSectionHandler(apiClientFor(config), OFFLOAD_CONFIG) as unknown as AnyHandler,
   [SEMAPHORE_LIMIT_TOKEN]: (config) =>
     new SemaphoreLimitHandler(apiClientFor(config), { defaultNamespace: config.namespace, adoptExisting: config.adoptExisting }) as unknown as AnyHandler,
 };

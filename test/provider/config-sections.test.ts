@@ -11,7 +11,7 @@ import { runtimeApi } from '../support/runtime-api.js';
 const TYPE = 'argosync:index:SyncDatabase';
 const USER = 'argosync_provider_test';
 
-describe('SyncDatabase through the plugin', () => {
+describe('SyncDatabase and OffloadConfig through the plugin', () => {
   let home: string;
   let runtime: RunningRuntime;
   let engine: EngineHarness;
@@ -65,6 +65,16 @@ describe('SyncDatabase through the plugin', () => {
     expect(JSON.stringify(refreshed.entry)).not.toContain('rotated-password');
     expect((await engine.up(TYPE, 'shared', program('rotated-password'))).operation).toBe('update');
     expect((await engine.refresh(TYPE, 'shared')).drifted).toBe(false);
+  });
+
+  it('configures offload and archive on the same MariaDB at persistence schema version 68', async () => {
+    const offload = { driver: 'mysql', host: mariadb.spec.host!, port: mariadb.spec.port!, database: mariadb.spec.database!, username: 'root', tableName: 'argo_workflows', nodeStatusOffLoad: true, archive: true, archiveTTL: '7d' };
+    const created = await engine.up('argosync:index:OffloadConfig', 'offload', offload);
+    expect(created.entry).toMatchObject({ id: 'persistence', outputs: { nodeStatusOffLoad: true, archive: true, archiveTTL: '7d', tableName: 'argo_workflows', schemaVersion: 68 } });
+    expect((await engine.refresh('argosync:index:OffloadConfig', 'offload')).drifted).toBe(false);
+    expect((await engine.check('urn:pulumi:test::argosync-test::argosync:index:OffloadConfig::o', { useSyncDatabase: true, driver: 'mysql', host: 'h', database: 'd' })).failures.map((failure) => failure.property)).toEqual([
+      'useSyncDatabase',
+    ]);
   });
 
   it('rejects a bad driver in Check, and detaches on destroy while keeping the tables', async () => {
