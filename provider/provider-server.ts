@@ -23,6 +23,9 @@ const HANDLERS: Readonly<Record<string, (config: ProviderConfig) => AnyHandler>>
     new SemaphoreLimitHandler(apiClientFor(config), { defaultNamespace: config.namespace, adoptExisting: config.adoptExisting }) as unknown as AnyHandler,
 };
 
+/** The custom resource tokens served (the schema test checks them against schema.json). */
+export const SERVED_TOKENS: readonly string[] = Object.keys(HANDLERS);
+
 const { Struct } = structPb;
 const { Empty } = emptyPb;
 

@@ -1,0 +1,6 @@
+export { OffloadConfig, type OffloadConfigArgs } from './offloadConfig.js';
+export { Provider, type ProviderArgs } from './provider.js';
+export { Runtime, type RuntimeArgs } from './runtime.js';
+export { SemaphoreLimit, type SemaphoreLimitArgs } from './semaphoreLimit.js';
+export { SyncDatabase, type SyncDatabaseArgs, type DatabaseConnectionArgs } from './syncDatabase.js';
+export type { ControllerStatus } from './types.js';
