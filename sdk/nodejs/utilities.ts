@@ -1,4 +1,4 @@
-import * as pulumi from '@pulumi/pulumi';
+import type * as pulumi from '@pulumi/pulumi';
 
 /** The package version, so the engine loads the matching plugin. */
 export const VERSION = '0.1.0';
