@@ -1,0 +1,97 @@
+import * as pulumi from '@pulumi/pulumi';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { RuntimeComponent } from '../../provider/resources/runtime.js';
+
+interface Registered {
+  readonly type: string;
+  readonly name: string;
+  readonly inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+const registered: Registered[] = [];
+/** The component and the eight resources it creates; registration is asynchronous, so the tests wait for all. */
+const EXPECTED = 9;
+let allRegistered: () => void = () => undefined;
+const registeredAll = new Promise<void>((resolve) => (allRegistered = resolve));
+const valueOf = <T>(output: pulumi.Output<T>) => new Promise<T>((resolve) => output.apply(resolve));
+
+describe('the Runtime component (pulumi.runtime.setMocks)', () => {
+  let component: RuntimeComponent;
+
+  beforeAll(async () => {
+    await pulumi.runtime.setMocks(
+      {
+        newResource: (args) => {
+          registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+          if (registered.length === EXPECTED) allRegistered();
+          return { id: `${args.name}-id`, state: { ...args.inputs, metadata: { ...args.inputs.metadata, name: args.inputs.metadata?.name ?? args.name } } };
+        },
+        call: (args) => args.inputs,
+      },
+      'argosync-test',
+      'dev',
+      false,
+    );
+    // The component module must load after the mocks are in place.
+    const { RuntimeComponent } = await import('../../provider/resources/runtime.js');
+    component = new RuntimeComponent('team', {
+      namespace: 'platform',
+      image: 'registry.example/argosync:0.1.0',
+      controllerReplicas: 2,
+      serverReplicas: 3,
+      baseHref: '/argo/',
+      synchronization: { controllerName: 'team', postgresql: { host: 'db', database: 'sync', userName: 'argo', password: 's3cret' } },
+    });
+    await registeredAll;
+  });
+
+  const find = (type: string, name: string) => {
+    const found = registered.find((resource) => resource.type === type && resource.name === name);
+    expect(found, `${type} ${name} among ${registered.map((resource) => `${resource.type} ${resource.name}`).join(', ')}`).toBeDefined();
+    return found!.inputs;
+  };
+
+  it('creates the account, its Role and RoleBinding', () => {
+    expect(find('kubernetes:core/v1:ServiceAccount', 'team-runtime').metadata).toMatchObject({ name: 'team-runtime', namespace: 'platform' });
+    const role = find('kubernetes:rbac.authorization.k8s.io/v1:Role', 'team-runtime');
+    expect(role.rules).toContainEqual({ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] });
+    expect(role.rules).toContainEqual({ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] });
+    const binding = find('kubernetes:rbac.authorization.k8s.io/v1:RoleBinding', 'team-runtime');
+    expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'team-runtime' });
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'team-runtime', namespace: 'platform' }]);
+  });
+
+  it('keeps the configuration in argosync-config and the password only in the Secret', () => {
+    const config = find('kubernetes:core/v1:ConfigMap', 'team-config');
+    expect(config.metadata).toMatchObject({ name: 'argosync-config', namespace: 'platform' });
+    expect(config.data.config).toContain('password: ${ARGOSYNC_SYNCHRONIZATION_PASSWORD}');
+    expect(config.data.config).not.toContain('s3cret');
+    // The Secret's data reaches the engine marked secret.
+    expect(find('kubernetes:core/v1:Secret', 'team-credentials').stringData).toEqual({
+      '4dabf18193072939515e22adb298388d': '1b47061264138c4ac30d75fd1eb44270',
+      value: { ARGOSYNC_SYNCHRONIZATION_PASSWORD: 's3cret' },
+    });
+  });
+
+  it('runs the controller and the server with HTTPS probes on /healthz, and exposes the server on 2746', async () => {
+    const controller = find('kubernetes:apps/v1:Deployment', 'team-controller');
+    const server = find('kubernetes:apps/v1:Deployment', 'team-server');
+    expect(controller.spec.replicas).toBe(2);
+    expect(server.spec.replicas).toBe(3);
+    const serverContainer = server.spec.template.spec.containers[0];
+    expect(serverContainer).toMatchObject({
+      image: 'registry.example/argosync:0.1.0',
+      args: ['server', '--secure=true', '--auth-mode', 'client', '--base-href', '/argo/', '--api-rate-limit', '1000'],
+      readinessProbe: { httpGet: { path: '/healthz', port: 2746, scheme: 'HTTPS' } },
+      livenessProbe: { httpGet: { path: '/healthz', port: 2746, scheme: 'HTTPS' } },
+      envFrom: [{ secretRef: { name: 'team-credentials' } }],
+    });
+    expect(controller.spec.template.spec.containers[0].args).toEqual(['controller', '--secure=true']);
+    expect(server.spec.selector.matchLabels).toEqual(server.spec.template.metadata.labels);
+    const service = find('kubernetes:core/v1:Service', 'team-server');
+    expect(service.spec.ports).toEqual([{ name: 'https', port: 2746, targetPort: 2746 }]);
+    expect(service.spec.selector).toEqual(server.spec.template.metadata.labels);
+    expect(await valueOf(component.endpoint)).toBe('https://team-server.platform.svc:2746/argo/');
+    expect(await valueOf(component.namespace)).toBe('platform');
+  });
+});
