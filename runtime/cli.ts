@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { clientFromEnvironment, UsageError } from './cli/client-context.js';
 import { runtimeCommands } from './cli/runtime-commands.js';
 import { syncCommand } from './cli/sync-commands.js';
+import { workflowCommands } from './cli/workflow-commands.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -11,6 +12,7 @@ const program = new Command('argosync')
   .option('-n, --namespace <namespace>', 'namespace', 'default');
 for (const command of runtimeCommands(say)) program.addCommand(command);
 program.addCommand(syncCommand(() => clientFromEnvironment(), say));
+for (const command of workflowCommands(() => clientFromEnvironment(), say)) program.addCommand(command);
 // Usage mistakes in any subcommand surface as CommanderError, so they exit 2 like the rest.
 const throwOnUsageErrors = (command: Command): void => {
   command.exitOverride();

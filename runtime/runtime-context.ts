@@ -6,7 +6,7 @@ import { ConfigMapConfigSource } from './config/configmap-config-source.js';
 import { FileConfigSource } from './config/file-config-source.js';
 import { kubernetesFromEnvironment } from './kubernetes-access.js';
 import { KubernetesConfigMapStore } from './store/kubernetes-configmap-store.js';
-import type { RuntimeConfig } from './config/runtime-config.js';
+import type { ExecutorName, RuntimeConfig } from './config/runtime-config.js';
 import { toConnectionSpec } from './config/connection.js';
 import { inlineSecretResolver } from './config/inline-secret-resolver.js';
 import { migrateArgosyncSchema } from './store/migrations/argosync-migrations.js';
@@ -17,6 +17,8 @@ export interface RuntimeFlags {
   readonly config?: string;
   readonly stateStore?: string;
   readonly controllerName?: string;
+  /** `--executor`: how leaf nodes run (SPEC §6). */
+  readonly executor?: ExecutorName;
 }
 
 /** What every runtime command shares: the home, the configuration and the databases it names. */

@@ -18,7 +18,6 @@ import { ConfigMapLimits } from './server/sync-limits/configmap-limits.js';
 import { DatabaseLimits } from './server/sync-limits/database-limits.js';
 import { SyncAudit } from './server/sync-limits/sync-audit.js';
 import { SyncEvents } from './server/sync-limits/sync-events.js';
-import { PERSISTENCE_VERSION_TABLE } from './store/migrations/persistence-migrations.js';
 import { readSchemaVersion } from './store/migrations/migration-runner.js';
 import { SYNC_SCHEMA_VERSION_TABLE } from './store/migrations/sync-migrations.js';
 import type { ConfigMapStore } from './store/configmap-store.js';
@@ -33,6 +32,20 @@ import { databaseLockKey, encodeLockName, type LockIdentity } from './controller
 import { NotFoundError } from './errors.js';
 import type { SqlDatabase } from './store/sql-database.js';
 import type { Kysely } from 'kysely';
+import { chooseExecutor } from './controller/workflows/executors/choose-executor.js';
+import type { Archiving, NodeStatusCodec, WorkflowController } from './controller/workflows/workflow-controller.js';
+import { ControllerReplica } from './controller/controller-replica.js';
+import { Hydrator } from './controller/offload/hydrator.js';
+import { SqlOffloadRepository } from './controller/offload/offload-repository.js';
+import { SqlWorkflowArchive, unsupportedArchive } from './controller/archive/sql-workflow-archive.js';
+import type { WorkflowArchive } from './controller/archive/workflow-archive.js';
+import { readEnvironmentKnobs } from './config/environment-knobs.js';
+import { labelSelectorMatcher } from './store/label-selector.js';
+import { migratePersistenceSchema, PERSISTENCE_VERSION_TABLE } from './store/migrations/persistence-migrations.js';
+import { isIP } from 'node:net';
+import { SqlWorkflowStore } from './store/sql-workflow-store.js';
+import { workflowRoutes } from './server/routes/workflows.js';
+import { archivedWorkflowRoutes } from './server/routes/archived-workflows.js';
 
 /**
  * What one process runs (SPEC §8): `all` is `argosync up` (controller, API server, UI); `server` is the API
@@ -49,8 +62,10 @@ export interface RunningRuntime {
   readonly context: RuntimeContext;
   /** The synchronization engine in use (none in the `server` role); replaced when the config API changes the sync database. */
   readonly engine: SyncEngine | undefined;
-  /** Hears every workflow the sync engine wakes (the workflow controller's queue, once it exists). */
+  /** Hears every workflow the sync engine wakes (besides the workflow controller). */
   onWake(listener: (workflowKey: string) => void): () => void;
+  /** The workflow controller of this process (none in the `server` role). */
+  readonly workflows: WorkflowController | undefined;
   stop(): Promise<void>;
 }
 
@@ -97,6 +112,8 @@ export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInp
   const events = new SyncEvents();
   const metricsRegistry = new Registry();
   let persistence = context.persistenceDatabase;
+  const workflowStore = new SqlWorkflowStore(context.stateStore);
+  let replica: ControllerReplica | undefined;
 
   const startSync = async (config: SynchronizationConfig, database: SqlDatabase): Promise<SyncInUse> => {
     const engine =
@@ -108,6 +125,7 @@ export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInp
             configMaps,
             metricsRegistry,
             onWake: (workflowKey) => wakeListeners.forEach((listener) => listener(workflowKey)),
+            onHoldLost: (lost) => replica?.workflows?.holdLost(lost.workflowKey, lost.lockName),
             onLockChange: (lockName) => events.publish({ namespace: lockName.slice(0, lockName.indexOf('/')), lock: lockName, reason: 'holders' }),
             onError: (task, error) => say(`sync ${task} failed, retrying: ${(error as Error).message}`),
           });
@@ -126,6 +144,7 @@ export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInp
       if (section === 'persistence') {
         const previous = persistence;
         persistence = database;
+        persistenceConfig = config.persistence;
         if (previous && previous !== database) await previous.destroy();
         return;
       }
@@ -153,6 +172,55 @@ export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInp
     },
   };
 
+  const knobs = readEnvironmentKnobs();
+  // `argosync up` serves this machine only unless told otherwise; the split roles serve the cluster.
+  const defaultAddress = role === 'all' ? '127.0.0.1' : '0.0.0.0';
+  const namespace = process.env.ARGOSYNC_NAMESPACE ?? 'default';
+  let persistenceConfig = context.config.persistence;
+  if (persistence && !persistenceConfig.skipMigration && role !== 'server') {
+    await migratePersistenceSchema(persistence, { tableName: persistenceConfig.tableName ?? 'argo_workflows' });
+  }
+  // Built per use, so that a persistence section changed through the config API applies at once.
+  const offload = () =>
+    persistence && persistenceConfig.nodeStatusOffLoad
+      ? new SqlOffloadRepository(persistence, { tableName: persistenceConfig.tableName ?? 'argo_workflows', clusterName: persistenceConfig.clusterName })
+      : undefined;
+  const nodeStatus = (): NodeStatusCodec => {
+    const repository = offload();
+    return new Hydrator({ maxWorkflowSize: knobs.maxWorkflowSize, alwaysOffload: knobs.alwaysOffloadNodeStatus, compression: knobs.workflowCompressionAlgorithm, ...(repository ? { offload: repository } : {}) });
+  };
+  // Argo Server reads the archive whenever persistence is configured, even with archiving off.
+  const archive = (): WorkflowArchive => (persistence ? new SqlWorkflowArchive(persistence, { clusterName: persistenceConfig.clusterName }) : unsupportedArchive);
+  const archiving = (): Archiving | undefined => (persistence && persistenceConfig.archive ? { archive: archive(), matches: labelSelectorMatcher(persistenceConfig.archiveLabelSelector) } : undefined);
+  if (role !== 'server') {
+    const executor = await chooseExecutor({
+      requested: flags.executor ?? context.config.executor.type,
+      kubernetes,
+      loopback: isLoopback(server.address ?? defaultAddress),
+    });
+    replica = new ControllerReplica({
+      controller: { store: workflowStore, executor, sync: () => sync.engine?.manager, codec: nodeStatus, archiving, say },
+      garbageCollection: {
+        offload,
+        archive: () => {
+          const ttlMs = persistenceConfig.archiveTTLMs;
+          return persistence && persistenceConfig.archive && ttlMs > 0 ? { archive: archive(), ttlMs } : undefined;
+        },
+        offloadTtlMs: knobs.offloadNodeStatusTtlMs,
+        offloadPeriodMs: knobs.workflowGcPeriodMs,
+        archivePeriodMs: knobs.archivedWorkflowGcPeriodMs,
+      },
+      knobs,
+      kubernetes,
+      namespace,
+      stateStore: context.stateStore,
+      home: context.home,
+    });
+    const controllerReplica = replica;
+    wakeListeners.add((workflowKey) => controllerReplica.workflows?.wake(workflowKey));
+    await controllerReplica.start();
+  }
+
   const sections = new ConfigSections(context.configSource, inlineSecretResolver(), target);
   const stopWatchingConfig = await context.configSource.watch(
     (config) => void sections.reload(config, (error) => say(`configuration change not applied: ${error.message}`)),
@@ -161,7 +229,7 @@ export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInp
   const policy = kubernetes ? undefined : await PolicyFileAuthorizer.load(policyFilePath(context.home));
   const token = await policy?.createAdminToken();
   const serverOptions = resolveServerOptions({
-    address: role === 'all' ? '127.0.0.1' : '0.0.0.0',
+    address: defaultAddress,
     authModes: ['client'],
     ...server,
     home: context.home,
@@ -176,9 +244,11 @@ export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInp
       // holders live in the controller and are not shown.
       snapshot: (identity: LockIdentity) => (sync.engine ? sync.engine.manager.snapshot(identity) : readDatabaseLock(identity, sync)),
     });
+    await routes.register(workflowRoutes, { store: workflowStore, hydrate: (workflow) => nodeStatus().hydrate(workflow) });
+    await routes.register(archivedWorkflowRoutes, { archive });
     await routes.register(configRoutes, {
       sections,
-      namespace: process.env.ARGOSYNC_NAMESPACE ?? 'default',
+      namespace,
     });
   };
   const ui: FastifyPluginAsync = async (root) => {
@@ -209,6 +279,9 @@ export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInp
     get engine() {
       return sync.engine;
     },
+    get workflows() {
+      return replica?.workflows;
+    },
     onWake(listener) {
       wakeListeners.add(listener);
       return () => wakeListeners.delete(listener);
@@ -216,6 +289,8 @@ export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInp
     async stop() {
       stopWatchingConfig();
       await running.close();
+      await replica?.stop();
+      await workflowStore.close();
       await sync.engine?.stop();
       await embeddedConfigMaps?.close();
       if (sync.database !== context.stateStore) await sync.database.destroy();
@@ -223,4 +298,8 @@ export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInp
       await context.close();
     },
   };
+}
+
+function isLoopback(address: string): boolean {
+  return address === 'localhost' || address === '::1' || (isIP(address) === 4 && address.startsWith('127.'));
 }

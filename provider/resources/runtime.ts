@@ -20,8 +20,9 @@ export interface RuntimeArgs {
 }
 
 /**
- * `Runtime` (SPEC §9): the argosync runtime on Kubernetes. A ServiceAccount with a Role and RoleBinding, the
- * ConfigMap `argosync-config` the runtime reads its configuration from, a Secret with the database passwords
+ * `Runtime` (SPEC §9): the argosync runtime on Kubernetes. A ServiceAccount with a Role and RoleBinding (and a
+ * ClusterRole for token and access reviews), the ConfigMap `argosync-config` the runtime reads its
+ * configuration from, a Secret with the database passwords
  * (the configuration refers to them as `${...}`), the controller and server Deployments with HTTPS probes on
  * `/healthz`, and the Service on 2746.
  */
@@ -62,6 +63,29 @@ export class RuntimeComponent extends pulumi.ComponentResource {
       parent,
     );
 
+    // Client auth mode checks bearer tokens with TokenReview and SubjectAccessReview, which are cluster-scoped.
+    const authName = `${namespace}-${name}-auth`;
+    const authRole = new k8s.rbac.v1.ClusterRole(
+      `${name}-auth`,
+      {
+        metadata: { name: authName, labels },
+        rules: [
+          { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+          { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+        ],
+      },
+      parent,
+    );
+    new k8s.rbac.v1.ClusterRoleBinding(
+      `${name}-auth`,
+      {
+        metadata: { name: authName, labels },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: authRole.metadata.name },
+        subjects: [{ kind: 'ServiceAccount', name: account.metadata.name, namespace }],
+      },
+      parent,
+    );
+
     const { sections, passwords } = withPasswordsFromEnvironment({ synchronization: args.synchronization, persistence: args.persistence });
     const secret = new k8s.core.v1.Secret(`${name}-credentials`, { metadata: metadata('credentials'), stringData: passwords }, { ...parent, additionalSecretOutputs: ['stringData'] });
     new k8s.core.v1.ConfigMap(`${name}-config`, { metadata: { name: 'argosync-config', namespace, labels }, data: { config: stringify(sections) } }, parent);
@@ -86,7 +110,11 @@ export class RuntimeComponent extends pulumi.ComponentResource {
                     image: args.image,
                     args: command,
                     ports: [{ containerPort: PORT, name: 'https' }],
-                    env: [{ name: 'ARGOSYNC_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } }],
+                    env: [
+                      { name: 'ARGOSYNC_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+                      // Each replica's name in the controller Lease.
+                      { name: 'LEADER_ELECTION_IDENTITY', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                    ],
                     envFrom: [{ secretRef: { name: secret.metadata.name } }],
                     readinessProbe: probe,
                     livenessProbe: probe,

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { startRuntime, type RuntimeRole } from '../runtime-process.js';
 import { openRuntime, type RuntimeFlags } from '../runtime-context.js';
 import { migratePersistenceSchema } from '../store/migrations/persistence-migrations.js';
@@ -45,6 +45,7 @@ function serveCommand(definition: (typeof ROLES)[number], say: (line: string) =>
     .option('--api-rate-limit-window <duration>', 'rate limit window, e.g. 1m or 1s')
     .option('--rate-limit-key-headers <headers>', 'comma-separated headers that key the rate limit')
     .option('--log-format <format>', 'text or json', 'text')
+    .addOption(new Option('--executor <executor>', 'how workflow nodes run: local processes or Kubernetes Pods').choices(['local', 'kubernetes']))
     .action(async (flags: ServeFlags) => {
       const runtime = await startRuntime(
         flags,

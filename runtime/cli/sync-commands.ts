@@ -1,6 +1,7 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import type { ApiClient } from '../client/api-client.js';
-import { UsageError } from './client-context.js';
+import { namespaceOf, outputOption, UsageError, withClient } from './client-context.js';
+import { formatTable } from './table.js';
 
 /** The sync limit as the API returns it (`type` 0 is omitted on the wire, as Argo). */
 interface SyncLimitResponse {
@@ -29,7 +30,7 @@ export function syncCommand(client: () => ApiClient, write: (text: string) => vo
       .argument('<KEY>', 'limit key')
       .option('--type <type>', "type of sync limit: 'database' or 'configmap'")
       .option('--cm-name <name>', 'ConfigMap name (required when type is configmap)')
-      .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'));
+      .addOption(outputOption());
     if (needsLimit) command.option('--limit <n>', 'limit of the semaphore');
     return command;
   };
@@ -38,19 +39,14 @@ export function syncCommand(client: () => ApiClient, write: (text: string) => vo
     const namespace = namespaceOf(command);
     const type = parseType(flags.type);
     if (type === 'configmap' && !flags.cmName) throw new UsageError('--cm-name is required when type is configmap');
-    const api = client();
-    try {
-      const result = await callApi(api, verb, { key, namespace, type, cmName: flags.cmName, limit: parseLimit(verb, flags.limit) });
-      if (flags.output === 'json') {
-        write(JSON.stringify(verb === 'delete' ? {} : result, null, 2));
-        return;
-      }
-      const header = { create: 'Sync limit created', update: 'Sync limit updated', delete: 'Sync limit deleted', get: undefined }[verb];
-      if (header) write(header);
-      if (verb !== 'delete' && result) write(formatLimit(result));
-    } finally {
-      await api.close();
+    const result = await withClient(client, (api) => callApi(api, verb, { key, namespace, type, cmName: flags.cmName, limit: parseLimit(verb, flags.limit) }));
+    if (flags.output === 'json') {
+      write(JSON.stringify(verb === 'delete' ? {} : result, null, 2));
+      return;
     }
+    const header = { create: 'Sync limit created', update: 'Sync limit updated', delete: 'Sync limit deleted', get: undefined }[verb];
+    if (header) write(header);
+    if (verb !== 'delete' && result) write(formatLimit(result));
   };
 
   sync.addCommand(withCommon(new Command('create').description('create a sync limit'), true).action(run('create')));
@@ -60,16 +56,10 @@ export function syncCommand(client: () => ApiClient, write: (text: string) => vo
   sync.addCommand(
     new Command('list')
       .description('list the sync limits of a namespace with holders and waiters')
-      .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+      .addOption(outputOption())
       .action(async (flags: { output: string }, command: Command) => {
-        const api = client();
-        try {
-          const namespace = namespaceOf(command);
-          const result = await api.send<{ items?: SyncLimitStatus[] }>('GET', `/api/v1/sync/${encodeURIComponent(namespace)}`);
-          write(flags.output === 'json' ? JSON.stringify(result, null, 2) : formatList(result.items ?? []));
-        } finally {
-          await api.close();
-        }
+        const result = await withClient(client, (api) => api.send<{ items?: SyncLimitStatus[] }>('GET', `/api/v1/sync/${encodeURIComponent(namespaceOf(command))}`));
+        write(flags.output === 'json' ? JSON.stringify(result, null, 2) : formatList(result.items ?? []));
       }),
   );
   return sync;
@@ -78,10 +68,6 @@ export function syncCommand(client: () => ApiClient, write: (text: string) => vo
 interface SyncLimitStatus extends SyncLimitResponse {
   readonly holders?: readonly unknown[];
   readonly waiting?: readonly unknown[];
-}
-
-function namespaceOf(command: Command): string {
-  return (command.optsWithGlobals() as { namespace?: string }).namespace ?? 'default';
 }
 
 function parseType(value: string | undefined): LimitType {
@@ -142,7 +128,5 @@ function formatList(items: readonly SyncLimitStatus[]): string {
     `${item.holders?.length ?? 0}/${item.limit}`,
     String(item.waiting?.length ?? 0),
   ]);
-  const table = [['KEY', 'TYPE', 'CONFIGMAP', 'HELD', 'WAITING'], ...rows];
-  const widths = table[0]!.map((_, column) => Math.max(...table.map((row) => row[column]!.length)));
-  return table.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
+  return formatTable(['KEY', 'TYPE', 'CONFIGMAP', 'HELD', 'WAITING'], rows);
 }

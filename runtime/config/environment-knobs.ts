@@ -3,7 +3,7 @@ import { parseGoDuration } from './duration.js';
 
 export type CompressionAlgorithm = 'gzip' | 'brotli';
 
-/** Argo's size and garbage-collection environment variables (SPEC §3), with Argo's defaults. */
+/** Argo's size, garbage-collection and leader-election environment variables (SPEC §3), with Argo's defaults. */
 export interface EnvironmentKnobs {
   /** `MAX_WORKFLOW_SIZE`: JSON bytes of a workflow above which nodes are compressed, then offloaded. */
   readonly maxWorkflowSize: number;
@@ -17,6 +17,14 @@ export interface EnvironmentKnobs {
   readonly archivedWorkflowGcPeriodMs: number;
   /** `WORKFLOW_COMPRESSION_ALGORITHM`: how `status.compressedNodes` is written. */
   readonly workflowCompressionAlgorithm: CompressionAlgorithm;
+  /** `LEADER_ELECTION_LEASE_DURATION`: how long the controller lease lasts without renewal. */
+  readonly leaderElectionLeaseMs: number;
+  /** `LEADER_ELECTION_RENEW_DEADLINE`: how long a leader keeps leading while it cannot reach the lease. */
+  readonly leaderElectionRenewDeadlineMs: number;
+  /** `LEADER_ELECTION_RETRY_PERIOD`: how often the lease is renewed or tried. */
+  readonly leaderElectionRetryPeriodMs: number;
+  /** `LEADER_ELECTION_IDENTITY`: this replica's name in the lease (Argo sets it to the Pod name). */
+  readonly leaderElectionIdentity?: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -67,6 +75,10 @@ export function readEnvironmentKnobs(env: Env = process.env): EnvironmentKnobs {
     workflowGcPeriodMs: read('WORKFLOW_GC_PERIOD', positiveDuration, 300_000),
     archivedWorkflowGcPeriodMs: read('ARCHIVED_WORKFLOW_GC_PERIOD', positiveDuration, 86_400_000),
     workflowCompressionAlgorithm: read('WORKFLOW_COMPRESSION_ALGORITHM', compression, 'gzip'),
+    leaderElectionLeaseMs: read('LEADER_ELECTION_LEASE_DURATION', positiveDuration, 15_000),
+    leaderElectionRenewDeadlineMs: read('LEADER_ELECTION_RENEW_DEADLINE', positiveDuration, 10_000),
+    leaderElectionRetryPeriodMs: read('LEADER_ELECTION_RETRY_PERIOD', positiveDuration, 5_000),
+    ...(env.LEADER_ELECTION_IDENTITY?.trim() ? { leaderElectionIdentity: env.LEADER_ELECTION_IDENTITY.trim() } : {}),
   };
   if (problems.length > 0) throw new InvalidArgumentError(`invalid environment: ${problems.join('; ')}`);
   return Object.freeze(knobs);

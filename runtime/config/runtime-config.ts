@@ -119,9 +119,12 @@ export interface ServerConfig {
   readonly maxBodyBytes: number;
 }
 
+/** How leaf nodes run (`--executor`, `executor.type`; SPEC §6). */
+export type ExecutorName = 'local' | 'kubernetes';
+
 export interface ExecutorConfig {
   /** Undefined: `local` when the server listens on loopback, else none until `--executor` says. */
-  readonly type?: 'local' | 'kubernetes';
+  readonly type?: ExecutorName;
   readonly namespace?: string;
   readonly serviceAccountName?: string;
 }

@@ -11,6 +11,7 @@ import {
   ResourceExhaustedError,
   UnauthenticatedError,
 } from '../errors.js';
+import { kubernetesStatusCode } from '../kubernetes-status.js';
 import type { ConfigMap, ConfigMapEvent, ConfigMapStore } from './configmap-store.js';
 
 const RETRY_BASE_MS = 100;
@@ -136,7 +137,7 @@ class ConfigMapWatch {
     for (let attempt = 0; !this.#stopped.signal.aborted; attempt++) {
       try {
         if (attempt > 0) await sleep(Math.min(RETRY_BASE_MS * 2 ** (attempt - 1), RETRY_MAX_MS), undefined, { signal: this.#stopped.signal });
-        if (this.#expired || statusCodeOf(error) === 410) {
+        if (this.#expired || kubernetesStatusCode(error) === 410) {
           await this.#relist(true);
           this.#expired = false;
         }
@@ -207,13 +208,6 @@ async function call<T>(request: () => Promise<T>): Promise<T> {
   }
 }
 
-/** The HTTP status of a failed API call (ApiException) or watch request (Error with statusCode). */
-function statusCodeOf(error: unknown): number | undefined {
-  if (error instanceof ApiException) return error.code;
-  const statusCode = (error as { statusCode?: unknown } | undefined)?.statusCode;
-  return typeof statusCode === 'number' ? statusCode : undefined;
-}
-
 /** The server's `Status` body, when the failure carries one. */
 function statusOf(error: unknown): V1Status | undefined {
   if (!(error instanceof ApiException) || typeof error.body !== 'string') return undefined;
@@ -226,7 +220,7 @@ function statusOf(error: unknown): V1Status | undefined {
 
 /** An API failure as argosync's error with the server's message; anything else (network errors) unchanged. */
 function translate(error: unknown): unknown {
-  const code = statusCodeOf(error);
+  const code = kubernetesStatusCode(error);
   if (code === undefined) return error;
   const status = statusOf(error);
   const message = status?.message ?? STATUS_CODES[code] ?? `HTTP ${code}`;

@@ -1,9 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { AlreadyExistsError, ConflictError, NotFoundError } from '../errors.js';
+import { ChangeChannel } from './change-channel.js';
 import type { ConfigMap, ConfigMapEvent, ConfigMapStore } from './configmap-store.js';
 import { assertValidConfigMap } from './kubernetes-names.js';
 import type { SqlDatabase } from './sql-database.js';
+import { readJsonColumn } from './json-column.js';
 
 interface ConfigMapTables {
   argosync_configmaps: {
@@ -19,28 +20,19 @@ interface ConfigMapTables {
 const CHANNEL = 'argosync_configmaps';
 const SEQUENCE = 'configmaps';
 
-/** Notification payload: the event itself, tagged with the writing process so it does not hear itself twice. */
-interface Announcement {
-  readonly origin: string;
-  readonly event: ConfigMapEvent;
-}
-
 /**
  * Embedded ConfigMaps (SPEC §4): rows of `argosync_configmaps` with Kubernetes semantics — a global
  * resourceVersion sequence, optimistic concurrency on update, and watch. Watchers in this process hear
  * writes at once; other processes on the same PostgreSQL hear them through LISTEN/NOTIFY.
  */
 export class SqlConfigMapStore implements ConfigMapStore {
-  readonly #database: SqlDatabase;
   readonly #db: Kysely<ConfigMapTables>;
-  readonly #origin = randomUUID();
-  readonly #watchers = new Set<{ namespace: string | undefined; onEvent: (event: ConfigMapEvent) => void }>();
-  #stopListening: Promise<() => Promise<void>> | undefined;
+  readonly #changes: ChangeChannel<ConfigMapEvent>;
 
   /** The tables come from `migrateArgosyncSchema`. */
   constructor(database: SqlDatabase) {
-    this.#database = database;
     this.#db = database.db as Kysely<ConfigMapTables>;
+    this.#changes = new ChangeChannel(database, CHANNEL);
   }
 
   async get(namespace: string, name: string): Promise<ConfigMap | undefined> {
@@ -63,7 +55,7 @@ export class SqlConfigMapStore implements ConfigMapStore {
       await tx.insertInto('argosync_configmaps').values(toRow(stored)).execute();
       return stored;
     });
-    await this.#announce({ type: 'ADDED', configMap: created });
+    await this.#changes.announce({ type: 'ADDED', configMap: created });
     return created;
   }
 
@@ -93,7 +85,7 @@ export class SqlConfigMapStore implements ConfigMapStore {
         .execute();
       return stored;
     });
-    await this.#announce({ type: 'MODIFIED', configMap: updated });
+    await this.#changes.announce({ type: 'MODIFIED', configMap: updated });
     return updated;
   }
 
@@ -104,46 +96,18 @@ export class SqlConfigMapStore implements ConfigMapStore {
       await tx.deleteFrom('argosync_configmaps').where('namespace', '=', namespace).where('name', '=', name).execute();
       return { ...toConfigMap(current), resourceVersion: await nextVersion(tx) };
     });
-    await this.#announce({ type: 'DELETED', configMap: deleted });
+    await this.#changes.announce({ type: 'DELETED', configMap: deleted });
   }
 
   async watch(namespace: string | undefined, onEvent: (event: ConfigMapEvent) => void): Promise<() => void> {
-    const watcher = { namespace, onEvent };
-    this.#watchers.add(watcher);
-    await this.#listenAcrossProcesses();
-    return () => {
-      this.#watchers.delete(watcher);
-    };
+    return this.#changes.subscribe((event) => {
+      if (namespace === undefined || namespace === event.configMap.namespace) onEvent(event);
+    });
   }
 
   /** Stops listening for other processes' writes. */
-  async close(): Promise<void> {
-    const stop = this.#stopListening;
-    this.#stopListening = undefined;
-    this.#watchers.clear();
-    if (stop) await (await stop)();
-  }
-
-  #listenAcrossProcesses(): Promise<unknown> {
-    const notifications = this.#database.engine.notifications;
-    if (!notifications) return Promise.resolve();
-    this.#stopListening ??= notifications.listen(CHANNEL, (payload) => {
-      const announcement = JSON.parse(payload) as Announcement;
-      if (announcement.origin !== this.#origin) this.#deliver(announcement.event);
-    });
-    return this.#stopListening;
-  }
-
-  async #announce(event: ConfigMapEvent): Promise<void> {
-    this.#deliver(event);
-    const announcement: Announcement = { origin: this.#origin, event };
-    await this.#database.engine.notifications?.notify(CHANNEL, JSON.stringify(announcement));
-  }
-
-  #deliver(event: ConfigMapEvent): void {
-    for (const watcher of this.#watchers) {
-      if (watcher.namespace === undefined || watcher.namespace === event.configMap.namespace) watcher.onEvent(event);
-    }
+  close(): Promise<void> {
+    return this.#changes.close();
   }
 }
 
@@ -172,13 +136,8 @@ function toConfigMap(row: ConfigMapTables['argosync_configmaps']): ConfigMap {
   return {
     namespace: row.namespace,
     name: row.name,
-    data: parseJson(row.data),
-    labels: parseJson(row.labels),
+    data: readJsonColumn<Record<string, string>>(row.data),
+    labels: readJsonColumn<Record<string, string>>(row.labels),
     resourceVersion: String(row.resource_version),
   };
-}
-
-/** jsonb comes back parsed; MariaDB's JSON is text. */
-function parseJson(value: unknown): Record<string, string> {
-  return (typeof value === 'string' ? JSON.parse(value) : value) as Record<string, string>;
 }

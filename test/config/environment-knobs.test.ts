@@ -11,6 +11,9 @@ describe('readEnvironmentKnobs', () => {
       workflowGcPeriodMs: 300_000,
       archivedWorkflowGcPeriodMs: 86_400_000,
       workflowCompressionAlgorithm: 'gzip',
+      leaderElectionLeaseMs: 15_000,
+      leaderElectionRenewDeadlineMs: 10_000,
+      leaderElectionRetryPeriodMs: 5_000,
     };
     expect(readEnvironmentKnobs({})).toEqual(defaults);
     expect(readEnvironmentKnobs({ MAX_WORKFLOW_SIZE: '', WORKFLOW_GC_PERIOD: ' ' })).toEqual(defaults);
@@ -25,6 +28,10 @@ describe('readEnvironmentKnobs', () => {
         WORKFLOW_GC_PERIOD: '1m30s',
         ARCHIVED_WORKFLOW_GC_PERIOD: '12h',
         WORKFLOW_COMPRESSION_ALGORITHM: 'brotli',
+        LEADER_ELECTION_LEASE_DURATION: '3s',
+        LEADER_ELECTION_RENEW_DEADLINE: '2s',
+        LEADER_ELECTION_RETRY_PERIOD: '500ms',
+        LEADER_ELECTION_IDENTITY: 'controller-0',
       }),
     ).toEqual({
       maxWorkflowSize: 4096,
@@ -33,6 +40,10 @@ describe('readEnvironmentKnobs', () => {
       workflowGcPeriodMs: 90_000,
       archivedWorkflowGcPeriodMs: 43_200_000,
       workflowCompressionAlgorithm: 'brotli',
+      leaderElectionLeaseMs: 3_000,
+      leaderElectionRenewDeadlineMs: 2_000,
+      leaderElectionRetryPeriodMs: 500,
+      leaderElectionIdentity: 'controller-0',
     });
   });
 

@@ -1,9 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import providerPb from '@pulumi/pulumi/proto/provider_pb.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRuntime, type RunningRuntime } from '../../runtime/runtime-process.js';
+import { embeddedRuntime } from '../support/embedded-runtime.js';
 import { EngineHarness, secret, UNKNOWN_SENTINEL, urnOf } from '../support/engine-harness.js';
 import { runtimeApi } from '../support/runtime-api.js';
 
@@ -11,22 +9,14 @@ const LIMIT = 'argosync:index:SemaphoreLimit';
 const { DIFF_SOME } = providerPb.DiffResponse.DiffChanges;
 
 describe('pulumi-resource-argosync driven as the engine drives it', () => {
-  let home: string;
-  let runtime: RunningRuntime;
   let engine: EngineHarness;
-  const api = runtimeApi(() => runtime);
-
+  const runtime = embeddedRuntime();
+  const api = runtimeApi(runtime);
   beforeAll(async () => {
-    home = await mkdtemp(join(tmpdir(), 'argosync-plugin-'));
-    runtime = await startRuntime({ home }, { port: 0, logFormat: 'json' }, () => undefined);
     engine = await EngineHarness.launch();
-    await engine.configure({ endpoint: runtime.url, token: secret(runtime.token!), insecureSkipVerify: true, namespace: 'team-a' });
+    await engine.configure({ endpoint: runtime().url, token: secret(runtime().token!), insecureSkipVerify: true, namespace: 'team-a' });
   });
-  afterAll(async () => {
-    await engine?.close();
-    await runtime?.stop();
-    await rm(home, { recursive: true, force: true });
-  });
+  afterAll(() => engine?.close());
 
   it('announces its version and schema', async () => {
     expect(await engine.pluginVersion()).toBe('0.1.0');
@@ -113,10 +103,26 @@ describe('pulumi-resource-argosync driven as the engine drives it', () => {
   it("reads its configuration from older engines' variables, and fails with the server's message on a wrong token", async () => {
     const other = await EngineHarness.launch();
     try {
-      await other.configure({}, { 'argosync:config:endpoint': runtime.url, 'argosync:config:token': 'wrong-token', 'argosync:config:insecureSkipVerify': 'true' });
+      await other.configure({}, { 'argosync:config:endpoint': runtime().url, 'argosync:config:token': 'wrong-token', 'argosync:config:insecureSkipVerify': 'true' });
       await expect(other.up(LIMIT, 'x', { key: 'x', limit: 1 })).rejects.toThrow(/token not valid/);
     } finally {
       await other.close();
+    }
+  });
+});
+
+const BUILT_PLUGIN = new URL('../../dist/provider/main.js', import.meta.url);
+const NOT_BUILT = existsSync(BUILT_PLUGIN) ? undefined : 'dist/provider/main.js is missing (run npm run build)';
+if (NOT_BUILT) console.warn(`skipping the PulumiPlugin.yaml launch test: ${NOT_BUILT}`);
+
+describe.skipIf(NOT_BUILT !== undefined)('pulumi-resource-argosync started through PulumiPlugin.yaml, as the Node.js language host does', () => {
+  it('prints only its port and serves the same plugin', async () => {
+    const engine = await EngineHarness.launch({}, 'PulumiPlugin.yaml');
+    try {
+      expect(await engine.pluginVersion()).toBe('0.1.0');
+      expect(JSON.parse(await engine.schema())).toMatchObject({ name: 'argosync' });
+    } finally {
+      await engine.close();
     }
   });
 });

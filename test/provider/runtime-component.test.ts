@@ -9,8 +9,8 @@ interface Registered {
 }
 
 const registered: Registered[] = [];
-/** The component and the eight resources it creates; registration is asynchronous, so the tests wait for all. */
-const EXPECTED = 9;
+/** The component and the ten resources it creates; registration is asynchronous, so the tests wait for all. */
+const EXPECTED = 11;
 let allRegistered: () => void = () => undefined;
 const registeredAll = new Promise<void>((resolve) => (allRegistered = resolve));
 const valueOf = <T>(output: pulumi.Output<T>) => new Promise<T>((resolve) => output.apply(resolve));
@@ -61,6 +61,18 @@ describe('the Runtime component (pulumi.runtime.setMocks)', () => {
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'team-runtime', namespace: 'platform' }]);
   });
 
+  it('lets the account review tokens and access cluster-wide, for client auth mode', () => {
+    const role = find('kubernetes:rbac.authorization.k8s.io/v1:ClusterRole', 'team-auth');
+    expect(role.metadata.name).toBe('platform-team-auth');
+    expect(role.rules).toEqual([
+      { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+      { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+    ]);
+    const binding = find('kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding', 'team-auth');
+    expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'platform-team-auth' });
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'team-runtime', namespace: 'platform' }]);
+  });
+
   it('keeps the configuration in argosync-config and the password only in the Secret', () => {
     const config = find('kubernetes:core/v1:ConfigMap', 'team-config');
     expect(config.metadata).toMatchObject({ name: 'argosync-config', namespace: 'platform' });
@@ -87,6 +99,7 @@ describe('the Runtime component (pulumi.runtime.setMocks)', () => {
       envFrom: [{ secretRef: { name: 'team-credentials' } }],
     });
     expect(controller.spec.template.spec.containers[0].args).toEqual(['controller', '--secure=true']);
+    expect(controller.spec.template.spec.containers[0].env).toContainEqual({ name: 'LEADER_ELECTION_IDENTITY', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } });
     expect(server.spec.selector.matchLabels).toEqual(server.spec.template.metadata.labels);
     const service = find('kubernetes:core/v1:Service', 'team-server');
     expect(service.spec.ports).toEqual([{ name: 'https', port: 2746, targetPort: 2746 }]);

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import formats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
@@ -53,22 +54,32 @@ describe('schema.json', () => {
     expect(schema.config.variables.token?.secret).toBe(true);
   });
 
-  it('has a root Pulumi.yaml that loads the provider from this folder and uses only schema types and inputs', () => {
-    const program = parse(readFileSync(new URL('../../Pulumi.yaml', import.meta.url), 'utf8')) as {
-      runtime: string;
-      plugins: { providers: { name: string; path: string }[] };
-      config: Record<string, unknown>;
-      resources: Record<string, { type: string; properties: Record<string, unknown> }>;
-    };
-    expect(program.runtime).toBe('yaml');
-    expect(program.plugins.providers).toEqual([{ name: 'argosync', path: '.' }]);
-    for (const key of Object.keys(program.config)) expect(Object.keys(schema.config.variables)).toContain(key.replace(/^argosync:/, ''));
-    for (const [name, resource] of Object.entries(program.resources)) {
-      const spec = schema.resources[resource.type];
-      expect(spec, `${name}: ${resource.type}`).toBeDefined();
-      for (const property of Object.keys(resource.properties)) expect(Object.keys(spec!.inputProperties!), `${name}.${property}`).toContain(property);
-      for (const required of spec!.requiredInputs ?? []) expect(Object.keys(resource.properties), `${name} needs ${required}`).toContain(required);
+  interface YamlProgram {
+    readonly runtime: string | { readonly name: string };
+    readonly plugins: { readonly providers: readonly { readonly name: string; readonly path: string }[] };
+    readonly config?: Record<string, unknown>;
+    readonly resources?: Record<string, { readonly type: string; readonly properties?: Record<string, unknown> }>;
+  }
+  const ROOT = new URL('../../', import.meta.url);
+  const programs = ['Pulumi.yaml', ...readdirSync(new URL('examples/', ROOT), { withFileTypes: true }).filter((entry) => entry.isDirectory() && existsSync(new URL(`examples/${entry.name}/Pulumi.yaml`, ROOT))).map((entry) => `examples/${entry.name}/Pulumi.yaml`)];
+
+  it('has programs at the root and for each case: team limits (YAML and TypeScript), a shared database, offload and archive', () => {
+    expect(programs.sort()).toEqual(['Pulumi.yaml', 'examples/offload-archive/Pulumi.yaml', 'examples/shared-database/Pulumi.yaml', 'examples/team-limits-ts/Pulumi.yaml', 'examples/team-limits/Pulumi.yaml']);
+  });
+
+  it.each(programs)('%s loads the provider from this checkout and uses only schema types, inputs and config', (file) => {
+    const program = parse(readFileSync(new URL(file, ROOT), 'utf8')) as YamlProgram;
+    const [provider] = program.plugins.providers;
+    expect(provider?.name).toBe('argosync');
+    expect(existsSync(new URL(`${dirname(file)}/${provider!.path}/PulumiPlugin.yaml`, ROOT)), 'the provider path holds PulumiPlugin.yaml').toBe(true);
+    for (const key of Object.keys(program.config ?? {}).filter((name) => name.startsWith('argosync:'))) expect(Object.keys(schema.config.variables)).toContain(key.slice('argosync:'.length));
+    for (const [name, resource] of Object.entries(program.resources ?? {})) {
+      const inputs = resource.type === 'pulumi:providers:argosync' ? schema.config.variables : schema.resources[resource.type]?.inputProperties;
+      expect(inputs, `${name}: ${resource.type}`).toBeDefined();
+      for (const property of Object.keys(resource.properties ?? {})) expect(Object.keys(inputs!), `${name}.${property}`).toContain(property);
+      for (const required of schema.resources[resource.type]?.requiredInputs ?? []) expect(Object.keys(resource.properties ?? {}), `${name} needs ${required}`).toContain(required);
     }
+    if (typeof program.runtime !== 'string') expect(existsSync(new URL(`${dirname(file)}/index.ts`, ROOT))).toBe(true);
   });
 
   it('describes SemaphoreLimit exactly as its handler reads and writes it', () => {

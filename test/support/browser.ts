@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** Debian's Chromium, which `.ci/run` installs; UI suites skip with this message when it is missing. */
 export const CHROMIUM = process.env.ARGOSYNC_CHROMIUM ?? '/usr/bin/chromium';
@@ -12,4 +12,15 @@ export function launchBrowser(): Promise<Browser> {
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+}
+
+/** A page that trusts the runtime's self-signed certificate and records every page error and console error. */
+export async function openPage(browser: Browser): Promise<{ page: Page; pageErrors: string[] }> {
+  const page = await (await browser.newContext({ ignoreHTTPSErrors: true })).newPage();
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') pageErrors.push(message.text());
+  });
+  return { page, pageErrors };
 }

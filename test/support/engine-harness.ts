@@ -9,6 +9,14 @@ import structPb from 'google-protobuf/google/protobuf/struct_pb.js';
 import type { JavaScriptValue } from 'google-protobuf/google/protobuf/struct_pb.js';
 
 const PLUGIN = fileURLToPath(new URL('../../provider/main.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const RUN_PLUGIN = fileURLToPath(new URL('../../node_modules/@pulumi/pulumi/cmd/run-plugin', import.meta.url));
+
+/**
+ * How the engine starts the plugin: the `pulumi-resource-argosync` executable (here its source through tsx), or
+ * the folder's PulumiPlugin.yaml, which the Node.js language host runs with `run-plugin` (needs `npm run build`).
+ */
+export type LaunchMode = 'executable' | 'PulumiPlugin.yaml';
 export const SECRET_KEY = '4dabf18193072939515e22adb298388d';
 export const SECRET_SIG = '1b47061264138c4ac30d75fd1eb44270';
 export const UNKNOWN_SENTINEL = '04da6b54-80e4-46f7-96ec-b56ff0331ba9';
@@ -41,8 +49,9 @@ export class EngineHarness {
     private readonly client: InstanceType<typeof providerGrpc.ResourceProviderClient>,
   ) {}
 
-  static async launch(env: NodeJS.ProcessEnv = {}): Promise<EngineHarness> {
-    const child = spawn(process.execPath, ['--import', 'tsx', PLUGIN, '127.0.0.1:1'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  static async launch(env: NodeJS.ProcessEnv = {}, mode: LaunchMode = 'executable'): Promise<EngineHarness> {
+    const args = mode === 'executable' ? ['--import', 'tsx', PLUGIN, '127.0.0.1:1'] : [RUN_PLUGIN, ROOT, '127.0.0.1:1'];
+    const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
     const firstLine = await new Promise<string>((resolve, reject) => {
       createInterface({ input: child.stdout! }).once('line', resolve);
       child.once('exit', (code) => reject(new Error(`the plugin exited with ${code} before printing its port`)));

@@ -7,7 +7,7 @@ export const insecureAgent = new Agent({ connect: { rejectUnauthorized: false } 
 export type ApiCall = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, token?: string) => Promise<{ status: number; json: Record<string, unknown> }>;
 
 /** Calls `/api/v1<path>` of a running runtime as JSON, with its admin token unless another is given. */
-export function runtimeApi(runtime: () => RunningRuntime, defaultToken?: string): ApiCall {
+export function runtimeApi(runtime: () => Pick<RunningRuntime, 'url' | 'token'>, defaultToken?: string): ApiCall {
   return async (method, path, body, token = defaultToken ?? runtime().token) => {
     const response = await request(`${runtime().url}api/v1${path}`, {
       method,

@@ -1,42 +1,27 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRuntime, type RunningRuntime } from '../../runtime/runtime-process.js';
-import { CHROMIUM_MISSING, launchBrowser } from '../support/browser.js';
+import { embeddedRuntime } from '../support/embedded-runtime.js';
+import { CHROMIUM_MISSING, launchBrowser, openPage } from '../support/browser.js';
 
 if (CHROMIUM_MISSING) console.warn(`skipping the UI suite: ${CHROMIUM_MISSING}`);
 
 describe.skipIf(CHROMIUM_MISSING !== undefined)('the limits page in Chromium, under --base-href /argo/', () => {
-  let home: string;
-  let runtime: RunningRuntime;
   let browser: Browser;
   let page: Page;
-  const pageErrors: string[] = [];
-
+  let pageErrors: string[];
   beforeAll(async () => {
-    home = await mkdtemp(join(tmpdir(), 'argosync-ui-'));
-    runtime = await startRuntime({ home }, { port: 0, baseHref: '/argo/', logFormat: 'json' }, () => undefined);
     browser = await launchBrowser();
-    page = await (await browser.newContext({ ignoreHTTPSErrors: true })).newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageErrors.push(message.text());
-    });
+    ({ page, pageErrors } = await openPage(browser));
   });
-  afterAll(async () => {
-    await browser?.close();
-    await runtime?.stop();
-    await rm(home, { recursive: true, force: true });
-  });
+  afterAll(() => browser?.close());
+  const runtime = embeddedRuntime(() => ({ server: { baseHref: '/argo/' } }));
 
   const createLimit = async (namespace: string, body: unknown) => {
-    const response = await request(`${runtime.url}api/v1/sync/${namespace}`, {
+    const response = await request(`${runtime().url}api/v1/sync/${namespace}`, {
       method: 'POST',
       dispatcher: new Agent({ connect: { rejectUnauthorized: false } }),
-      headers: { authorization: `Bearer ${runtime.token}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${runtime().token}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
     expect(response.statusCode).toBe(200);
@@ -44,9 +29,9 @@ describe.skipIf(CHROMIUM_MISSING !== undefined)('the limits page in Chromium, un
   };
 
   it('asks for the token, then shows a limit created through the API, and its holders and queue as they change', async () => {
-    expect(runtime.url).toMatch(/\/argo\/$/);
-    await page.goto(`${runtime.url}#namespace=team-ui`);
-    await page.getByLabel('Token').fill(runtime.token!);
+    expect(runtime().url).toMatch(/\/argo\/$/);
+    await page.goto(`${runtime().url}#namespace=team-ui`);
+    await page.getByLabel('Token').fill(runtime().token!);
     await page.keyboard.press('Enter');
     await expect.poll(() => page.locator('#empty').isVisible()).toBe(true);
     expect(await page.locator('#sign-in').isVisible()).toBe(false);
@@ -57,7 +42,7 @@ describe.skipIf(CHROMIUM_MISSING !== undefined)('the limits page in Chromium, un
     await row.waitFor();
     expect(await row.locator('td').allTextContents()).toEqual(['gpu', 'configmap', 'limits', '0 of 2', 'none', 'none']);
 
-    const { manager } = runtime.engine!;
+    const { manager } = runtime().engine!;
     const acquire = (workflowName: string, priority: number) =>
       manager.tryAcquire({ namespace: 'team-ui', workflowName, priority, creationTime: Date.now(), synchronization: { semaphores: [{ configMapKeyRef: { name: 'limits', key: 'gpu' } }] } });
     await acquire('first', 0);
@@ -96,7 +81,7 @@ describe.skipIf(CHROMIUM_MISSING !== undefined)('the limits page in Chromium, un
   it('serves no external assets and keeps working when the tab reloads', async () => {
     const external: string[] = [];
     page.on('request', (sent) => {
-      if (!sent.url().startsWith(runtime.url.replace(/argo\/$/, ''))) external.push(sent.url());
+      if (!sent.url().startsWith(runtime().url.replace(/argo\/$/, ''))) external.push(sent.url());
     });
     await page.reload();
     await page.locator('tr[data-key="gpu"]').waitFor();

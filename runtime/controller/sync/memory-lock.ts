@@ -1,5 +1,5 @@
 import type { Clock } from '../../clock.js';
-import { isSameWorkflowNodeKeys } from './holder-key.js';
+import { isSameWorkflowNodeKeys, workflowKeyOf } from './holder-key.js';
 import { LimitTracker, type LimitSource } from './limit-source.js';
 import type { Holder, Lock, LockCheck, LockKind, LockSnapshot, LockStorage, Waiter } from './lock.js';
 import { missingLimitMessage, waitingMessage } from './lock-messages.js';
@@ -14,6 +14,8 @@ export class MemoryLock implements Lock {
   readonly storage: LockStorage;
   readonly #holders = new Map<string, Holder>();
   readonly #queue: Waiter[] = [];
+  /** Holder keys of holders and waiters by workflow (`ns/wf`), so that releasing one workflow looks at its keys only. */
+  readonly #byWorkflow = new Map<string, Set<string>>();
   #lastToken = 0;
   readonly #limit: LimitTracker;
 
@@ -29,15 +31,24 @@ export class MemoryLock implements Lock {
 
   async enqueue(waiter: Waiter): Promise<void> {
     if (this.#holders.has(waiter.holderKey)) return;
-    const index = this.#queue.findIndex((queued) => queued.holderKey === waiter.holderKey);
-    if (index >= 0) this.#queue.splice(index, 1);
-    const position = this.#queue.findIndex((queued) => compareWaiters(waiter, queued) < 0);
-    this.#queue.splice(position < 0 ? this.#queue.length : position, 0, waiter);
+    await this.dequeue(waiter.holderKey);
+    // Binary search for the first queued waiter that goes after this one.
+    let low = 0;
+    let high = this.#queue.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (compareWaiters(waiter, this.#queue[middle]!) < 0) high = middle;
+      else low = middle + 1;
+    }
+    this.#queue.splice(low, 0, waiter);
+    this.#index(waiter.holderKey);
   }
 
   async dequeue(holderKey: string): Promise<void> {
+    if (this.#holders.has(holderKey) || !this.#byWorkflow.get(workflowKeyOf(holderKey))?.has(holderKey)) return;
     const index = this.#queue.findIndex((queued) => queued.holderKey === holderKey);
     if (index >= 0) this.#queue.splice(index, 1);
+    this.#unindex(holderKey);
   }
 
   readLimit(): Promise<number | string> {
@@ -56,13 +67,16 @@ export class MemoryLock implements Lock {
   async grant(holderKey: string): Promise<Holder> {
     this.#lastToken += 1;
     const holder: Holder = { holderKey, token: this.#lastToken, since: this.clock.now() };
-    this.#holders.set(holderKey, holder);
     await this.dequeue(holderKey);
+    this.#holders.set(holderKey, holder);
+    this.#index(holderKey);
     return holder;
   }
 
   async release(holderKey: string): Promise<boolean> {
-    return this.#holders.delete(holderKey);
+    if (!this.#holders.delete(holderKey)) return false;
+    this.#unindex(holderKey);
+    return true;
   }
 
   async reacquire(holderKey: string): Promise<void> {
@@ -91,6 +105,25 @@ export class MemoryLock implements Lock {
   /** Holder keys of every holder and waiter. */
   keys(): string[] {
     return [...this.#holders.keys(), ...this.#queue.map((waiter) => waiter.holderKey)];
+  }
+
+  /** Holder keys of one workflow's holds and queue entries, at workflow and template level. */
+  keysOf(workflowKey: string): string[] {
+    return [...(this.#byWorkflow.get(workflowKey) ?? [])];
+  }
+
+  #index(holderKey: string): void {
+    const workflowKey = workflowKeyOf(holderKey);
+    let keys = this.#byWorkflow.get(workflowKey);
+    if (!keys) this.#byWorkflow.set(workflowKey, (keys = new Set()));
+    keys.add(holderKey);
+  }
+
+  #unindex(holderKey: string): void {
+    const workflowKey = workflowKeyOf(holderKey);
+    const keys = this.#byWorkflow.get(workflowKey);
+    keys?.delete(holderKey);
+    if (keys?.size === 0) this.#byWorkflow.delete(workflowKey);
   }
 
   /** The limit, or the problem that keeps the lock from having one. */

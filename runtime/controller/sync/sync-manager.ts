@@ -183,7 +183,7 @@ export class SyncManager {
   /** Everything of a workflow, at workflow and template level: on completion, termination and deletion. */
   async releaseAll(namespace: string, workflowName: string): Promise<void> {
     const workflowKey = toHolderKey(namespace, workflowName);
-    await this.#releaseWhere((key) => belongsToWorkflow(key, workflowKey));
+    await this.#releaseWhere((key) => belongsToWorkflow(key, workflowKey), workflowKey);
   }
 
   /** Argo's `CheckWorkflowExistence`: drops holders and waiters whose workflow no longer exists. */
@@ -318,11 +318,14 @@ export class SyncManager {
     return undefined;
   }
 
-  /** Releases and dequeues every holder key that matches, in memory and in this controller's database rows. */
-  async #releaseWhere(matches: (holderKey: string) => boolean): Promise<void> {
+  /**
+   * Releases and dequeues every holder key that matches, in memory and in this controller's database rows;
+   * with `workflowKey`, in-memory locks look up that workflow's keys instead of scanning their queues.
+   */
+  async #releaseWhere(matches: (holderKey: string) => boolean, workflowKey?: string): Promise<void> {
     for (const entry of this.#registry.all()) {
       if (entry.storage !== 'memory') continue;
-      const keys = entry.lock.keys().filter(matches);
+      const keys = workflowKey === undefined ? entry.lock.keys().filter(matches) : entry.lock.keysOf(workflowKey);
       if (keys.length > 0) await this.#releaseKeys(entry, keys);
     }
     for (const databaseKey of new Set([...this.#databaseHolds.keys(), ...this.#databaseWaiters.keys()])) {

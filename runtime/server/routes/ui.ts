@@ -2,11 +2,12 @@ import { readFile } from 'node:fs/promises';
 import type { FastifyPluginAsync } from 'fastify';
 
 const UI_DIRECTORY = new URL('../ui/', import.meta.url);
-const ASSETS: Record<string, string> = { 'app.js': 'text/javascript; charset=utf-8', 'style.css': 'text/css; charset=utf-8' };
+const SCRIPT = 'text/javascript; charset=utf-8';
+const ASSETS: Record<string, string> = { 'app.js': SCRIPT, 'dom.js': SCRIPT, 'workflows.js': SCRIPT, 'style.css': 'text/css; charset=utf-8' };
 // Everything the page needs comes from this server: no external scripts, styles or connections.
 const CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'";
 
-/** The web UI (SPEC §7.5) at the base href: the page, with `<base href>` set, and its two assets. */
+/** The web UI (SPEC §7.5) at the base href: the page, with `<base href>` set, and its assets. */
 export const uiRoutes: FastifyPluginAsync<{ readonly baseHref: string }> = async (app, options) => {
   const page = (await readFile(new URL('index.html', UI_DIRECTORY), 'utf8')).replace('<base href="/" />', `<base href="${options.baseHref}" />`);
   const assets = new Map(await Promise.all(Object.keys(ASSETS).map(async (name) => [name, await readFile(new URL(name, UI_DIRECTORY), 'utf8')] as const)));

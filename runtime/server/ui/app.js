@@ -1,38 +1,7 @@
-// The limits page: lists the sync limits of a namespace with holders and waiters, and refreshes on
-// server-sent events. The token stays in this tab's sessionStorage and goes only to this server.
-const TOKEN_KEY = 'argosync-token';
-const api = (path) => new URL(`api/v1/${path}`, document.baseURI);
-const $ = (selector) => document.querySelector(selector);
-
-function token() {
-  return sessionStorage.getItem(TOKEN_KEY) ?? '';
-}
-
-async function call(path, init = {}) {
-  const response = await fetch(api(path), {
-    ...init,
-    headers: { authorization: `Bearer ${token()}`, ...(init.body ? { 'content-type': 'application/json' } : {}) },
-  });
-  const body = await response.json();
-  if (response.status === 401) {
-    sessionStorage.removeItem(TOKEN_KEY);
-    showSignIn();
-  }
-  if (!response.ok) throw new Error(body.message ?? `HTTP ${response.status}`);
-  return body;
-}
-
-function element(tag, text, attributes = {}) {
-  const node = document.createElement(tag);
-  if (text !== undefined) node.textContent = text;
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-  return node;
-}
-
-function since(iso) {
-  const seconds = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
-  return seconds < 120 ? `${seconds}s` : seconds < 7200 ? `${Math.round(seconds / 60)}m` : `${Math.round(seconds / 3600)}h`;
-}
+// The page router and the Limits and Config pages. Limits list the sync limits of a namespace with holders
+// and waiters, refreshed on server-sent events; Workflows and Archive live in workflows.js.
+import { $, alert, api, call, element, list, signIn, since, token, whenSignedOut } from './dom.js';
+import { showArchive, showWorkflow, showWorkflows, stopPolling } from './workflows.js';
 
 function usage(limit) {
   const held = limit.holders.length;
@@ -43,13 +12,6 @@ function usage(limit) {
   bar.append(fill);
   cell.append(bar, element('span', `${held} of ${limit.limit}`));
   return cell;
-}
-
-function list(tag, items, describe) {
-  if (items.length === 0) return element('small', 'none');
-  const node = element(tag);
-  for (const item of items) node.append(element('li', describe(item)));
-  return node;
 }
 
 function render(items) {
@@ -82,10 +44,9 @@ async function refresh() {
   try {
     const result = await call(`sync/${encodeURIComponent(namespace)}`);
     render(result.items ?? []);
-    $('#error').hidden = true;
+    alert('#error');
   } catch (error) {
-    $('#error').textContent = error.message;
-    $('#error').hidden = false;
+    alert('#error', error.message);
   }
 }
 
@@ -140,11 +101,10 @@ function sectionEditor(name, section) {
     try {
       const body = JSON.parse(editor.value);
       await call(`config/${name}`, { method: 'PUT', body: JSON.stringify(body) });
-      $('#config-error').hidden = true;
+      alert('#config-error');
       await showConfig();
     } catch (error) {
-      $('#config-error').textContent = `${name}: ${error.message}`;
-      $('#config-error').hidden = false;
+      alert('#config-error', `${name}: ${error.message}`);
     }
   });
   box.append(label, save);
@@ -156,15 +116,20 @@ async function showConfig() {
     const sections = await Promise.all(SECTIONS.map((name) => call(`config/${name}`)));
     $('#sections').replaceChildren(...sections.map((section, index) => sectionEditor(SECTIONS[index], section)));
   } catch (error) {
-    $('#config-error').textContent = error.message;
-    $('#config-error').hidden = false;
+    alert('#config-error', error.message);
   }
+}
+
+const PAGES = ['limits', 'workflows', 'workflow', 'archive', 'config'];
+
+function showPage(page) {
+  for (const name of PAGES) $(`#${name}-page`).hidden = name !== page;
 }
 
 function showSignIn() {
   stopEvents();
-  $('#limits-page').hidden = true;
-  $('#config-page').hidden = true;
+  stopPolling();
+  showPage(undefined);
   $('#sign-in').hidden = false;
   $('#token').focus();
 }
@@ -175,30 +140,43 @@ function showLimits() {
   follow();
 }
 
-/** The page named by the URL's hash: `#config`, else the limits page (`#namespace=...`). */
+/**
+ * The page named by the URL's hash: `#config`, `#workflows=&namespace=NS`, `#workflow=NS/NAME`,
+ * `#archive=&namespace=NS` (no namespace: all), else the Limits page (`#namespace=NS`).
+ */
 function route() {
   if (!token()) return showSignIn();
-  const page = location.hash === '#config' ? 'config' : 'limits';
+  const params = new URLSearchParams(location.hash.slice(1));
+  const page = PAGES.find((name) => name !== 'limits' && params.has(name)) ?? 'limits';
+  if (params.get('namespace')) namespace = params.get('namespace');
   $('#sign-in').hidden = true;
-  $('#limits-page').hidden = page !== 'limits';
-  $('#config-page').hidden = page !== 'config';
-  // The Limits link keeps the namespace, so coming back (or reloading) shows the same one.
-  $('nav a[data-page="limits"]').setAttribute('href', `#namespace=${encodeURIComponent(namespace)}`);
+  showPage(page);
+  // The links keep the namespace, so moving between pages (or reloading) shows the same one.
+  const inNamespace = `namespace=${encodeURIComponent(namespace)}`;
+  $('nav a[data-page="limits"]').setAttribute('href', `#${inNamespace}`);
+  $('nav a[data-page="workflows"]').setAttribute('href', `#workflows=&${inNamespace}`);
   for (const link of document.querySelectorAll('nav a')) {
-    if (link.dataset.page === page) link.setAttribute('aria-current', 'page');
+    const current = link.dataset.page === page || (page === 'workflow' && link.dataset.page === 'workflows');
+    if (current) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }
-  if (page === 'config') {
-    stopEvents();
-    void showConfig();
-  } else showLimits();
+  stopEvents();
+  stopPolling();
+  if (page === 'config') void showConfig();
+  else if (page === 'workflows') showWorkflows(namespace);
+  else if (page === 'workflow') {
+    const [workflowNamespace, name] = params.get('workflow').split('/');
+    showWorkflow(workflowNamespace, name);
+  } else if (page === 'archive') showArchive(params.get('namespace') ?? '');
+  else showLimits();
 }
 
 window.addEventListener('hashchange', route);
+whenSignedOut(showSignIn);
 
 $('#sign-in').addEventListener('submit', (event) => {
   event.preventDefault();
-  sessionStorage.setItem(TOKEN_KEY, $('#token').value.trim());
+  signIn($('#token').value.trim());
   route();
 });
 
@@ -207,6 +185,17 @@ $('#namespace-form').addEventListener('submit', (event) => {
   namespace = $('#namespace').value.trim();
   history.replaceState(null, '', `#namespace=${encodeURIComponent(namespace)}`);
   showLimits();
+});
+
+$('#workflows-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  location.hash = `workflows=&namespace=${encodeURIComponent($('#workflows-namespace').value.trim())}`;
+});
+
+$('#archive-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const value = $('#archive-namespace').value.trim();
+  location.hash = value ? `archive=&namespace=${encodeURIComponent(value)}` : 'archive=';
 });
 
 route();

@@ -13,6 +13,8 @@ function argosyncSteps(database: SqlDatabase): string[] {
     `create table if not exists argosync_audit (id ${bigSerial}, at timestamp not null, actor varchar(256) not null, namespace varchar(253) not null, lock_name varchar(600) not null, action varchar(16) not null, old_value varchar(64), new_value varchar(64), primary key (id))`,
     `insert into argosync_sequence (name, value) values ('configmaps', 0)`,
     `create table if not exists argosync_config (section varchar(64) not null, document ${json} not null, updated_at timestamp not null, primary key (section))`,
+    `create table if not exists argosync_workflows (namespace varchar(253) not null, name varchar(253) not null, uid varchar(64) not null, created_at timestamp not null, phase varchar(25) not null, labels ${json} not null, document ${json} not null, resource_version bigint not null, primary key (namespace, name))`,
+    `create table if not exists argosync_leader (name varchar(253) not null, holder varchar(253) not null, renewed_at timestamp(3) not null, lease_seconds int not null, primary key (name))`,
   ];
 }
 

@@ -1,0 +1,84 @@
+import { spawn } from 'node:child_process';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Executor, NodeResult, NodeRun } from './executor.js';
+
+const MAX_RESULT_BYTES = 256 * 1024;
+const KILL_GRACE_MS = 2_000;
+const DEADLINE_MESSAGE = 'Pod was active on the node longer than the specified deadline';
+
+/**
+ * Runs leaf nodes as child processes of the runtime (SPEC §6): the container's command and args (or the
+ * script's source, as a file given to its command, `sh` by default), with the template's env; the image is
+ * ignored. Each node runs in its own process group so that stopping it stops its children too.
+ */
+export class LocalExecutor implements Executor {
+  readonly name = 'local';
+  readonly #root: string;
+
+  constructor(root: string = join(tmpdir(), 'argosync-local-executor')) {
+    this.#root = root;
+  }
+
+  async run(node: NodeRun, signal: AbortSignal): Promise<NodeResult> {
+    const directory = join(this.#root, node.namespace, node.workflowName, node.nodeId);
+    await mkdir(directory, { recursive: true });
+    let argv = [...(node.container.command ?? []), ...(node.container.args ?? [])];
+    if (node.source !== undefined) {
+      const script = join(directory, 'script');
+      await writeFile(script, node.source, { mode: 0o700 });
+      argv = [...(node.container.command ?? ['sh']), script];
+    }
+    if (argv.length === 0) return { phase: 'Error', message: 'the local executor needs container.command: it cannot run an image entrypoint' };
+    if (signal.aborted) return { phase: 'Failed', message: 'terminated' };
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ARGO_NODE_ID: node.nodeId, ARGO_WORKFLOW_NAME: node.workflowName };
+    for (const variable of node.container.env ?? []) env[variable.name] = variable.value ?? '';
+    return new Promise<NodeResult>((resolve) => {
+      const child = spawn(argv[0]!, argv.slice(1), { cwd: node.container.workingDir ?? directory, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      let stopReason: string | undefined;
+      child.stdout.on('data', (chunk: Buffer) => {
+        if (stdout.length < MAX_RESULT_BYTES) stdout += chunk.toString();
+      });
+      child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4096)));
+      const stop = (reason: string) => {
+        if (stopReason !== undefined || child.exitCode !== null) return;
+        stopReason = reason;
+        killGroup(child.pid, 'SIGTERM');
+        setTimeout(() => killGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS).unref();
+      };
+      const onAbort = () => stop('terminated');
+      signal.addEventListener('abort', onAbort, { once: true });
+      const deadline = node.deadlineSeconds === undefined ? undefined : setTimeout(() => stop(DEADLINE_MESSAGE), node.deadlineSeconds * 1000);
+      const finish = (result: NodeResult) => {
+        signal.removeEventListener('abort', onAbort);
+        if (deadline) clearTimeout(deadline);
+        resolve(result);
+      };
+      child.on('error', (error) => finish({ phase: 'Error', message: `cannot run ${JSON.stringify(argv[0])}: ${error.message}` }));
+      child.on('close', (code, exitSignal) => {
+        const result = stdout.slice(0, MAX_RESULT_BYTES).trim();
+        if (stopReason !== undefined) return finish({ phase: 'Failed', message: stopReason, ...(code === null ? {} : { exitCode: code }) });
+        if (code === 0) return finish({ phase: 'Succeeded', exitCode: 0, result });
+        const tail = stderr.trim().split('\n').at(-1);
+        const message = code === null ? `Error (killed by ${exitSignal})` : `Error (exit code ${code})`;
+        finish({ phase: 'Failed', message: tail && code === null ? `${message}: ${tail}` : message, ...(code === null ? {} : { exitCode: code }), result });
+      });
+    });
+  }
+
+  async cleanup(namespace: string, workflowName: string): Promise<void> {
+    await rm(join(this.#root, namespace, workflowName), { recursive: true, force: true });
+  }
+}
+
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}

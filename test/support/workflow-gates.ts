@@ -1,0 +1,40 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Files that hold leaf nodes open: a gated node runs until its gate file exists, so a test decides when a
+ * workflow finishes without sleeping.
+ */
+export class WorkflowGates {
+  private constructor(readonly directory: string) {}
+
+  static async create(): Promise<WorkflowGates> {
+    return new WorkflowGates(await mkdtemp(join(tmpdir(), 'argosync-gates-')));
+  }
+
+  /** A container template that waits for the gate `<namespace>.<workflow>` (or `gate`). */
+  template(name = 'main', gate = '{{workflow.namespace}}.{{workflow.name}}'): Record<string, unknown> {
+    return {
+      name,
+      container: {
+        image: 'busybox',
+        // A node orphaned by a killed controller ends once the gates are removed.
+        command: ['sh', '-c', 'while [ ! -e "$GATES/$GATE" ]; do [ -d "$GATES" ] || exit 1; sleep 0.02; done; echo "passed $GATE"'],
+        env: [
+          { name: 'GATES', value: this.directory },
+          { name: 'GATE', value: gate },
+        ],
+      },
+    };
+  }
+
+  /** Lets the workflow's gated nodes finish. */
+  open(namespace: string, workflowName: string): Promise<void> {
+    return writeFile(join(this.directory, `${namespace}.${workflowName}`), '');
+  }
+
+  remove(): Promise<void> {
+    return rm(this.directory, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,68 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NodeRun } from '../../runtime/controller/workflows/executors/executor.js';
+import { LocalExecutor } from '../../runtime/controller/workflows/executors/local-executor.js';
+
+describe('the local executor runs leaf nodes as child processes', () => {
+  let root: string;
+  let executor: LocalExecutor;
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'argosync-local-'));
+    executor = new LocalExecutor(root);
+  });
+  afterAll(() => rm(root, { recursive: true, force: true }));
+
+  let sequence = 0;
+  const node = (container: NodeRun['container'], extra: Partial<NodeRun> = {}): NodeRun => ({
+    namespace: 'team-a',
+    workflowName: 'wf',
+    workflowUid: 'uid',
+    nodeId: `wf-${(sequence += 1)}`,
+    container,
+    ...extra,
+  });
+  const run = (target: NodeRun, signal = new AbortController().signal) => executor.run(target, signal);
+
+  it("captures trimmed stdout as the result and passes only the template's env (plus PATH and HOME)", async () => {
+    process.env.ARGOSYNC_SECRET_OF_THE_CONTROLLER = 'must-not-leak';
+    const result = await run(node({ image: 'busybox', command: ['sh', '-c'], args: ['echo "$GREETING from $ARGO_WORKFLOW_NAME"; echo "[${ARGOSYNC_SECRET_OF_THE_CONTROLLER:-}]"'], env: [{ name: 'GREETING', value: 'hello' }] }));
+    delete process.env.ARGOSYNC_SECRET_OF_THE_CONTROLLER;
+    expect(result).toEqual({ phase: 'Succeeded', exitCode: 0, result: 'hello from wf\n[]' });
+  });
+
+  it('runs a script template with its command and the source as a file', async () => {
+    expect(await run(node({ image: 'python:3', command: ['sh'] }, { source: 'x=40\necho $((x + 2))\n' }))).toMatchObject({ phase: 'Succeeded', result: '42' });
+    expect(await run(node({ image: 'python:3' }, { source: 'echo default shell' }))).toMatchObject({ phase: 'Succeeded', result: 'default shell' });
+  });
+
+  it("fails with Argo's exit-code message and keeps the output", async () => {
+    expect(await run(node({ image: 'busybox', command: ['sh', '-c', 'echo partial; exit 3'] }))).toEqual({ phase: 'Failed', message: 'Error (exit code 3)', exitCode: 3, result: 'partial' });
+  });
+
+  it('reports a missing command with what went wrong, and a template without a command as unsupported', async () => {
+    const missing = await run(node({ image: 'busybox', command: ['/no/such/binary'] }));
+    expect(missing.phase).toBe('Error');
+    expect(missing.message).toMatch(/^cannot run "\/no\/such\/binary": spawn \/no\/such\/binary ENOENT/);
+    expect(await run(node({ image: 'busybox' }))).toEqual({ phase: 'Error', message: 'the local executor needs container.command: it cannot run an image entrypoint' });
+  });
+
+  it("stops a node at its deadline with Argo's message, killing its whole process group", async () => {
+    const marker = join(root, 'grandchild-survived');
+    const target = node({ image: 'busybox', command: ['sh', '-c', `(sleep 1.5; touch ${marker}) & sleep 30`] }, { deadlineSeconds: 0.3 });
+    const result = await run(target);
+    expect(result).toMatchObject({ phase: 'Failed', message: 'Pod was active on the node longer than the specified deadline' });
+    await new Promise((resolve) => setTimeout(resolve, 1_700)); // the grandchild's own timer: no event to await
+    await expect(readFile(marker)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('stops a node when aborted (termination) and cleans up its working directory', async () => {
+    const abort = new AbortController();
+    const running = run(node({ image: 'busybox', command: ['sleep', '30'] }), abort.signal);
+    setImmediate(() => abort.abort());
+    expect(await running).toMatchObject({ phase: 'Failed', message: 'terminated' });
+    await executor.cleanup('team-a', 'wf');
+    await expect(readFile(join(root, 'team-a', 'wf'))).rejects.toThrow(/ENOENT/);
+  });
+});
