@@ -3,5 +3,4 @@
 // from the first line of stdout; nothing else may go to stdout.
 import { serveProvider } from './provider-server.js';
 
-const { port } = await serveProvider();
-process.stdout.write(`${port}\n`);
+await serveProvider(process.argv.slice(2));

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import providerGrpc from '@pulumi/pulumi/proto/provider_grpc_pb.js';
+import * as pulumi from '@pulumi/pulumi';
 import providerPb from '@pulumi/pulumi/proto/provider_pb.js';
 import pluginPb from '@pulumi/pulumi/proto/plugin_pb.js';
 import emptyPb from 'google-protobuf/google/protobuf/empty_pb.js';
@@ -9,6 +9,7 @@ import { PACKAGE_VERSION, SCHEMA_TEXT } from './package-files.js';
 import { decodeProperties, encodeProperties } from './property-values.js';
 import { apiClientFor, readProviderConfig, type ProviderConfig } from './provider-config.js';
 import type { CustomResourceHandler } from './resource-handler.js';
+import { RUNTIME_TOKEN } from './resources/runtime-token.js';
 import { SEMAPHORE_LIMIT_TOKEN, SemaphoreLimitHandler } from './resources/semaphore-limit.js';
 import { ConfigSectionHandler, OFFLOAD_CONFIG, OFFLOAD_CONFIG_TOKEN, SYNC_DATABASE, SYNC_DATABASE_TOKEN } from './resources/config-section.js';
 
@@ -124,11 +125,9 @@ export class ArgosyncProvider {
         return new Empty();
       }),
       cancel: unary(async () => new Empty()),
-      construct: unimplemented('Construct (the Runtime component)'),
       invoke: unimplemented('Invoke'),
       call: unimplemented('Call'),
       parameterize: unimplemented('Parameterize'),
-      attach: unimplemented('Attach'),
       getMapping: unary(async () => new providerPb.GetMappingResponse()),
       getMappings: unary(async () => new providerPb.GetMappingsResponse()),
     };
@@ -142,12 +141,31 @@ export class ArgosyncProvider {
   }
 }
 
-/** Serves the provider on a free loopback port and returns the port (the engine dials 127.0.0.1). */
-export async function serveProvider(): Promise<{ port: number; server: grpc.Server }> {
-  const server = new grpc.Server();
-  server.addService(providerGrpc.ResourceProviderService, new ArgosyncProvider().service());
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
-  );
-  return { port, server };
+/** The component tokens this provider constructs (the schema test checks them against schema.json). */
+export const COMPONENT_TOKENS: readonly string[] = [RUNTIME_TOKEN];
+
+async function construct(name: string, type: string, inputs: pulumi.Inputs, options: pulumi.ComponentResourceOptions): Promise<pulumi.provider.ConstructResult> {
+  if (type !== RUNTIME_TOKEN) throw new Error(`component type ${type} is not supported by this version of the argosync provider`);
+  // Loaded on demand: @pulumi/kubernetes is large and only Construct needs it.
+  const { constructRuntime } = await import('./resources/runtime.js');
+  return constructRuntime(name, inputs, options);
+}
+
+/**
+ * Serves the provider the way the engine expects: the SDK's `main` binds a loopback port, prints it, and answers
+ * Construct and Attach, whose program runtime (monitor connection, stack config, input deserialisation) lives
+ * in the SDK; every other RPC is answered by ArgosyncProvider. `args` are the engine's (its address first).
+ */
+export async function serveProvider(args: readonly string[]): Promise<void> {
+  const provider = new ArgosyncProvider();
+  const addService = grpc.Server.prototype.addService;
+  grpc.Server.prototype.addService = function (service, sdkService) {
+    const fromSdk = (method: string) => (sdkService[method] as (...rest: unknown[]) => unknown).bind(sdkService);
+    addService.call(this, service, { ...provider.service(), construct: fromSdk('construct'), attach: fromSdk('attach') });
+  };
+  try {
+    await pulumi.provider.main({ version: PACKAGE_VERSION, construct }, [...args]);
+  } finally {
+    grpc.Server.prototype.addService = addService;
+  }
 }

@@ -1,23 +1,26 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { stringify } from 'yaml';
+import { RUNTIME_TOKEN } from './runtime-token.js';
 
-export const RUNTIME_TOKEN = 'argosync:index:Runtime';
 const PORT = 2746;
 
+/** The component's inputs; through Construct any of them may be an Output (secret, unknown or dependent). */
 export interface RuntimeArgs {
-  readonly namespace?: string;
-  readonly image: string;
-  readonly controllerReplicas?: number;
-  readonly serverReplicas?: number;
-  readonly authMode?: string;
-  readonly baseHref?: string;
-  readonly apiRateLimit?: number;
-  readonly secure?: boolean;
+  readonly namespace?: pulumi.Input<string>;
+  readonly image: pulumi.Input<string>;
+  readonly controllerReplicas?: pulumi.Input<number>;
+  readonly serverReplicas?: pulumi.Input<number>;
+  readonly authMode?: pulumi.Input<string>;
+  readonly baseHref?: pulumi.Input<string>;
+  readonly apiRateLimit?: pulumi.Input<number>;
+  readonly secure?: pulumi.Input<boolean>;
   /** The `synchronization` section; an inline `password` moves into the Secret. */
-  readonly synchronization?: Record<string, unknown>;
-  readonly persistence?: Record<string, unknown>;
+  readonly synchronization?: pulumi.Input<Record<string, unknown>>;
+  readonly persistence?: pulumi.Input<Record<string, unknown>>;
 }
+
+const withDefault = <T>(input: pulumi.Input<T> | undefined, fallback: T): pulumi.Output<T> => pulumi.output(input).apply((value) => (value ?? fallback) as pulumi.Unwrap<T>) as pulumi.Output<T>;
 
 /**
  * `Runtime` (SPEC §9): the argosync runtime on Kubernetes. A ServiceAccount with a Role and RoleBinding (and a
@@ -34,9 +37,9 @@ export class RuntimeComponent extends pulumi.ComponentResource {
   constructor(name: string, args: RuntimeArgs, opts?: pulumi.ComponentResourceOptions) {
     super(RUNTIME_TOKEN, name, {}, opts);
     const parent = { parent: this };
-    const namespace = args.namespace ?? 'argosync';
-    const secure = args.secure ?? true;
-    const baseHref = args.baseHref ?? '/';
+    const namespace = withDefault(args.namespace, 'argosync');
+    const secure = withDefault(args.secure, true);
+    const baseHref = withDefault(args.baseHref, '/');
     const labels = { 'app.kubernetes.io/name': 'argosync', 'app.kubernetes.io/instance': name };
     const metadata = (suffix: string, extra: Record<string, string> = {}) => ({ name: `${name}-${suffix}`, namespace, labels: { ...labels, ...extra } });
 
@@ -64,7 +67,7 @@ export class RuntimeComponent extends pulumi.ComponentResource {
     );
 
     // Client auth mode checks bearer tokens with TokenReview and SubjectAccessReview, which are cluster-scoped.
-    const authName = `${namespace}-${name}-auth`;
+    const authName = pulumi.interpolate`${namespace}-${name}-auth`;
     const authRole = new k8s.rbac.v1.ClusterRole(
       `${name}-auth`,
       {
@@ -86,13 +89,16 @@ export class RuntimeComponent extends pulumi.ComponentResource {
       parent,
     );
 
-    const { sections, passwords } = withPasswordsFromEnvironment({ synchronization: args.synchronization, persistence: args.persistence });
-    const secret = new k8s.core.v1.Secret(`${name}-credentials`, { metadata: metadata('credentials'), stringData: passwords }, { ...parent, additionalSecretOutputs: ['stringData'] });
-    new k8s.core.v1.ConfigMap(`${name}-config`, { metadata: { name: 'argosync-config', namespace, labels }, data: { config: stringify(sections) } }, parent);
+    const configuration = pulumi.all([args.synchronization, args.persistence]).apply(([synchronization, persistence]) => withPasswordsFromEnvironment({ synchronization, persistence }));
+    const secret = new k8s.core.v1.Secret(`${name}-credentials`, { metadata: metadata('credentials'), stringData: configuration.passwords }, { ...parent, additionalSecretOutputs: ['stringData'] });
+    // A secret password makes the whole section secret on the way in; once the passwords are in the Secret the
+    // rest refers to them by name and may be shown.
+    const config = pulumi.unsecret(configuration.sections.apply((sections) => stringify(sections)));
+    new k8s.core.v1.ConfigMap(`${name}-config`, { metadata: { name: 'argosync-config', namespace, labels }, data: { config } }, parent);
 
-    const scheme = secure ? 'HTTPS' : 'HTTP';
+    const scheme = secure.apply((https) => (https ? 'HTTPS' : 'HTTP'));
     const probe = { httpGet: { path: '/healthz', port: PORT, scheme } };
-    const deployment = (role: 'controller' | 'server', replicas: number, command: string[]) =>
+    const deployment = (role: 'controller' | 'server', replicas: pulumi.Input<number>, command: pulumi.Input<string>[]) =>
       new k8s.apps.v1.Deployment(
         `${name}-${role}`,
         {
@@ -126,16 +132,16 @@ export class RuntimeComponent extends pulumi.ComponentResource {
         },
         parent,
       );
-    deployment('controller', args.controllerReplicas ?? 1, ['controller', `--secure=${secure}`]);
-    deployment('server', args.serverReplicas ?? 1, [
+    deployment('controller', withDefault(args.controllerReplicas, 1), ['controller', pulumi.interpolate`--secure=${secure}`]);
+    deployment('server', withDefault(args.serverReplicas, 1), [
       'server',
-      `--secure=${secure}`,
+      pulumi.interpolate`--secure=${secure}`,
       '--auth-mode',
-      args.authMode ?? 'client',
+      withDefault(args.authMode, 'client'),
       '--base-href',
       baseHref,
       '--api-rate-limit',
-      String(args.apiRateLimit ?? 1000),
+      pulumi.interpolate`${withDefault(args.apiRateLimit, 1000)}`,
     ]);
     const service = new k8s.core.v1.Service(
       `${name}-server`,
@@ -146,11 +152,38 @@ export class RuntimeComponent extends pulumi.ComponentResource {
       parent,
     );
 
-    this.namespace = pulumi.output(namespace);
+    this.namespace = namespace;
     this.serviceName = service.metadata.name;
-    this.endpoint = pulumi.interpolate`${secure ? 'https' : 'http'}://${service.metadata.name}.${namespace}.svc:${PORT}${baseHref}`;
+    this.endpoint = pulumi.interpolate`${secure.apply((https) => (https ? 'https' : 'http'))}://${service.metadata.name}.${namespace}.svc:${PORT}${baseHref}`;
     this.registerOutputs({ namespace: this.namespace, serviceName: this.serviceName, endpoint: this.endpoint });
   }
+}
+
+/** Failures among the inputs already known; Outputs and unknowns (secret, preview, dependent) are taken as given. */
+function runtimeInputFailures(inputs: pulumi.Inputs): pulumi.InputPropertyErrorDetails[] {
+  const failures: pulumi.InputPropertyErrorDetails[] = [];
+  const fail = (propertyPath: string, reason: string) => failures.push({ propertyPath, reason });
+  const known = (property: string) => (pulumi.Output.isInstance(inputs[property]) || pulumi.isUnknown(inputs[property]) ? undefined : inputs[property]);
+  const image = known('image');
+  if (inputs.image === undefined || image === '') fail('image', 'is required: the argosync container image built from the root Dockerfile');
+  else if (image !== undefined && typeof image !== 'string') fail('image', `must be a string, got ${JSON.stringify(image)}`);
+  for (const [property, minimum] of [['controllerReplicas', 0], ['serverReplicas', 0], ['apiRateLimit', 1]] as const) {
+    const value = known(property);
+    if (value !== undefined && !(Number.isInteger(value) && (value as number) >= minimum)) fail(property, `must be a whole number of at least ${minimum}, got ${JSON.stringify(value)}`);
+  }
+  const authMode = known('authMode');
+  if (authMode !== undefined && authMode !== 'client' && authMode !== 'server') fail('authMode', `must be "client" or "server", got ${JSON.stringify(authMode)}`);
+  const baseHref = known('baseHref');
+  if (baseHref !== undefined && !(typeof baseHref === 'string' && baseHref.startsWith('/') && baseHref.endsWith('/'))) fail('baseHref', `must start and end with "/", got ${JSON.stringify(baseHref)}`);
+  return failures;
+}
+
+/** Construct for `argosync:index:Runtime`: the component from the engine's inputs and options, its outputs as state. */
+export function constructRuntime(name: string, inputs: pulumi.Inputs, options: pulumi.ComponentResourceOptions): pulumi.provider.ConstructResult {
+  const errors = runtimeInputFailures(inputs);
+  if (errors.length > 0) throw new pulumi.InputPropertiesError({ message: `invalid inputs for Runtime ${name}`, errors });
+  const runtime = new RuntimeComponent(name, inputs as unknown as RuntimeArgs, options);
+  return { urn: runtime.urn, state: { namespace: runtime.namespace, serviceName: runtime.serviceName, endpoint: runtime.endpoint } };
 }
 
 /** Moves inline database passwords out of the sections into Secret entries the sections refer to as `${NAME}`. */

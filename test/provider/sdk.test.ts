@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { SERVED_TOKENS } from '../../provider/provider-server.js';
+import { COMPONENT_TOKENS, SERVED_TOKENS } from '../../provider/provider-server.js';
 import * as sdk from '../../sdk/nodejs/index.js';
 
 interface ResourceSpec {
@@ -37,9 +37,10 @@ describe('schema, SDK and provider agree', () => {
     expect(tokens.sort()).toEqual(Object.keys(schema.resources).sort());
   });
 
-  it('every custom resource token is served by the plugin and nothing else is', () => {
-    const custom = Object.entries(schema.resources).filter(([, spec]) => !spec.isComponent).map(([token]) => token);
-    expect([...SERVED_TOKENS].sort()).toEqual(custom.sort());
+  it('every custom resource token is served by the plugin, every component is constructed by it, and nothing else is', () => {
+    const tokensWhere = (component: boolean) => Object.entries(schema.resources).filter(([, spec]) => Boolean(spec.isComponent) === component).map(([token]) => token).sort();
+    expect([...SERVED_TOKENS].sort()).toEqual(tokensWhere(false));
+    expect([...COMPONENT_TOKENS].sort()).toEqual(tokensWhere(true));
   });
 
   it("each SDK class takes exactly the schema's inputs, requires the schema's required inputs, and knows its outputs", () => {

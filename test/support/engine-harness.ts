@@ -7,6 +7,7 @@ import providerPb from '@pulumi/pulumi/proto/provider_pb.js';
 import emptyPb from 'google-protobuf/google/protobuf/empty_pb.js';
 import structPb from 'google-protobuf/google/protobuf/struct_pb.js';
 import type { JavaScriptValue } from 'google-protobuf/google/protobuf/struct_pb.js';
+import type { FakeEngine } from './fake-engine.js';
 
 const PLUGIN = fileURLToPath(new URL('../../provider/main.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -49,8 +50,9 @@ export class EngineHarness {
     private readonly client: InstanceType<typeof providerGrpc.ResourceProviderClient>,
   ) {}
 
-  static async launch(env: NodeJS.ProcessEnv = {}, mode: LaunchMode = 'executable'): Promise<EngineHarness> {
-    const args = mode === 'executable' ? ['--import', 'tsx', PLUGIN, '127.0.0.1:1'] : [RUN_PLUGIN, ROOT, '127.0.0.1:1'];
+  /** `engineAddress`: where Construct reaches the engine (a FakeEngine); the CRUD calls never dial it. */
+  static async launch(env: NodeJS.ProcessEnv = {}, mode: LaunchMode = 'executable', engineAddress = '127.0.0.1:1'): Promise<EngineHarness> {
+    const args = mode === 'executable' ? ['--import', 'tsx', PLUGIN, engineAddress] : [RUN_PLUGIN, ROOT, engineAddress];
     const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
     const firstLine = await new Promise<string>((resolve, reject) => {
       createInterface({ input: child.stdout! }).once('line', resolve);
@@ -163,6 +165,33 @@ export class EngineHarness {
     const entry = { urn, id: response.getId(), inputs: checked.inputs, outputs: plain(response.getProperties()) };
     this.state.set(urn, entry);
     return entry;
+  }
+
+  /**
+   * A program's `new argosync.Runtime(...)` (a remote component): Construct as the engine sends it, with the
+   * stack as parent, the monitor to register children with, and the program's explicit providers.
+   */
+  async construct(
+    engine: FakeEngine,
+    type: string,
+    name: string,
+    inputs: Bag,
+    options: { preview?: boolean; providers?: Record<string, string> } = {},
+  ): Promise<{ urn: string; state: Bag }> {
+    const request = new providerPb.ConstructRequest()
+      .setProject(engine.project)
+      .setStack(engine.stack)
+      .setDryrun(options.preview ?? false)
+      .setParallel(16)
+      .setMonitorendpoint(engine.address)
+      .setType(type)
+      .setName(name)
+      .setParent(engine.stackUrn)
+      .setInputs(struct(inputs))
+      .setAcceptsOutputValues(true);
+    for (const [pkg, reference] of Object.entries(options.providers ?? {})) request.getProvidersMap().set(pkg, reference);
+    const response = await this.rpc<providerPb.ConstructResponse>('construct', request);
+    return { urn: response.getUrn(), state: plain(response.getState()) };
   }
 
   /** `pulumi destroy`: Delete every resource in state. */
