@@ -4,7 +4,7 @@ import providerPb from '@pulumi/pulumi/proto/provider_pb.js';
 import pluginPb from '@pulumi/pulumi/proto/plugin_pb.js';
 import emptyPb from 'google-protobuf/google/protobuf/empty_pb.js';
 import structPb from 'google-protobuf/google/protobuf/struct_pb.js';
-import { ApiRequestError } from '../runtime/client/api-client.js';
+import { ApiRequestError, type ApiClient } from '../runtime/client/api-client.js';
 import { PACKAGE_VERSION, SCHEMA_TEXT } from './package-files.js';
 import { decodeProperties, encodeProperties } from './property-values.js';
 import { apiClientFor, readProviderConfig, type ProviderConfig } from './provider-config.js';
@@ -17,11 +17,11 @@ type AnyHandler = CustomResourceHandler<never, unknown>;
 type Unary<Request, Response> = (call: grpc.ServerUnaryCall<Request, Response>, callback: grpc.sendUnaryData<Response>) => void;
 
 /** Resource tokens this provider serves, with how to build their handler from the provider config. */
-const HANDLERS: Readonly<Record<string, (config: ProviderConfig) => AnyHandler>> = {
-  [SYNC_DATABASE_TOKEN]: (config) => new ConfigSectionHandler(apiClientFor(config), SYNC_DATABASE) as unknown as AnyHandler,
-  [OFFLOAD_CONFIG_TOKEN]: (config) => new ConfigSectionHandler(apiClientFor(config), OFFLOAD_CONFIG) as unknown as AnyHandler,
-  [SEMAPHORE_LIMIT_TOKEN]: (config) =>
-    new SemaphoreLimitHandler(apiClientFor(config), { defaultNamespace: config.namespace, adoptExisting: config.adoptExisting }) as unknown as AnyHandler,
+const HANDLERS: Readonly<Record<string, (client: ApiClient, config: ProviderConfig) => AnyHandler>> = {
+  [SYNC_DATABASE_TOKEN]: (client) => new ConfigSectionHandler(client, SYNC_DATABASE) as unknown as AnyHandler,
+  [OFFLOAD_CONFIG_TOKEN]: (client) => new ConfigSectionHandler(client, OFFLOAD_CONFIG) as unknown as AnyHandler,
+  [SEMAPHORE_LIMIT_TOKEN]: (client, config) =>
+    new SemaphoreLimitHandler(client, { defaultNamespace: config.namespace, adoptExisting: config.adoptExisting }) as unknown as AnyHandler,
 };
 
 /** The custom resource tokens served (the schema test checks them against schema.json). */
@@ -60,6 +60,8 @@ const nameOf = (urn: string) => urn.split('::')[3] ?? '';
  */
 export class ArgosyncProvider {
   #config: ProviderConfig = readProviderConfig({}, {});
+  /** One client per configuration, so its connections (and TLS sessions) serve every call. */
+  #client: ApiClient = apiClientFor(this.#config);
 
   service(): grpc.UntypedServiceImplementation {
     return {
@@ -74,6 +76,9 @@ export class ArgosyncProvider {
       configure: unary(async (request: providerPb.ConfigureRequest) => {
         const variables = Object.fromEntries(request.getVariablesMap().entries());
         this.#config = readProviderConfig(decodeProperties(request.getArgs()?.toJavaScript()).values, variables);
+        const previous = this.#client;
+        this.#client = apiClientFor(this.#config);
+        await previous.close();
         return new providerPb.ConfigureResponse().setAcceptsecrets(true).setSupportspreview(true);
       }),
       check: unary(async (request: providerPb.CheckRequest) => {
@@ -137,7 +142,7 @@ export class ArgosyncProvider {
     const token = tokenOf(urn);
     const build = HANDLERS[token];
     if (!build) throw new Error(`resource type ${token} is not supported by this version of the argosync provider`);
-    return build(this.#config);
+    return build(this.#client, this.#config);
   }
 }
 

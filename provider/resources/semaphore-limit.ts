@@ -116,15 +116,15 @@ export class SemaphoreLimitHandler implements CustomResourceHandler<SemaphoreLim
 
   async read(id: string): Promise<ReadResult<SemaphoreLimitInputs, SemaphoreLimitOutputs> | undefined> {
     const ref = parseId(id);
-    let live: { limit: number };
+    let status: LimitStatus;
     try {
-      live = await this.client.send('GET', `${limitPath(ref)}?${query(ref)}`);
+      status = await this.#status(ref);
     } catch (error) {
       if (error instanceof ApiRequestError && error.status === 404) return undefined;
       throw error;
     }
-    const inputs: Known = { ...ref, limit: live.limit };
-    return { id: idOf(inputs), inputs, outputs: await this.#outputs(inputs) };
+    const inputs: Known = { ...ref, limit: status.limit };
+    return { id: idOf(inputs), inputs, outputs: outputsOf(inputs, status) };
   }
 
   async update(_id: string, _olds: SemaphoreLimitInputs, news: SemaphoreLimitInputs) {
@@ -148,14 +148,28 @@ export class SemaphoreLimitHandler implements CustomResourceHandler<SemaphoreLim
   }
 
   async #outputs(limit: Known): Promise<SemaphoreLimitOutputs> {
-    const status = await this.client.send<{ holders?: unknown[]; waiting?: unknown[] }>('GET', `${limitPath(limit)}/status?${query(limit)}`);
-    return {
-      ...limit,
-      lockName: limit.type === 'configmap' ? `${limit.namespace}/ConfigMap/${limit.configMapName}/${limit.key}` : `${limit.namespace}/Database/${limit.key}`,
-      holders: status.holders?.length ?? 0,
-      waiting: status.waiting?.length ?? 0,
-    };
+    return outputsOf(limit, await this.#status(limit));
   }
+
+  /** The limit with its holders and waiters, in one call (a 404 when it is gone). */
+  #status(ref: Parameters<typeof limitPath>[0] & Parameters<typeof query>[0]): Promise<LimitStatus> {
+    return this.client.send<LimitStatus>('GET', `${limitPath(ref)}/status?${query(ref)}`);
+  }
+}
+
+interface LimitStatus {
+  readonly limit: number;
+  readonly holders?: readonly unknown[];
+  readonly waiting?: readonly unknown[];
+}
+
+function outputsOf(limit: Known, status: LimitStatus): SemaphoreLimitOutputs {
+  return {
+    ...limit,
+    lockName: limit.type === 'configmap' ? `${limit.namespace}/ConfigMap/${limit.configMapName}/${limit.key}` : `${limit.namespace}/Database/${limit.key}`,
+    holders: status.holders?.length ?? 0,
+    waiting: status.waiting?.length ?? 0,
+  };
 }
 
 /** `configmap/<ns>/<cm>/<key>` or `database/<ns>/<key>` (database keys may contain `/`). */

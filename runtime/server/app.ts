@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { fastify } from 'fastify';
+import { fastify, LogController } from 'fastify';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -48,7 +48,7 @@ export async function buildApp(options: ServerOptions, services: ServerServices)
   const common = {
     loggerInstance: logger,
     // One line per request, written when it completes (Fastify's default writes two).
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit,
     rewriteUrl: (request: { url?: string }) => stripBaseHref(request.url ?? '/', options.baseHref),
   };

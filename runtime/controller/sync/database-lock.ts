@@ -139,27 +139,33 @@ export class DatabaseLock implements Lock<SyncTransaction> {
   async snapshot(): Promise<LockSnapshot> {
     const { db, tables } = this.sync;
     const limit = await this.#limit.read().catch(() => this.#limit.last);
-    const holders = await db
+    // Holders and live waiters in one read: held rows with their grant, queue rows of live controllers.
+    const rows = await db
       .selectFrom(`${tables.state} as s`)
       .leftJoin('argosync_sync_grant as g', (join) => join.onRef('g.name', '=', 's.name').onRef('g.workflowkey', '=', 's.workflowkey').onRef('g.controller', '=', 's.controller'))
-      .select(['s.workflowkey', 's.controller', 's.time', 'g.token', 'g.granted_at'])
+      .select(['s.workflowkey', 's.controller', 's.held', 's.priority', 's.time', 'g.token', 'g.granted_at'])
       .where('s.name', '=', this.databaseKey)
-      .where('s.held', '=', true)
+      .where((eb) => eb.or([eb('s.held', '=', true), eb('s.controller', 'in', this.#liveControllers(db))]))
       .orderBy('g.token')
+      .orderBy('s.priority', 'desc')
+      .orderBy('s.time', 'asc')
+      .orderBy('s.workflowkey', 'asc')
       .execute();
     return {
       name: this.name,
       kind: this.kind,
       storage: this.storage,
       limit: typeof limit === 'number' ? limit : undefined,
-      holders: holders.map((row) => ({
-        holderKey: row.workflowkey,
-        controller: row.controller,
-        // Holds granted by Argo controllers have no fencing record.
-        token: row.token === null ? 0 : Number(row.token),
-        since: (row.granted_at ?? row.time).getTime(),
-      })),
-      waiters: await this.#liveQueue(db),
+      holders: rows
+        .filter((row) => Boolean(row.held))
+        .map((row) => ({
+          holderKey: row.workflowkey,
+          controller: row.controller,
+          // Holds granted by Argo controllers have no fencing record.
+          token: row.token === null ? 0 : Number(row.token),
+          since: (row.granted_at ?? row.time).getTime(),
+        })),
+      waiters: rows.filter((row) => !row.held).map((row) => ({ holderKey: row.workflowkey, controller: row.controller, priority: Number(row.priority), creationTime: row.time.getTime() })),
     };
   }
 
@@ -177,13 +183,17 @@ export class DatabaseLock implements Lock<SyncTransaction> {
       .select(['workflowkey', 'controller', 'priority', 'time'])
       .where('name', '=', this.databaseKey)
       .where('held', '=', false)
-      .where('controller', 'in', db.selectFrom(tables.controller).select('controller').where('time', '>', this.sync.liveCutoff()))
+      .where('controller', 'in', this.#liveControllers(db))
       .orderBy('priority', 'desc')
       .orderBy('time', 'asc')
       .orderBy('workflowkey', 'asc');
     if (limit !== undefined) query = query.limit(limit);
     const rows = await query.execute();
     return rows.map((row) => ({ holderKey: row.workflowkey, controller: row.controller, priority: Number(row.priority), creationTime: row.time.getTime() }));
+  }
+
+  #liveControllers(db: SyncDb) {
+    return db.selectFrom(this.sync.tables.controller).select('controller').where('time', '>', this.sync.liveCutoff());
   }
 
   async #nextToken(tx: SyncTransaction): Promise<number> {
