@@ -37,6 +37,8 @@ export interface TestController {
   acquire(workflow: WorkflowRef, synchronization: Synchronization): Promise<AcquireResult>;
   /** Keeps trying at every wake until it acquires. */
   acquireWhenWoken(workflow: WorkflowRef, synchronization: Synchronization): Promise<AcquireResult>;
+  /** For a workflow already waiting: acquires at its next wake, and again at each one until it succeeds. */
+  acquireAtNextWake(workflow: WorkflowRef, synchronization: Synchronization): Promise<AcquireResult>;
   stop(): Promise<void>;
 }
 
@@ -50,6 +52,8 @@ export interface WorkflowRef {
 }
 
 let creationCounter = Date.UTC(2026, 0, 1);
+
+const workflowKeyOf = (workflow: WorkflowRef) => `${workflow.namespace ?? 'ns'}/${workflow.name}`;
 
 export interface ControllerOptions {
   readonly name?: string;
@@ -95,6 +99,14 @@ export async function startController(options: ControllerOptions): Promise<TestC
       synchronization,
     });
   };
+  const acquireWhenWoken = async (workflow: WorkflowRef, synchronization: Synchronization): Promise<AcquireResult> => {
+    for (;;) {
+      const woken = wakes.next(workflowKeyOf(workflow));
+      const result = await acquire(workflow, synchronization);
+      if (result.acquired) return result;
+      await woken;
+    }
+  };
   return {
     name,
     manager,
@@ -102,14 +114,10 @@ export async function startController(options: ControllerOptions): Promise<TestC
     wakes,
     lost,
     acquire,
-    async acquireWhenWoken(workflow, synchronization) {
-      const workflowKey = `${workflow.namespace ?? 'ns'}/${workflow.name}`;
-      for (;;) {
-        const woken = wakes.next(workflowKey);
-        const result = await acquire(workflow, synchronization);
-        if (result.acquired) return result;
-        await woken;
-      }
+    acquireWhenWoken,
+    async acquireAtNextWake(workflow, synchronization) {
+      await wakes.next(workflowKeyOf(workflow));
+      return acquireWhenWoken(workflow, synchronization);
     },
     async stop() {
       manager.stop();

@@ -92,8 +92,9 @@ export class DatabaseLock implements Lock<SyncTransaction> {
     const token = await this.#nextToken(tx);
     const since = this.sync.now();
     // A grant row can outlive its hold when an operator deletes sync_state rows by hand (Argo's documented fix).
-    await tx.deleteFrom('argosync_sync_grant').where('name', '=', this.databaseKey).where('workflowkey', '=', holderKey).where('controller', '=', controllerName).execute();
-    await tx.insertInto('argosync_sync_grant').values({ name: this.databaseKey, workflowkey: holderKey, controller: controllerName, token, granted_at: since }).execute();
+    const grant = tx.insertInto('argosync_sync_grant').values({ name: this.databaseKey, workflowkey: holderKey, controller: controllerName, token, granted_at: since });
+    const renewed = { token, granted_at: since };
+    await (this.sync.upsert === 'onConflict' ? grant.onConflict((conflict) => conflict.columns(['name', 'workflowkey', 'controller']).doUpdateSet(renewed)) : grant.onDuplicateKeyUpdate(renewed)).execute();
     return { holderKey, token, since: since.getTime(), controller: controllerName };
   }
 
@@ -127,35 +128,35 @@ export class DatabaseLock implements Lock<SyncTransaction> {
 
   /** This controller's waiters among the first `limit − holders` live queue entries (Argo's notifyWaiters). */
   async admissible(): Promise<string[]> {
-    const { db, controllerName } = this.sync;
     const limit = await this.#limit.read();
     if (typeof limit === 'string') return [];
-    const free = limit - (await this.#holderKeys(db)).length;
-    if (free <= 0) return [];
-    const front = await this.#liveQueue(db, free);
-    return front.filter((waiter) => waiter.controller === controllerName).map((waiter) => waiter.holderKey);
+    // No more than `limit` waiters can be admitted, so a long queue is not read whole.
+    const { holders, waiters } = await this.#holdersAndWaiters(limit);
+    return waiters
+      .slice(0, Math.max(0, limit - holders.length))
+      .filter((waiter) => waiter.controller === this.sync.controllerName)
+      .map((waiter) => waiter.holderKey);
   }
 
   async snapshot(): Promise<LockSnapshot> {
-    const { db, tables } = this.sync;
     const limit = await this.#limit.read().catch(() => this.#limit.last);
-    // Holders and live waiters in one read: held rows with their grant, queue rows of live controllers.
-    const rows = await db
-      .selectFrom(`${tables.state} as s`)
-      .leftJoin('argosync_sync_grant as g', (join) => join.onRef('g.name', '=', 's.name').onRef('g.workflowkey', '=', 's.workflowkey').onRef('g.controller', '=', 's.controller'))
-      .select(['s.workflowkey', 's.controller', 's.held', 's.priority', 's.time', 'g.token', 'g.granted_at'])
-      .where('s.name', '=', this.databaseKey)
-      .where((eb) => eb.or([eb('s.held', '=', true), eb('s.controller', 'in', this.#liveControllers(db))]))
-      .orderBy('g.token')
-      .orderBy('s.priority', 'desc')
-      .orderBy('s.time', 'asc')
-      .orderBy('s.workflowkey', 'asc')
-      .execute();
+    return { name: this.name, kind: this.kind, storage: this.storage, limit: typeof limit === 'number' ? limit : undefined, ...(await this.#holdersAndWaiters()) };
+  }
+
+  /** In one read: the holders with their grants, then up to `waiterLimit` queue rows of live controllers in SPEC §5 order. */
+  async #holdersAndWaiters(waiterLimit?: number): Promise<Pick<LockSnapshot, 'holders' | 'waiters'>> {
+    const { db, tables } = this.sync;
+    const state = sql.table(tables.state);
+    const { rows } = await sql<{ workflowkey: string; controller: string; held: boolean | number; priority: number; time: Date; token: string | number | null; granted_at: Date | null }>`
+      (select s.workflowkey, s.controller, s.held, s.priority, s.time, g.token, g.granted_at from ${state} s
+        left join argosync_sync_grant g on g.name = s.name and g.workflowkey = s.workflowkey and g.controller = s.controller
+        where s.name = ${this.databaseKey} and s.held = ${true})
+      union all
+      (select workflowkey, controller, held, priority, time, null, null from ${state}
+        where name = ${this.databaseKey} and held = ${false} and controller in ${this.#liveControllers(db)}
+        order by priority desc, time asc, workflowkey asc ${waiterLimit === undefined ? sql`` : sql`limit ${waiterLimit}`})
+      order by held desc, token asc, priority desc, time asc, workflowkey asc`.execute(db);
     return {
-      name: this.name,
-      kind: this.kind,
-      storage: this.storage,
-      limit: typeof limit === 'number' ? limit : undefined,
       holders: rows
         .filter((row) => Boolean(row.held))
         .map((row) => ({
@@ -169,41 +170,23 @@ export class DatabaseLock implements Lock<SyncTransaction> {
     };
   }
 
-  async #holderKeys(db: SyncDb): Promise<string[]> {
-    const { tables } = this.sync;
-    const rows = await db.selectFrom(tables.state).select('workflowkey').where('name', '=', this.databaseKey).where('held', '=', true).execute();
-    return rows.map((row) => row.workflowkey);
-  }
-
-  /** Queue rows of controllers whose heartbeat is recent, in SPEC §5 order. */
-  async #liveQueue(db: SyncDb, limit?: number): Promise<Waiter[]> {
-    const { tables } = this.sync;
-    let query = db
-      .selectFrom(tables.state)
-      .select(['workflowkey', 'controller', 'priority', 'time'])
-      .where('name', '=', this.databaseKey)
-      .where('held', '=', false)
-      .where('controller', 'in', this.#liveControllers(db))
-      .orderBy('priority', 'desc')
-      .orderBy('time', 'asc')
-      .orderBy('workflowkey', 'asc');
-    if (limit !== undefined) query = query.limit(limit);
-    const rows = await query.execute();
-    return rows.map((row) => ({ holderKey: row.workflowkey, controller: row.controller, priority: Number(row.priority), creationTime: row.time.getTime() }));
-  }
-
   #liveControllers(db: SyncDb) {
     return db.selectFrom(this.sync.tables.controller).select('controller').where('time', '>', this.sync.liveCutoff());
   }
 
+  /** Bumps the lock's fencing counter (starting at 1) and returns it, in one statement. */
   async #nextToken(tx: SyncTransaction): Promise<number> {
-    // The sync_lock guard keeps other acquirers of this lock out, so update-else-insert cannot race.
-    const bumped = await tx.updateTable('argosync_sync_fence').set((eb) => ({ token: eb('token', '+', 1) })).where('name', '=', this.databaseKey).executeTakeFirst();
-    if (Number(bumped.numUpdatedRows) === 0) {
-      await tx.insertInto('argosync_sync_fence').values({ name: this.databaseKey, token: 1 }).execute();
-      return 1;
+    const first = tx.insertInto('argosync_sync_fence').values({ name: this.databaseKey, token: 1 });
+    if (this.sync.upsert === 'onConflict') {
+      const row = await first
+        .onConflict((conflict) => conflict.column('name').doUpdateSet((eb) => ({ token: eb('argosync_sync_fence.token', '+', 1) })))
+        .returning('token')
+        .executeTakeFirstOrThrow();
+      return Number(row.token);
     }
-    const row = await tx.selectFrom('argosync_sync_fence').select('token').where('name', '=', this.databaseKey).executeTakeFirstOrThrow();
-    return Number(row.token);
+    // MySQL has no RETURNING: LAST_INSERT_ID(expr) hands the bumped value back as the statement's insert id,
+    // which is 0 when the row was new (the table has no AUTO_INCREMENT column).
+    const result = await first.onDuplicateKeyUpdate({ token: sql<number>`last_insert_id(token + 1)` }).executeTakeFirstOrThrow();
+    return Number(result.insertId ?? 0) || 1;
   }
 }

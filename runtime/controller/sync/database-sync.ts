@@ -1,5 +1,6 @@
 import type { Transaction } from 'kysely';
 import type { Clock } from '../../clock.js';
+import type { EngineTraits } from '../../store/engines/engine-traits.js';
 import type { SqlDatabase } from '../../store/sql-database.js';
 import { migrateArgosyncSyncSchema, migrateSyncSchema, type SyncTableNames } from '../../store/migrations/sync-migrations.js';
 import { syncTableRefs, type SyncDb, type SyncTableRefs, type SyncTables } from './sync-tables.js';
@@ -28,8 +29,16 @@ export type SyncTransaction = Transaction<SyncTables>;
  * waiters look again at once; without NOTIFY (MySQL) they notice at their next poll.
  */
 export async function announceLimitChange(database: SqlDatabase, lockKey: string): Promise<void> {
-  await database.engine.notifications?.notify(CHANNEL, lockKey);
+  await database.engine.notifications?.notify(CHANNEL, changePayload(lockKey));
 }
+
+/** A notification names the lock and, for a release, the controller that has already woken its own waiters. */
+interface ChangeNotice {
+  readonly lock: string;
+  readonly from?: string;
+}
+
+const changePayload = (lock: string, from?: string) => JSON.stringify(from === undefined ? { lock } : { lock, from });
 
 /** Raised inside the acquisition transaction when another controller holds a `sync_lock` row: not acquirable now. */
 export class LockGuardBusy extends Error {
@@ -87,7 +96,11 @@ export class DatabaseSync {
     await this.db.deleteFrom(this.tables.lock).where('controller', '=', this.controllerName).execute();
     await this.heartbeat();
     const notifications = this.#options.database.engine.notifications;
-    if (notifications) this.#stopListening = await notifications.listen(CHANNEL, (lockKey) => this.#emitChange(lockKey));
+    if (notifications)
+      this.#stopListening = await notifications.listen(CHANNEL, (payload) => {
+        const notice = JSON.parse(payload) as ChangeNotice;
+        if (notice.from !== this.controllerName) this.#emitChange(notice.lock);
+      });
     this.#every('heartbeat', this.#options.heartbeatSeconds * 1000, () => this.heartbeat());
     this.#every('maintain', this.#options.pollSeconds * 1000, () => this.maintain());
     if (!notifications) this.#pollWhileWaiting();
@@ -122,6 +135,11 @@ export class DatabaseSync {
    */
   relaxDurability(tx: SyncTransaction): Promise<void> {
     return this.#options.database.engine.relaxCommitDurability(tx);
+  }
+
+  /** How the engine upserts (grants and fencing tokens are one statement each). */
+  get upsert(): EngineTraits['upsert'] {
+    return this.#options.database.engine.upsert;
   }
 
   /** Heartbeats older than this belong to inactive controllers. */
@@ -217,7 +235,7 @@ export class DatabaseSync {
       // A release lost in a database crash only delays the next grant until the existence sweep: never unsafe.
       await this.relaxDurability(tx);
       const count = await fn(tx);
-      if (count > 0) await this.#options.database.engine.notifications?.notify(CHANNEL, lockKey, tx);
+      if (count > 0) await this.#options.database.engine.notifications?.notify(CHANNEL, changePayload(lockKey, this.controllerName), tx);
       return count;
     }));
     if (released > 0) this.#emitChange(lockKey);

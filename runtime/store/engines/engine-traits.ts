@@ -31,6 +31,8 @@ export interface EngineTraits {
   readonly jsonColumnType: 'json' | 'jsonb';
   /** Whether `CREATE INDEX IF NOT EXISTS` is understood. */
   readonly supportsIndexIfNotExists: boolean;
+  /** How an insert turns into an update of an existing key: `ON CONFLICT ... RETURNING` or `ON DUPLICATE KEY`. */
+  readonly upsert: 'onConflict' | 'onDuplicateKey';
 }
 
 /** Argo's fallback test for retryable errors, on the message (it also covers driver-wrapped errors). */

@@ -58,4 +58,5 @@ const mysqlTraits: EngineTraits = {
   notifications: undefined,
   jsonColumnType: 'json',
   supportsIndexIfNotExists: false,
+  upsert: 'onDuplicateKey',
 };

@@ -54,6 +54,7 @@ export async function wrapPglite(pglite: PGlite, spec: ConnectionSpec, descripti
     },
     jsonColumnType: 'jsonb',
     supportsIndexIfNotExists: true,
+    upsert: 'onConflict',
   };
   return databaseHandle({ db, description, engine: traits }, async () => {
     await db.destroy();

@@ -84,6 +84,7 @@ function postgresTraits(db: Kysely<unknown>, listener: PostgresListener): Engine
     } satisfies Notifications,
     jsonColumnType: 'jsonb',
     supportsIndexIfNotExists: true,
+    upsert: 'onConflict',
   };
 }
 
