@@ -21,8 +21,8 @@ for (const driver of DIALECTS) {
   });
 }
 
-describe.each(['pglite', 'postgresql'] as const)('embedded ConfigMaps shared through %s', (driver) => {
-  it('reach the watchers of another process through LISTEN/NOTIFY', async () => {
+describe.each(['pglite', 'postgresql', 'mysql'] as const)('embedded ConfigMaps shared through %s', (driver) => {
+  it('reach the watchers of another process (LISTEN/NOTIFY, or polled announcements on MySQL)', async () => {
     const testDatabase = await createTestDatabase(driver);
     try {
       const [writerDatabase, readerDatabase] = [await testDatabase.open(), await testDatabase.open()];

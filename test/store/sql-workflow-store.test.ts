@@ -1,6 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Workflow } from '../../runtime/controller/workflows/workflow.js';
 import { ConflictError } from '../../runtime/errors.js';
+import { CHANGE_POLL_MS } from '../../runtime/store/change-channel.js';
 import { migrateArgosyncSchema } from '../../runtime/store/migrations/argosync-migrations.js';
 import { SqlWorkflowStore } from '../../runtime/store/sql-workflow-store.js';
 import type { NewWorkflow, WorkflowEvent } from '../../runtime/store/workflow-store.js';
@@ -89,21 +90,31 @@ describe.each(DIALECTS)('the SQL workflow store on %s', (driver) => {
   });
 });
 
-describe('the SQL workflow store across processes on PostgreSQL', () => {
-  it('lets a second store instance hear writes through LISTEN/NOTIFY', async () => {
-    const database = await createTestDatabase('postgresql');
+describe.each(['postgresql', 'mysql'] as const)('the SQL workflow store across processes on %s', (driver) => {
+  it('lets a second store instance hear writes (LISTEN/NOTIFY, or polled announcements on MySQL), until it closes', async () => {
+    const database = await createTestDatabase(driver);
     const writerDatabase = await database.open();
     await migrateArgosyncSchema(writerDatabase);
     const writer = new SqlWorkflowStore(writerDatabase);
     const reader = new SqlWorkflowStore(await database.open());
-    let heard!: Promise<WorkflowEvent>;
-    await new Promise<void>((listening) => {
-      heard = new Promise<WorkflowEvent>((resolve) => void reader.watch(resolve).then(() => listening()));
-    });
+    const heard: WorkflowEvent[] = [];
+    const writerHeard: WorkflowEvent[] = [];
+    await reader.watch((event) => heard.push(event));
+    await writer.watch((event) => writerHeard.push(event));
     await writer.create(manifest({ name: 'remote', namespace: 'team-a' }));
-    expect(await heard).toEqual({ type: 'ADDED', namespace: 'team-a', name: 'remote' });
-    await writer.close();
+    await vi.waitFor(() => expect(heard).toEqual([{ type: 'ADDED', namespace: 'team-a', name: 'remote' }]), { timeout: 5000, interval: 20 });
+    // The writer hears its own change once, at once, and not again from the database.
+    expect(writerHeard).toEqual(heard);
+
     await reader.close();
+    await writer.delete('team-a', 'remote');
+    const later = await writer.create(manifest({ name: 'after-close', namespace: 'team-a' }));
+    await vi.waitFor(() => expect(writerHeard.at(-1)).toMatchObject({ type: 'ADDED', name: later.metadata.name }));
+    // No event can be awaited for a change that must not arrive: give the closed reader three polling rounds.
+    await new Promise((resolve) => setTimeout(resolve, CHANGE_POLL_MS * 3));
+    expect(heard).toHaveLength(1);
+    expect(writerHeard).toHaveLength(3);
+    await writer.close();
     await database.drop();
   });
 });

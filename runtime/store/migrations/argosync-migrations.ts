@@ -15,6 +15,8 @@ function argosyncSteps(database: SqlDatabase): string[] {
     `create table if not exists argosync_config (section varchar(64) not null, document ${json} not null, updated_at timestamp not null, primary key (section))`,
     `create table if not exists argosync_workflows (namespace varchar(253) not null, name varchar(253) not null, uid varchar(64) not null, created_at timestamp not null, phase varchar(25) not null, labels ${json} not null, document ${json} not null, resource_version bigint not null, primary key (namespace, name))`,
     `create table if not exists argosync_leader (name varchar(253) not null, holder varchar(253) not null, renewed_at timestamp(3) not null, lease_seconds int not null, primary key (name))`,
+    // Change announcements where the engine has no LISTEN/NOTIFY (MySQL): written by one process, polled by the others.
+    `create table if not exists argosync_changes (id ${bigSerial}, channel varchar(64) not null, payload text not null, at timestamp not null, primary key (id))`,
   ];
 }
 
