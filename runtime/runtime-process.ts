@@ -197,6 +197,7 @@ export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInp
       requested: flags.executor ?? context.config.executor.type,
       kubernetes,
       loopback: isLoopback(server.address ?? defaultAddress),
+      home: context.home,
     });
     replica = new ControllerReplica({
       controller: { store: workflowStore, executor, sync: () => sync.engine?.manager, codec: nodeStatus, archiving, say },

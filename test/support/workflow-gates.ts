@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -32,6 +32,22 @@ export class WorkflowGates {
   /** Lets the workflow's gated nodes finish. */
   open(namespace: string, workflowName: string): Promise<void> {
     return writeFile(join(this.directory, `${namespace}.${workflowName}`), '');
+  }
+
+  /** The gated node processes running now, by gate and pid, in gate order (from /proc, on Linux). */
+  async runningNodes(): Promise<{ gate: string; pid: number }[]> {
+    const nodes: { gate: string; pid: number }[] = [];
+    for (const pid of (await readdir('/proc')).filter((entry) => /^\d+$/.test(entry))) {
+      try {
+        if ((await readFile(`/proc/${pid}/comm`, 'utf8')).trim() !== 'sh') continue;
+        const env = (await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0');
+        if (!env.includes(`GATES=${this.directory}`)) continue;
+        nodes.push({ gate: env.find((entry) => entry.startsWith('GATE='))!.slice('GATE='.length), pid: Number(pid) });
+      } catch {
+        // exited meanwhile, or not ours to read
+      }
+    }
+    return nodes.sort((a, b) => a.gate.localeCompare(b.gate));
   }
 
   remove(): Promise<void> {

@@ -1,9 +1,11 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeRun } from '../../runtime/controller/workflows/executors/executor.js';
 import { LocalExecutor } from '../../runtime/controller/workflows/executors/local-executor.js';
+import { recordProcess } from '../../runtime/controller/workflows/executors/process-record.js';
 
 describe('the local executor runs leaf nodes as child processes', () => {
   let root: string;
@@ -64,5 +66,34 @@ describe('the local executor runs leaf nodes as child processes', () => {
     expect(await running).toMatchObject({ phase: 'Failed', message: 'terminated' });
     await executor.cleanup('team-a', 'wf');
     await expect(readFile(join(root, 'team-a', 'wf'))).rejects.toThrow(/ENOENT/);
+  });
+
+  describe('after the runtime that ran a node was killed', () => {
+    /** A process in its own group, as the executor starts them, recorded in the node's directory. */
+    const orphanOf = async (target: NodeRun, record: (directory: string, pid: number) => Promise<void>) => {
+      const directory = join(root, target.namespace, target.workflowName, target.nodeId);
+      await mkdir(directory, { recursive: true });
+      const orphan = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => orphan.once('exit', (_code, signal) => resolve(signal)));
+      await record(directory, orphan.pid!);
+      return { orphan, exited, directory };
+    };
+
+    it('stops the node still running from before, then runs it once, and forgets the record when done', async () => {
+      const target = node({ image: 'busybox', command: ['echo', 'again'] });
+      const { exited, directory } = await orphanOf(target, recordProcess);
+      expect(await run(target)).toMatchObject({ phase: 'Succeeded', result: 'again' });
+      expect(await exited).toBe('SIGTERM');
+      await expect(readFile(join(directory, 'pid'))).rejects.toThrow(/ENOENT/);
+    });
+
+    it('leaves alone a process that only reuses the recorded pid', async () => {
+      const target = node({ image: 'busybox', command: ['true'] });
+      const { orphan } = await orphanOf(target, (directory, pid) => writeFile(join(directory, 'pid'), `${pid} 1\n`));
+      expect(await run(target)).toMatchObject({ phase: 'Succeeded' });
+      expect(orphan.exitCode).toBeNull();
+      expect(process.kill(orphan.pid!, 0)).toBe(true);
+      orphan.kill('SIGKILL');
+    });
   });
 });

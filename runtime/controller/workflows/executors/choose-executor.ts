@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ExecutorName } from '../../../config/runtime-config.js';
 import type { Executor } from './executor.js';
@@ -15,11 +16,12 @@ const noExecutor: Executor = {
 
 /**
  * SPEC §6: `--executor` or `executor.type` when given; otherwise `kubernetes` on a cluster, and `local` only
- * when the server listens on loopback (nobody else can submit commands to run on this machine).
+ * when the server listens on loopback (nobody else can submit commands to run on this machine). The local
+ * executor keeps its nodes' files under `<home>/executions`.
  */
-export async function chooseExecutor(options: { requested: ExecutorName | undefined; kubernetes: KubeConfig | undefined; loopback: boolean }): Promise<Executor> {
+export async function chooseExecutor(options: { requested: ExecutorName | undefined; kubernetes: KubeConfig | undefined; loopback: boolean; home: string }): Promise<Executor> {
   const name = options.requested ?? (options.kubernetes ? 'kubernetes' : options.loopback ? 'local' : undefined);
-  if (name === 'local') return new LocalExecutor();
+  if (name === 'local') return new LocalExecutor(join(options.home, 'executions'));
   if (name === 'kubernetes') {
     if (!options.kubernetes) throw new Error('--executor kubernetes needs a cluster: run in a Pod or set KUBECONFIG');
     const { KubernetesExecutor } = await import('./kubernetes-executor.js');

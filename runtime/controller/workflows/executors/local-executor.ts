@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Executor, NodeResult, NodeRun } from './executor.js';
+import { killGroup, recordProcess, stopOrphan } from './process-record.js';
 
 const MAX_RESULT_BYTES = 256 * 1024;
 const KILL_GRACE_MS = 2_000;
@@ -11,19 +11,22 @@ const DEADLINE_MESSAGE = 'Pod was active on the node longer than the specified d
 /**
  * Runs leaf nodes as child processes of the runtime (SPEC §6): the container's command and args (or the
  * script's source, as a file given to its command, `sh` by default), with the template's env; the image is
- * ignored. Each node runs in its own process group so that stopping it stops its children too.
+ * ignored. Each node runs in its own process group so that stopping it stops its children too. Each node's
+ * directory under `root` (the runtime's home) records its process, so that a node still running from a runtime
+ * that was killed is stopped before the node runs again, and never runs twice at once.
  */
 export class LocalExecutor implements Executor {
   readonly name = 'local';
   readonly #root: string;
 
-  constructor(root: string = join(tmpdir(), 'argosync-local-executor')) {
+  constructor(root: string) {
     this.#root = root;
   }
 
   async run(node: NodeRun, signal: AbortSignal): Promise<NodeResult> {
     const directory = join(this.#root, node.namespace, node.workflowName, node.nodeId);
     await mkdir(directory, { recursive: true });
+    await stopOrphan(directory);
     let argv = [...(node.container.command ?? []), ...(node.container.args ?? [])];
     if (node.source !== undefined) {
       const script = join(directory, 'script');
@@ -36,6 +39,7 @@ export class LocalExecutor implements Executor {
     for (const variable of node.container.env ?? []) env[variable.name] = variable.value ?? '';
     return new Promise<NodeResult>((resolve) => {
       const child = spawn(argv[0]!, argv.slice(1), { cwd: node.container.workingDir ?? directory, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      const recorded = child.pid === undefined ? Promise.resolve() : recordProcess(directory, child.pid);
       let stdout = '';
       let stderr = '';
       let stopReason: string | undefined;
@@ -55,7 +59,7 @@ export class LocalExecutor implements Executor {
       const finish = (result: NodeResult) => {
         signal.removeEventListener('abort', onAbort);
         if (deadline) clearTimeout(deadline);
-        resolve(result);
+        void recorded.then(() => rm(join(directory, 'pid'), { force: true })).finally(() => resolve(result));
       };
       child.on('error', (error) => finish({ phase: 'Error', message: `cannot run ${JSON.stringify(argv[0])}: ${error.message}` }));
       child.on('close', (code, exitSignal) => {
@@ -71,14 +75,5 @@ export class LocalExecutor implements Executor {
 
   async cleanup(namespace: string, workflowName: string): Promise<void> {
     await rm(join(this.#root, namespace, workflowName), { recursive: true, force: true });
-  }
-}
-
-function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // already gone
   }
 }
