@@ -36,8 +36,9 @@ export function readProviderConfig(args: Record<string, unknown>, variables: Rec
   };
 }
 
-export function apiClientFor(config: ProviderConfig): ApiClient {
+export function apiClientFor(config: ProviderConfig, signal?: AbortSignal): ApiClient {
   return new ApiClient({
+    ...(signal ? { signal } : {}),
     server: config.endpoint,
     ...(config.token ? { token: config.token } : {}),
     insecureSkipVerify: config.insecureSkipVerify,

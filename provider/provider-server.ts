@@ -60,8 +60,10 @@ const nameOf = (urn: string) => urn.split('::')[3] ?? '';
  */
 export class ArgosyncProvider {
   #config: ProviderConfig = readProviderConfig({}, {});
+  /** Cancel (the engine is shutting down): requests in flight and retries waiting on Retry-After stop. */
+  readonly #cancellation = new AbortController();
   /** One client per configuration, so its connections (and TLS sessions) serve every call. */
-  #client: ApiClient = apiClientFor(this.#config);
+  #client: ApiClient = apiClientFor(this.#config, this.#cancellation.signal);
 
   service(): grpc.UntypedServiceImplementation {
     return {
@@ -77,7 +79,7 @@ export class ArgosyncProvider {
         const variables = Object.fromEntries(request.getVariablesMap().entries());
         this.#config = readProviderConfig(decodeProperties(request.getArgs()?.toJavaScript()).values, variables);
         const previous = this.#client;
-        this.#client = apiClientFor(this.#config);
+        this.#client = apiClientFor(this.#config, this.#cancellation.signal);
         await previous.close();
         return new providerPb.ConfigureResponse().setAcceptsecrets(true).setSupportspreview(true);
       }),
@@ -129,7 +131,10 @@ export class ArgosyncProvider {
         await this.#handler(request.getUrn()).delete(request.getId());
         return new Empty();
       }),
-      cancel: unary(async () => new Empty()),
+      cancel: unary(async () => {
+        this.#cancellation.abort();
+        return new Empty();
+      }),
       invoke: unimplemented('Invoke'),
       call: unimplemented('Call'),
       parameterize: unimplemented('Parameterize'),

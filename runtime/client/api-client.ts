@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 
@@ -13,6 +14,8 @@ export interface ApiClientOptions {
   readonly requestTimeoutSeconds?: number;
   /** How often a 429 or a transient network error is retried before giving up. */
   readonly maxRetries?: number;
+  /** Aborts requests in flight and waits before retries (the provider's Cancel). */
+  readonly signal?: AbortSignal;
 }
 
 /** An error the server answered with (`{code, message}`), or a transport failure naming the URL and cause. */
@@ -57,7 +60,11 @@ export class ApiClient {
   async send<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
     const url = `${this.#origin}${path}`;
     const maxRetries = this.#options.maxRetries ?? 5;
+    const { signal } = this.#options;
+    const cancelled = () => new ApiRequestError(`cancelled: ${method} ${url} was stopped before it completed`, undefined, undefined);
+    const wait = (ms: number) => delay(ms, signal).catch(() => Promise.reject(cancelled()));
     for (let attempt = 0; ; attempt += 1) {
+      if (signal?.aborted) throw cancelled();
       let response: Dispatcher.ResponseData;
       try {
         response = await request(url, {
@@ -69,11 +76,13 @@ export class ApiClient {
             ...(this.#options.token ? { authorization: `Bearer ${this.#options.token}` } : {}),
           },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          ...(signal ? { signal } : {}),
         });
       } catch (error) {
+        if (signal?.aborted) throw cancelled();
         const code = (error as { code?: string }).code ?? '';
         if (TRANSIENT_CODES.has(code) && attempt < maxRetries) {
-          await delay(backoffMs(attempt));
+          await wait(backoffMs(attempt));
           continue;
         }
         const cause = (error as Error).message || code;
@@ -81,7 +90,7 @@ export class ApiClient {
       }
       const text = await response.body.text();
       if (response.statusCode === 429 && attempt < maxRetries) {
-        await delay(retryAfterMs(response.headers['retry-after']) ?? backoffMs(attempt));
+        await wait(retryAfterMs(response.headers['retry-after']) ?? backoffMs(attempt));
         continue;
       }
       if (response.statusCode >= 200 && response.statusCode < 300) {
@@ -120,8 +129,8 @@ function backoffMs(attempt: number): number {
   return Math.min(100 * 2 ** attempt, 5000);
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return sleep(ms, undefined, signal ? { signal } : {});
 }
 
 function joinPath(a: string, b: string): string {

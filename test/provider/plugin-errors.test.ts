@@ -1,6 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import emptyPb from 'google-protobuf/google/protobuf/empty_pb.js';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRuntime, type RunningRuntime } from '../../runtime/runtime-process.js';
@@ -46,5 +49,27 @@ describe('the plugin when the API pushes back or is not there', () => {
   it('names the URL and the cause when the endpoint cannot be reached', async () => {
     await engine.configure({ endpoint: 'https://127.0.0.1:1', insecureSkipVerify: true });
     await expect(engine.up(LIMIT, 'unreachable', { key: 'u', limit: 1 })).rejects.toThrow(/127\.0\.0\.1:1.*(ECONNREFUSED|refused)/);
+  });
+
+  it('stops a request waiting on Retry-After when the engine sends Cancel', async () => {
+    // An API that always pushes back for half a minute; the provider would otherwise wait and retry five times.
+    let firstRefusal!: () => void;
+    const refused = new Promise<void>((resolve) => (firstRefusal = resolve));
+    const api = createServer((_request, response) => {
+      response.writeHead(429, { 'content-type': 'application/json', 'retry-after': '30' }).end('{"code":8,"message":"too many requests"}');
+      firstRefusal();
+    });
+    await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+    const cancelled = await EngineHarness.launch();
+    try {
+      await cancelled.configure({ endpoint: `http://127.0.0.1:${(api.address() as AddressInfo).port}` });
+      const creating = expect(cancelled.up(LIMIT, 'patient', { key: 'p', limit: 1 })).rejects.toThrow(/cancelled: POST http:\/\/127\.0\.0\.1:\d+\/api\/v1\/sync\/default was stopped before it completed/);
+      await refused;
+      await cancelled.rpc('cancel', new emptyPb.Empty());
+      await creating;
+    } finally {
+      await cancelled.close();
+      api.close();
+    }
   });
 });
