@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import providerPb from '@pulumi/pulumi/proto/provider_pb.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embeddedRuntime } from '../support/embedded-runtime.js';
+import { FakeEngine } from '../support/fake-engine.js';
 import { EngineHarness, secret, UNKNOWN_SENTINEL, urnOf } from '../support/engine-harness.js';
 import { runtimeApi } from '../support/runtime-api.js';
 
@@ -116,13 +117,17 @@ const NOT_BUILT = existsSync(BUILT_PLUGIN) ? undefined : 'dist/provider/main.js 
 if (NOT_BUILT) console.warn(`skipping the PulumiPlugin.yaml launch test: ${NOT_BUILT}`);
 
 describe.skipIf(NOT_BUILT !== undefined)('pulumi-resource-argosync started through PulumiPlugin.yaml, as the Node.js language host does', () => {
-  it('prints only its port and serves the same plugin', async () => {
-    const engine = await EngineHarness.launch({}, 'PulumiPlugin.yaml');
+  it('prints only its port and serves the same plugin, Construct included', async () => {
+    const monitor = await FakeEngine.start();
+    const engine = await EngineHarness.launch({}, 'PulumiPlugin.yaml', monitor.address);
     try {
       expect(await engine.pluginVersion()).toBe('0.1.0');
       expect(JSON.parse(await engine.schema())).toMatchObject({ name: 'argosync' });
+      const { state } = await engine.construct(monitor, 'argosync:index:Runtime', 'team', { image: 'registry.example/argosync:0.1.0' });
+      expect(state).toEqual({ namespace: 'argosync', serviceName: 'team-server', endpoint: 'https://team-server.argosync.svc:2746/' });
     } finally {
       await engine.close();
+      monitor.close();
     }
   });
 });
