@@ -36,6 +36,8 @@ export interface WorkflowControllerOptions {
   readonly resyncMs?: number;
   /** How often holders and waiters of workflows that are gone or finished are dropped (Argo: 1 minute). */
   readonly sweepMs?: number;
+  /** At start, a line says how far re-queueing got after every this many unfinished workflows (1000). */
+  readonly startProgressEvery?: number;
 }
 
 const PAGE = 500;
@@ -76,7 +78,11 @@ export class WorkflowController {
       (a, b) => (b.spec.priority ?? 0) - (a.spec.priority ?? 0) || Date.parse(a.metadata.creationTimestamp) - Date.parse(b.metadata.creationTimestamp),
     );
     // One at a time, so that waiters queue again in their order before anyone new is admitted.
-    for (const workflow of ordered) await this.#reconcileSafely(workflowKey(workflow));
+    const progressEvery = this.#options.startProgressEvery ?? 1000;
+    for (const [index, workflow] of ordered.entries()) {
+      await this.#reconcileSafely(workflowKey(workflow));
+      if ((index + 1) % progressEvery === 0) this.#options.say(`re-queued ${index + 1} of ${ordered.length} unfinished workflows`);
+    }
     this.#stops.push(await this.#options.store.watch((event) => this.#queue.add(`${event.namespace}/${event.name}`)));
     this.#every(this.#options.resyncMs ?? 10_000, async () => {
       for (const workflow of await this.#listUnfinished()) this.#queue.add(workflowKey(workflow));
