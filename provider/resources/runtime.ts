@@ -96,7 +96,8 @@ export class RuntimeComponent extends pulumi.ComponentResource {
     const config = pulumi.unsecret(configuration.sections.apply((sections) => stringify(sections)));
     new k8s.core.v1.ConfigMap(`${name}-config`, { metadata: { name: 'argosync-config', namespace, labels }, data: { config } }, parent);
 
-    const scheme = secure.apply((https) => (https ? 'HTTPS' : 'HTTP'));
+    const protocol = secure.apply((https) => (https ? 'https' : 'http'));
+    const scheme = protocol.apply((name) => name.toUpperCase());
     const probe = { httpGet: { path: '/healthz', port: PORT, scheme } };
     const deployment = (role: 'controller' | 'server', replicas: pulumi.Input<number>, command: pulumi.Input<string>[]) =>
       new k8s.apps.v1.Deployment(
@@ -115,7 +116,7 @@ export class RuntimeComponent extends pulumi.ComponentResource {
                     name: role,
                     image: args.image,
                     args: command,
-                    ports: [{ containerPort: PORT, name: 'https' }],
+                    ports: [{ containerPort: PORT, name: protocol }],
                     env: [
                       { name: 'ARGOSYNC_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
                       // Each replica's name in the controller Lease.
@@ -147,14 +148,14 @@ export class RuntimeComponent extends pulumi.ComponentResource {
       `${name}-server`,
       {
         metadata: metadata('server'),
-        spec: { selector: { ...labels, 'app.kubernetes.io/component': 'server' }, ports: [{ name: 'https', port: PORT, targetPort: PORT }] },
+        spec: { selector: { ...labels, 'app.kubernetes.io/component': 'server' }, ports: [{ name: protocol, port: PORT, targetPort: PORT }] },
       },
       parent,
     );
 
     this.namespace = namespace;
     this.serviceName = service.metadata.name;
-    this.endpoint = pulumi.interpolate`${secure.apply((https) => (https ? 'https' : 'http'))}://${service.metadata.name}.${namespace}.svc:${PORT}${baseHref}`;
+    this.endpoint = pulumi.interpolate`${protocol}://${service.metadata.name}.${namespace}.svc:${PORT}${baseHref}`;
     this.registerOutputs({ namespace: this.namespace, serviceName: this.serviceName, endpoint: this.endpoint });
   }
 }

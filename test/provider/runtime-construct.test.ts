@@ -83,6 +83,18 @@ describe('Construct of the Runtime component, with the engine and its resource m
     expect(state.namespace).toBe('platform');
   });
 
+  it('serves plain HTTP under a base href when asked, probes and port names included', async () => {
+    const { state } = await harness.construct(engine, RUNTIME, 'plain', { image: inputs.image, secure: false, baseHref: '/argo/', authMode: 'server' });
+    expect(state.endpoint).toBe('http://plain-server.argosync.svc:2746/argo/');
+    const server = engine.find('kubernetes:apps/v1:Deployment', 'plain-server').inputs as { spec: { template: { spec: { containers: Record<string, unknown>[] } } } };
+    expect(server.spec.template.spec.containers[0]).toMatchObject({
+      args: ['server', '--secure=false', '--auth-mode', 'server', '--base-href', '/argo/', '--api-rate-limit', '1000'],
+      ports: [{ containerPort: 2746, name: 'http' }],
+      readinessProbe: { httpGet: { path: '/healthz', port: 2746, scheme: 'HTTP' } },
+    });
+    expect(engine.find('kubernetes:core/v1:Service', 'plain-server').inputs).toMatchObject({ spec: { ports: [{ name: 'http', port: 2746, targetPort: 2746 }] } });
+  });
+
   it('rejects bad inputs with each property and reason, registering nothing', async () => {
     engine.registrations.length = 0;
     const failure = harness.construct(engine, RUNTIME, 'bad', { authMode: 'both', controllerReplicas: 1.5, baseHref: 'argo' });
