@@ -66,6 +66,19 @@ async function until(phases: () => Promise<Phases>, expected: Record<string, str
   );
 }
 
+/** Waits until exactly these gated nodes run, one process each, none of them one of `stalePids`. */
+function onlyNodeProcesses(gates: WorkflowGates, expected: readonly string[], stalePids: readonly number[] = []) {
+  return vi.waitFor(
+    async () => {
+      const nodes = await gates.runningNodes();
+      expect(nodes.map((node) => node.gate)).toEqual(expected);
+      for (const node of nodes) expect(stalePids).not.toContain(node.pid);
+      return nodes;
+    },
+    { timeout: 10_000, interval: 50 },
+  );
+}
+
 describe('a controller killed with SIGKILL while workflows hold locks', () => {
   let home: string;
   let gates: WorkflowGates;
@@ -88,28 +101,14 @@ describe('a controller killed with SIGKILL while workflows hold locks', () => {
     for (const name of ['w1', 'w2', 'w3', 'w4']) await workflows.submit(gates, 'team-a', name);
     const phases = () => workflows.phases('team-a');
     await until(phases, { w1: 'Running', w2: 'Running', w3: 'Pending', w4: 'Pending' }, 2);
-    const nodesBefore = await vi.waitFor(
-      async () => {
-        const nodes = await gates.runningNodes();
-        expect(nodes.map((node) => node.gate)).toEqual(['team-a.w1', 'team-a.w2']);
-        return nodes;
-      },
-      { timeout: 10_000, interval: 50 },
-    );
+    const nodesBefore = await onlyNodeProcesses(gates, ['team-a.w1', 'team-a.w2']);
 
     await kill(replica);
     replica = await up(home);
     expect(replica.cli.stdout()).toContain('elected leader');
     await until(phases, { w1: 'Running', w2: 'Running', w3: 'Pending', w4: 'Pending' }, 2);
     // The nodes the killed runtime left running are stopped before they run again: one new process per node.
-    await vi.waitFor(
-      async () => {
-        const nodes = await gates.runningNodes();
-        expect(nodes.map((node) => node.gate)).toEqual(['team-a.w1', 'team-a.w2']);
-        for (const node of nodes) expect(nodesBefore.map((before) => before.pid)).not.toContain(node.pid);
-      },
-      { timeout: 10_000, interval: 50 },
-    );
+    await onlyNodeProcesses(gates, ['team-a.w1', 'team-a.w2'], nodesBefore.map((node) => node.pid));
     const status = await workflows.api('GET', '/sync/team-a/slots/status?type=1');
     expect((status.json.holders as { key: string }[]).map((holder) => holder.key).sort()).toEqual(['team-a/w1', 'team-a/w2']);
 
