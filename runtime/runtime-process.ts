@@ -103,6 +103,8 @@ async function readDatabaseLock(identity: LockIdentity, sync: SyncInUse): Promis
  * database live.
  */
 export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInput, say: (line: string) => void, role: RuntimeRole = 'all'): Promise<RunningRuntime> {
+  // A bad server flag is refused before anything is opened or started.
+  resolveServerOptions(server);
   const context = await openRuntime(flags, say);
   const { kubernetes } = context;
   const embeddedConfigMaps = kubernetes ? undefined : new SqlConfigMapStore(context.stateStore);

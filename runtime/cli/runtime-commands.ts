@@ -16,6 +16,7 @@ interface ServeFlags extends RuntimeFlags {
   readonly apiRateLimitWindow?: string;
   readonly rateLimitKeyHeaders?: string;
   readonly logFormat: string;
+  readonly loglevel: string;
 }
 
 const runtimeOptions = (command: Command): Command =>
@@ -45,6 +46,7 @@ function serveCommand(definition: (typeof ROLES)[number], say: (line: string) =>
     .option('--api-rate-limit-window <duration>', 'rate limit window, e.g. 1m or 1s')
     .option('--rate-limit-key-headers <headers>', 'comma-separated headers that key the rate limit')
     .option('--log-format <format>', 'text or json', 'text')
+    .option('--loglevel <level>', 'debug, info, warn or error: the least severe log lines written', 'info')
     .addOption(new Option('--executor <executor>', 'how workflow nodes run: local processes or Kubernetes Pods').choices(['local', 'kubernetes']))
     .action(async (flags: ServeFlags) => {
       const runtime = await startRuntime(
@@ -55,6 +57,7 @@ function serveCommand(definition: (typeof ROLES)[number], say: (line: string) =>
           secure: flags.secure,
           authModes: flags.authMode,
           logFormat: flags.logFormat,
+          logLevel: flags.loglevel,
           ...(flags.tlsCert ? { tlsCert: flags.tlsCert } : {}),
           ...(flags.tlsKey ? { tlsKey: flags.tlsKey } : {}),
           ...(flags.baseHref ? { baseHref: flags.baseHref } : {}),

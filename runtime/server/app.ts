@@ -44,7 +44,7 @@ const READINESS_TIMEOUT_MS = 5000;
 /** Builds the Fastify app with every cross-cutting concern of SPEC §7.1 in place; it does not listen. */
 export async function buildApp(options: ServerOptions, services: ServerServices): Promise<FastifyInstance> {
   const clock = services.clock ?? systemClock;
-  const logger = services.logger ?? createLogger({ format: options.logFormat });
+  const logger = services.logger ?? createLogger({ format: options.logFormat, level: options.logLevel });
   const common = {
     loggerInstance: logger,
     // One line per request, written when it completes (Fastify's default writes two).

@@ -26,6 +26,8 @@ export interface ServerOptions {
   readonly rateLimitKeyHeaders: readonly string[];
   readonly bodyLimit: number;
   readonly logFormat: LogFormat;
+  /** Argo's `--loglevel`: the least severe level written. */
+  readonly logLevel: LogLevel;
 }
 
 /** What a caller (CLI flags, tests) may give; strings are accepted where a flag would carry one. */
@@ -44,7 +46,11 @@ export interface ServerOptionsInput {
   readonly rateLimitKeyHeaders?: readonly string[];
   readonly bodyLimit?: number | string;
   readonly logFormat?: string;
+  readonly logLevel?: string;
 }
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const DEFAULT_PORT = 2746;
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -63,6 +69,10 @@ export function resolveServerOptions(input: ServerOptionsInput = {}): ServerOpti
   const logFormat = input.logFormat ?? 'text';
   if (logFormat !== 'text' && logFormat !== 'json') {
     throw new InvalidArgumentError(`--log-format must be "text" or "json", got "${logFormat}"`);
+  }
+  const logLevel = input.logLevel ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new InvalidArgumentError(`--loglevel must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   }
   const windowInput = input.apiRateLimitWindow ?? '1m';
   return Object.freeze({
@@ -84,6 +94,7 @@ export function resolveServerOptions(input: ServerOptionsInput = {}): ServerOpti
     ),
     bodyLimit: parseInteger('--body-limit', input.bodyLimit ?? DEFAULT_BODY_LIMIT, 1, Number.MAX_SAFE_INTEGER),
     logFormat,
+    logLevel: logLevel as LogLevel,
   });
 }
 

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,6 +79,15 @@ describe('argosync migrate', () => {
     const cli = runCli(['migrate', '--state-store', 'postgres://postgres@127.0.0.1:1/test', '--home', join(tmpdir(), 'argosync-migrate-home')]);
     expect(await cli.exited).toBe(1);
     expect(cli.stderr()).toBe('argosync: cannot connect to postgresql at 127.0.0.1:1: connection refused\n');
+  });
+
+  it('refuses a bad flag value before it opens anything, naming the flag and the accepted values', async () => {
+    const untouched = join(tmpdir(), `argosync-untouched-${process.pid}`);
+    const cli = runCli(['up', '--home', untouched, '--loglevel', 'loud']);
+    expect(await cli.exited).toBe(1);
+    expect(cli.stderr()).toBe('argosync: --loglevel must be one of debug, info, warn, error, got "loud"\n');
+    expect(cli.stdout()).toBe('');
+    expect(existsSync(untouched)).toBe(false);
   });
 
   it('exits 2 on a usage mistake', async () => {

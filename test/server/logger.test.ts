@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createLogger, formatTextLine } from '../../runtime/server/logger.js';
 import type { LoggerOptions } from '../../runtime/server/logger.js';
 
-function capture(format: LoggerOptions['format']): { logger: ReturnType<typeof createLogger>; lines: string[] } {
+function capture(format: LoggerOptions['format'], level?: string): { logger: ReturnType<typeof createLogger>; lines: string[] } {
   const lines: string[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -11,7 +11,7 @@ function capture(format: LoggerOptions['format']): { logger: ReturnType<typeof c
       done();
     },
   });
-  return { logger: createLogger({ format, destination }), lines };
+  return { logger: createLogger({ format, destination, ...(level ? { level } : {}) }), lines };
 }
 
 const secrets = {
@@ -35,6 +35,13 @@ describe('createLogger', () => {
     const { logger, lines } = capture('json');
     logger.warn({ namespace: 'argo' }, 'limit lowered');
     expect(JSON.parse(lines[0] as string)).toMatchObject({ level: 'warn', msg: 'limit lowered', namespace: 'argo', time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+  });
+
+  it('writes nothing below its level (--loglevel)', () => {
+    const { logger, lines } = capture('json', 'warn');
+    logger.info({ url: '/api/v1/version' }, 'request completed');
+    logger.error('database unreachable');
+    expect(lines.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual(['database unreachable']);
   });
 
   it('writes logrus-like text lines', () => {

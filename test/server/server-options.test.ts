@@ -19,6 +19,7 @@ describe('resolveServerOptions', () => {
       rateLimitKeyHeaders: [],
       bodyLimit: 1024 * 1024,
       logFormat: 'text',
+      logLevel: 'info',
     });
     expect(Object.isFrozen(resolveServerOptions())).toBe(true);
   });
@@ -33,6 +34,7 @@ describe('resolveServerOptions', () => {
       apiRateLimitWindow: '1s',
       rateLimitKeyHeaders: [' X-Forwarded-For ', ''],
       logFormat: 'json',
+      logLevel: 'warn',
     });
     expect(options).toMatchObject({
       port: 8443,
@@ -43,6 +45,7 @@ describe('resolveServerOptions', () => {
       apiRateLimitWindowMs: 1000,
       rateLimitKeyHeaders: ['x-forwarded-for'],
       logFormat: 'json',
+      logLevel: 'warn',
     });
   });
 
@@ -56,6 +59,7 @@ describe('resolveServerOptions', () => {
     [{ apiRateLimit: 0 }, '--api-rate-limit must be an integer between 1 and'],
     [{ apiRateLimitWindow: '1 minute' }, '--api-rate-limit-window must be a positive duration such as 500ms, 1s, 1m or 1h30m, got "1 minute"'],
     [{ logFormat: 'xml' }, '--log-format must be "text" or "json", got "xml"'],
+    [{ logLevel: 'loud' }, '--loglevel must be one of debug, info, warn, error, got "loud"'],
   ])('rejects %j with a message naming the flag and value', (input, message) => {
     expect(() => resolveServerOptions(input)).toThrow(InvalidArgumentError);
     expect(() => resolveServerOptions(input)).toThrow(message);
