@@ -36,8 +36,13 @@ export interface RuntimeContext {
   close(): Promise<void>;
 }
 
+/** `--home`, else `ARGOSYNC_HOME`, else `./.argosync`, as an absolute path. */
+export function homeOf(flags: RuntimeFlags): string {
+  return resolve(flags.home ?? process.env.ARGOSYNC_HOME ?? '.argosync');
+}
+
 export async function openRuntime(flags: RuntimeFlags, say: (line: string) => void): Promise<RuntimeContext> {
-  const home = resolve(flags.home ?? process.env.ARGOSYNC_HOME ?? '.argosync');
+  const home = homeOf(flags);
   await mkdir(home, { recursive: true, mode: 0o700 });
   const kubernetes = kubernetesFromEnvironment();
   const parse = { enableAPIByDefault: true };

@@ -7,7 +7,7 @@ import { inlineSecretResolver } from './config/inline-secret-resolver.js';
 import type { RuntimeConfig, SynchronizationConfig } from './config/runtime-config.js';
 import { startSyncEngine, type SyncEngine } from './controller/sync-engine.js';
 import type { SyncTables } from './controller/sync/sync-tables.js';
-import { openRuntime, type RuntimeContext, type RuntimeFlags } from './runtime-context.js';
+import { homeOf, openRuntime, type RuntimeContext, type RuntimeFlags } from './runtime-context.js';
 import { startServer } from './server/app.js';
 import { policyFilePath, PolicyFileAuthorizer } from './server/auth/policy-file-authorizer.js';
 import { configRoutes } from './server/routes/config.js';
@@ -104,7 +104,12 @@ async function readDatabaseLock(identity: LockIdentity, sync: SyncInUse): Promis
  */
 export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInput, say: (line: string) => void, role: RuntimeRole = 'all'): Promise<RunningRuntime> {
   // A bad server flag is refused before anything is opened or started.
-  resolveServerOptions(server);
+  const serverOptions = resolveServerOptions({
+    address: role === 'all' ? '127.0.0.1' : '0.0.0.0',
+    authModes: ['client'],
+    ...server,
+    home: homeOf(flags),
+  });
   const context = await openRuntime(flags, say);
   const { kubernetes } = context;
   const embeddedConfigMaps = kubernetes ? undefined : new SqlConfigMapStore(context.stateStore);
@@ -176,7 +181,6 @@ export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInp
 
   const knobs = readEnvironmentKnobs();
   // `argosync up` serves this machine only unless told otherwise; the split roles serve the cluster.
-  const defaultAddress = role === 'all' ? '127.0.0.1' : '0.0.0.0';
   const namespace = process.env.ARGOSYNC_NAMESPACE ?? 'default';
   let persistenceConfig = context.config.persistence;
   if (persistence && !persistenceConfig.skipMigration && role !== 'server') {
@@ -198,7 +202,7 @@ export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInp
     const executor = await chooseExecutor({
       requested: flags.executor ?? context.config.executor.type,
       kubernetes,
-      loopback: isLoopback(server.address ?? defaultAddress),
+      loopback: isLoopback(serverOptions.address),
       home: context.home,
     });
     replica = new ControllerReplica({
@@ -231,12 +235,6 @@ export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInp
   );
   const policy = kubernetes ? undefined : await PolicyFileAuthorizer.load(policyFilePath(context.home));
   const token = await policy?.createAdminToken();
-  const serverOptions = resolveServerOptions({
-    address: defaultAddress,
-    authModes: ['client'],
-    ...server,
-    home: context.home,
-  });
   const api: FastifyPluginAsync = async (routes) => {
     await routes.register(syncLimitRoutes, {
       configMapLimits: new ConfigMapLimits(configMaps),

@@ -2,10 +2,9 @@ import { spawn } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Executor, NodeResult, NodeRun } from './executor.js';
-import { killGroup, recordProcess, stopOrphan } from './process-record.js';
+import { forgetProcess, killGroup, recordProcess, STOP_GRACE_MS, stopOrphan } from './process-record.js';
 
 const MAX_RESULT_BYTES = 256 * 1024;
-const KILL_GRACE_MS = 2_000;
 const DEADLINE_MESSAGE = 'Pod was active on the node longer than the specified deadline';
 
 /**
@@ -51,7 +50,7 @@ export class LocalExecutor implements Executor {
         if (stopReason !== undefined || child.exitCode !== null) return;
         stopReason = reason;
         killGroup(child.pid, 'SIGTERM');
-        setTimeout(() => killGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS).unref();
+        setTimeout(() => killGroup(child.pid, 'SIGKILL'), STOP_GRACE_MS).unref();
       };
       const onAbort = () => stop('terminated');
       signal.addEventListener('abort', onAbort, { once: true });
@@ -59,7 +58,7 @@ export class LocalExecutor implements Executor {
       const finish = (result: NodeResult) => {
         signal.removeEventListener('abort', onAbort);
         if (deadline) clearTimeout(deadline);
-        void recorded.then(() => rm(join(directory, 'pid'), { force: true })).finally(() => resolve(result));
+        void recorded.then(() => forgetProcess(directory)).finally(() => resolve(result));
       };
       child.on('error', (error) => finish({ phase: 'Error', message: `cannot run ${JSON.stringify(argv[0])}: ${error.message}` }));
       child.on('close', (code, exitSignal) => {

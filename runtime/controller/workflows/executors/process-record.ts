@@ -2,9 +2,11 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** How long an orphan gets to exit after SIGTERM, and how often it is looked at meanwhile. */
-const ORPHAN_GRACE_MS = 2_000;
+/** How long a stopped node gets to exit after SIGTERM before SIGKILL. */
+export const STOP_GRACE_MS = 2_000;
+/** How often an orphan being stopped is looked at (it is not our child: no exit event). */
 const ORPHAN_POLL_MS = 20;
+const RECORD_FILE = 'pid';
 
 /**
  * A process's start time in clock ticks since boot (field 22 of `/proc/<pid>/stat`), which tells a live process
@@ -22,7 +24,12 @@ async function startTimeOf(pid: number): Promise<string | undefined> {
 
 /** Writes `<pid> <start time>` to the node's directory, for stopOrphan after a crash of this runtime. */
 export async function recordProcess(directory: string, pid: number): Promise<void> {
-  await writeFile(join(directory, 'pid'), `${pid} ${(await startTimeOf(pid)) ?? ''}\n`);
+  await writeFile(join(directory, RECORD_FILE), `${pid} ${(await startTimeOf(pid)) ?? ''}\n`);
+}
+
+/** Drops the record once the node's process has ended. */
+export async function forgetProcess(directory: string): Promise<void> {
+  await rm(join(directory, RECORD_FILE), { force: true });
 }
 
 /**
@@ -30,7 +37,7 @@ export async function recordProcess(directory: string, pid: number): Promise<voi
  * then SIGKILL after a grace period), and forgets the record. Returns whether there was one to stop.
  */
 export async function stopOrphan(directory: string): Promise<boolean> {
-  const file = join(directory, 'pid');
+  const file = join(directory, RECORD_FILE);
   let record: string;
   try {
     record = await readFile(file, 'utf8');
@@ -43,10 +50,10 @@ export async function stopOrphan(directory: string): Promise<boolean> {
   const stopped = Number.isInteger(pid) && pid > 0 && (await alive());
   if (stopped) {
     killGroup(pid, 'SIGTERM');
-    for (let waited = 0; waited < ORPHAN_GRACE_MS && (await alive()); waited += ORPHAN_POLL_MS) await sleep(ORPHAN_POLL_MS);
+    for (let waited = 0; waited < STOP_GRACE_MS && (await alive()); waited += ORPHAN_POLL_MS) await sleep(ORPHAN_POLL_MS);
     if (await alive()) killGroup(pid, 'SIGKILL');
   }
-  await rm(file, { force: true });
+  await forgetProcess(directory);
   return stopped;
 }
 
