@@ -1,6 +1,6 @@
 // A team's limits in TypeScript: one database semaphore per GPU pool, sized from a table, and a ConfigMap
 // semaphore for the nightly batch. `pulumi up` applies them; `pulumi refresh` shows changes made by hand.
-import * as argosync from '../../sdk/nodejs/index.js';
+import * as argosync from '@argosync/pulumi';
 
 const gpuPools: Record<string, number> = { 'gpu-a100': 2, 'gpu-t4': 6 };
 

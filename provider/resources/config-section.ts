@@ -13,8 +13,8 @@ export interface SectionSpec {
   readonly integers: readonly string[];
   readonly booleans: readonly string[];
   readonly defaults: Readonly<Record<string, unknown>>;
-  /** Inputs of the schema this version cannot honour yet, with why. */
-  readonly unsupported?: Readonly<Record<string, string>>;
+  /** Settings the runtime fills in when they are not given (kept out of the inputs read back, so no drift). */
+  readonly runtimeDefaults?: readonly string[];
 }
 
 const CONNECTION = ['host', 'port', 'database', 'username', 'password', 'ssl', 'sslMode', 'options'] as const;
@@ -39,20 +39,24 @@ export const SYNC_DATABASE: SectionSpec = {
   integers: ['port', 'pollSeconds', 'heartbeatSeconds', 'inactiveControllerSeconds', 'semaphoreLimitCacheSeconds'],
   booleans: ['ssl', 'enableAPI', 'skipMigration'],
   defaults: { enableAPI: true },
+  runtimeDefaults: ['controllerName'],
 };
 
 export const OFFLOAD_CONFIG_TOKEN = 'argosync:index:OffloadConfig';
 export const OFFLOAD_CONFIG: SectionSpec = {
   section: 'persistence',
-  settings: ['nodeStatusOffLoad', 'archive', 'archiveTTL', 'archiveLabelSelector', 'clusterName', 'skipMigration'],
+  settings: ['nodeStatusOffLoad', 'archive', 'archiveTTL', 'archiveLabelSelector', 'clusterName', 'skipMigration', 'useSyncDatabase'],
   connectionExtras: ['tableName'],
   integers: ['port'],
-  booleans: ['ssl', 'nodeStatusOffLoad', 'archive', 'skipMigration'],
+  booleans: ['ssl', 'nodeStatusOffLoad', 'archive', 'skipMigration', 'useSyncDatabase'],
   defaults: { nodeStatusOffLoad: false, archive: false },
-  unsupported: { useSyncDatabase: 'is not supported yet: give the connection (driver, host, database...) of the database to use' },
 };
 
-export type SectionInputs = Record<string, unknown> & { readonly driver: 'postgresql' | 'mysql' };
+/** `useSyncDatabase: true`: the runtime's sync database serves, so no connection is given (a table name may be). */
+const SYNC_DATABASE_CONNECTION = 'useSyncDatabase';
+
+/** Without `driver` when the section uses the sync database's connection. */
+export type SectionInputs = Record<string, unknown> & { readonly driver?: 'postgresql' | 'mysql' };
 export type SectionOutputs = SectionInputs & { readonly schemaVersion: number; readonly controllers?: readonly { name: string; lastHeartbeat: string | null }[] };
 
 interface SectionView {
@@ -80,17 +84,20 @@ export class ConfigSectionHandler implements CustomResourceHandler<SectionInputs
   check(news: Record<string, unknown>) {
     const failures: CheckFailure[] = [];
     const known = (name: string) => news[name] !== undefined && news[name] !== UNKNOWN;
-    if (news.driver !== UNKNOWN && news.driver !== 'postgresql' && news.driver !== 'mysql') {
-      failures.push({ property: 'driver', reason: `must be "postgresql" or "mysql", got ${JSON.stringify(news.driver)}` });
+    if (news[SYNC_DATABASE_CONNECTION] === true) {
+      for (const name of ['driver', ...CONNECTION]) if (news[name] !== undefined) failures.push({ property: name, reason: 'is not used with useSyncDatabase: the sync database\'s connection serves' });
+    } else {
+      if (news.driver !== UNKNOWN && news.driver !== 'postgresql' && news.driver !== 'mysql') {
+        failures.push({ property: 'driver', reason: `must be "postgresql" or "mysql", got ${JSON.stringify(news.driver)}` });
+      }
+      for (const name of ['host', 'database']) if (news[name] === undefined || news[name] === '') failures.push({ property: name, reason: 'is required' });
     }
-    for (const [name, reason] of Object.entries(this.spec.unsupported ?? {})) if (news[name] !== undefined && news[name] !== false) failures.push({ property: name, reason });
-    for (const name of ['host', 'database']) if (news[name] === undefined || news[name] === '') failures.push({ property: name, reason: 'is required' });
     for (const name of this.spec.integers) {
       const value = news[name];
       if (known(name) && (typeof value !== 'number' || !Number.isInteger(value) || value < 0)) failures.push({ property: name, reason: `must be a whole number, got ${JSON.stringify(value)}` });
     }
     for (const name of this.spec.booleans) if (known(name) && typeof news[name] !== 'boolean') failures.push({ property: name, reason: `must be true or false, got ${JSON.stringify(news[name])}` });
-    const inputs = { ...this.spec.defaults, ...pick(news, ['driver', ...this.#connectionKeys(), ...this.spec.settings]) } as unknown as SectionInputs;
+    const inputs = { ...this.spec.defaults, ...pick(news, ['driver', ...this.#connectionKeys(), ...this.spec.settings]) } as SectionInputs;
     return { inputs, failures };
   }
 
@@ -107,9 +114,12 @@ export class ConfigSectionHandler implements CustomResourceHandler<SectionInputs
 
   async read(_id: string, recorded?: SectionInputs): Promise<ReadResult<SectionInputs, SectionOutputs> | undefined> {
     const view = await this.client.send<SectionView>('GET', this.#path);
-    const inputs = this.#toInputs(view, recorded);
-    if (!inputs) return undefined;
-    return { id: this.spec.section, inputs, outputs: { ...inputs, schemaVersion: view.schemaVersion ?? 0, controllers: view.controllers ?? [] } };
+    const live = this.#toInputs(view, recorded);
+    if (!live) return undefined;
+    // A setting the program left to the runtime's default stays out of the inputs, or refresh would see drift.
+    const leftToRuntime = recorded ? (this.spec.runtimeDefaults ?? []).filter((name) => recorded[name] === undefined) : [];
+    const inputs = Object.fromEntries(Object.entries(live).filter(([name]) => !leftToRuntime.includes(name))) as SectionInputs;
+    return { id: this.spec.section, inputs, outputs: { ...live, schemaVersion: view.schemaVersion ?? 0, controllers: view.controllers ?? [] } };
   }
 
   async update(_id: string, _olds: SectionInputs, news: SectionInputs) {
@@ -127,7 +137,12 @@ export class ConfigSectionHandler implements CustomResourceHandler<SectionInputs
 
   async #put(inputs: SectionInputs): Promise<SectionOutputs> {
     const view = await this.client.send<SectionView>('PUT', this.#path, this.#toSection(inputs));
-    return { ...inputs, schemaVersion: view.schemaVersion ?? 0, ...(view.controllers ? { controllers: view.controllers } : {}) };
+    return {
+      ...inputs,
+      ...pick(view, this.spec.runtimeDefaults ?? []),
+      schemaVersion: view.schemaVersion ?? 0,
+      ...(view.controllers ? { controllers: view.controllers } : {}),
+    };
   }
 
   #connectionKeys(): string[] {
@@ -137,6 +152,7 @@ export class ConfigSectionHandler implements CustomResourceHandler<SectionInputs
   /** The section as the runtime reads it: Argo's keys, the connection under the driver's name. */
   #toSection(inputs: SectionInputs): Record<string, unknown> {
     const { username, ...connection } = pick(inputs, this.#connectionKeys());
+    if (inputs.driver === undefined) return { ...pick(inputs, this.spec.settings), ...connection };
     return { ...pick(inputs, this.spec.settings), [inputs.driver]: { ...connection, ...(username === undefined ? {} : { userName: username }) } };
   }
 
@@ -146,6 +162,7 @@ export class ConfigSectionHandler implements CustomResourceHandler<SectionInputs
    */
   #toInputs(view: SectionView, recorded: SectionInputs | undefined): SectionInputs | undefined {
     const driver = view.postgresql ? 'postgresql' : view.mysql ? 'mysql' : undefined;
+    if (view[SYNC_DATABASE_CONNECTION] === true) return { ...this.spec.defaults, ...pick(view, [...this.spec.settings, ...this.spec.connectionExtras]) };
     if (!driver) return undefined;
     const { userName, passwordSha256, ...connection } = view[driver] as Record<string, unknown>;
     const recordedPassword = typeof recorded?.password === 'string' ? recorded.password : undefined;

@@ -109,6 +109,9 @@ const persistence = object({
   archiveTTL: duration,
   clusterName: { type: 'string', minLength: 1, maxLength: 64 },
   skipMigration: boolean,
+  // argosync's: persistence on the sync database's connection (the offload table named here, not under a driver).
+  useSyncDatabase: boolean,
+  tableName,
 });
 
 /** Keys named after the `argosync server` flags (SPEC §8). */

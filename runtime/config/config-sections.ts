@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { InvalidArgumentError } from '../errors.js';
 import type { SqlDatabase } from '../store/sql-database.js';
 import { openDatabase } from '../store/sql-database.js';
@@ -86,7 +87,7 @@ export class ConfigSections {
   async #put(name: SectionName, body: unknown): Promise<Section> {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidArgumentError(`${name} must be an object`);
     const previous = this.#document();
-    const document: ConfigDocument = { ...previous, [name]: body };
+    const document: ConfigDocument = { ...previous, [name]: name === 'synchronization' ? withControllerName(body as Section) : body };
     const config = this.#validate(document);
     const database = await this.#connectAndMigrate(name, config);
     try {
@@ -144,6 +145,15 @@ export class ConfigSections {
       throw new InvalidArgumentError(`cannot migrate the ${name} database at ${database.description}: ${(error as Error).message}`);
     }
   }
+}
+
+/**
+ * SPEC §3: a sync database needs a controller name, and through this API it defaults to the host name (saved,
+ * so that the name in use is written down and does not change with the host).
+ */
+function withControllerName(section: Section): Section {
+  const hasDatabase = DRIVERS.some((driver) => section[driver] !== undefined);
+  return hasDatabase && section.controllerName === undefined ? { ...section, controllerName: hostname() } : section;
 }
 
 /** The section as stored, with inline passwords replaced by the SHA-256 of the password in use. */

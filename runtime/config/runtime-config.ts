@@ -98,6 +98,8 @@ export interface PersistenceConfig extends DatabaseConnectionConfig {
   readonly archiveTTLMs: number;
   readonly clusterName: string;
   readonly skipMigration: boolean;
+  /** The connection is the synchronization section's (argosync's `useSyncDatabase`). */
+  readonly useSyncDatabase: boolean;
 }
 
 export type AuthMode = 'server' | 'client';
@@ -150,7 +152,7 @@ export interface ParseOptions {
 type Raw<T> = { readonly [K in keyof T]?: T[K] };
 type RawSynchronization = RawDatabaseSection & Raw<Omit<SynchronizationConfig, keyof DatabaseConnectionConfig>>;
 type RawPersistence = RawDatabaseSection &
-  Raw<Omit<PersistenceConfig, keyof DatabaseConnectionConfig | 'tableName' | 'archiveTTLMs'>> & { readonly archiveTTL?: string };
+  Raw<Omit<PersistenceConfig, keyof DatabaseConnectionConfig | 'archiveTTLMs'>> & { readonly archiveTTL?: string };
 type RawServer = Raw<Omit<ServerConfig, 'apiRateLimitWindowMs'>> & { readonly apiRateLimitWindow?: string };
 interface RawDocument {
   readonly synchronization?: RawSynchronization;
@@ -173,7 +175,7 @@ export function parseRuntimeConfig(input: unknown, options: ParseOptions = {}): 
   const raw = document as RawDocument;
   const config: RuntimeConfig = {
     synchronization: readSynchronization(raw.synchronization ?? {}, options.hostname ?? hostname(), options.enableAPIByDefault ?? false, problems),
-    persistence: readPersistence(raw.persistence ?? {}, problems),
+    persistence: readPersistence(raw.persistence ?? {}, raw.synchronization ?? {}, problems),
     server: readServer(raw.server ?? {}, problems),
     executor: raw.executor ?? {},
   };
@@ -215,16 +217,21 @@ function readSynchronization(raw: RawSynchronization, host: string, enableAPIByD
   };
 }
 
-function readPersistence(raw: RawPersistence, problems: ConfigProblem[]): PersistenceConfig {
-  const database = raw.postgresql ?? raw.mysql;
+function readPersistence(raw: RawPersistence, synchronization: RawSynchronization, problems: ConfigProblem[]): PersistenceConfig {
+  const useSyncDatabase = raw.useSyncDatabase ?? false;
+  const connection = useSyncDatabase ? syncConnectionFor(raw, synchronization, problems) : raw;
+  const database = connection.postgresql ?? connection.mysql;
   const tableName = database?.tableName;
+  if (!useSyncDatabase && raw.tableName !== undefined) {
+    problems.push({ path: 'persistence.tableName', reason: 'belongs under postgresql or mysql (at the top level only with useSyncDatabase)' });
+  }
   if (database !== undefined && tableName === undefined) {
     const path = `persistence.${database === raw.postgresql ? 'postgresql' : 'mysql'}.tableName`;
     problems.push({ path, reason: 'TableName is empty (conventionally argo_workflows)' });
   }
   const { archiveTTL, ...rest } = raw;
   return {
-    ...readDatabaseSection(raw, 'persistence', problems),
+    ...readDatabaseSection(connection, 'persistence', problems),
     ...(tableName === undefined ? {} : { tableName }),
     nodeStatusOffLoad: rest.nodeStatusOffLoad ?? false,
     archive: rest.archive ?? false,
@@ -232,7 +239,25 @@ function readPersistence(raw: RawPersistence, problems: ConfigProblem[]): Persis
     archiveTTLMs: parseArgoTtl(archiveTTL ?? '')!,
     clusterName: rest.clusterName ?? 'default',
     skipMigration: rest.skipMigration ?? false,
+    useSyncDatabase,
   };
+}
+
+/** The persistence section with the synchronization section's database (and the table named at the top level). */
+function syncConnectionFor(raw: RawPersistence, synchronization: RawSynchronization, problems: ConfigProblem[]): RawPersistence {
+  if (raw.postgresql !== undefined || raw.mysql !== undefined) {
+    problems.push({ path: 'persistence.useSyncDatabase', reason: 'set either useSyncDatabase or a postgresql/mysql connection, not both' });
+    return raw;
+  }
+  const driver = synchronization.postgresql !== undefined ? 'postgresql' : synchronization.mysql !== undefined ? 'mysql' : undefined;
+  if (driver === undefined) {
+    problems.push({
+      path: 'persistence.useSyncDatabase',
+      reason: 'the synchronization section names no database (the embedded state store cannot hold persistence): set synchronization.postgresql or .mysql first',
+    });
+    return raw;
+  }
+  return { ...raw, [driver]: { ...synchronization[driver], tableName: raw.tableName ?? 'argo_workflows' } };
 }
 
 function readServer(raw: RawServer, problems: ConfigProblem[]): ServerConfig {

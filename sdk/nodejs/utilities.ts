@@ -1,11 +1,15 @@
+import { readFileSync } from 'node:fs';
 import type * as pulumi from '@pulumi/pulumi';
 
-/** The package version, so the engine loads the matching plugin. */
-export const VERSION = '0.1.0';
+/**
+ * The package version, which `npm run build` stamps into the package's package.json from argosync's own, so the
+ * engine loads the matching plugin. Undefined in a source checkout (the engine then takes the plugin it finds).
+ */
+export const VERSION: string | undefined = (JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version?: string }).version;
 
 /** Resource options with the plugin version set, as generated SDKs do. */
 export function withVersion<T extends pulumi.ResourceOptions>(opts: T | undefined): T {
-  return { version: VERSION, ...opts } as T;
+  return (VERSION === undefined ? { ...opts } : { version: VERSION, ...opts }) as T;
 }
 
 /**

@@ -50,6 +50,7 @@ describe('defaults', () => {
         archiveTTLMs: 0,
         clusterName: 'default',
         skipMigration: false,
+        useSyncDatabase: false,
       },
       server: {
         port: 2746,
@@ -180,6 +181,18 @@ describe('validation', () => {
   it("requires persistence's tableName with Argo's text", () => {
     expect(failure({ persistence: { mysql: pg } })).toContain('persistence.mysql.tableName: TableName is empty');
     expect(parse({ persistence: { postgresql: { ...pg, tableName: 'argo_workflows' } } }).persistence.tableName).toBe('argo_workflows');
+  });
+
+  it('puts persistence on the sync database with useSyncDatabase, and refuses it without one or beside a connection', () => {
+    const synchronization = { controllerName: 'c', postgresql: { ...pg, userName: 'u', password: 'p' } };
+    const config = parse({ synchronization, persistence: { useSyncDatabase: true, nodeStatusOffLoad: true } });
+    expect(config.persistence).toMatchObject({ useSyncDatabase: true, tableName: 'argo_workflows', endpoint: config.synchronization.endpoint });
+    expect(parse({ synchronization, persistence: { useSyncDatabase: true, tableName: 'wf' } }).persistence.tableName).toBe('wf');
+    expect(failure({ persistence: { useSyncDatabase: true } })).toContain('persistence.useSyncDatabase: the synchronization section names no database');
+    expect(failure({ synchronization, persistence: { useSyncDatabase: true, mysql: { ...pg, tableName: 'wf' } } })).toContain(
+      'persistence.useSyncDatabase: set either useSyncDatabase or a postgresql/mysql connection, not both',
+    );
+    expect(failure({ persistence: { tableName: 'wf' } })).toContain('persistence.tableName: belongs under postgresql or mysql');
   });
 
   it('refuses an inactivity timeout that live controllers cannot beat', () => {
