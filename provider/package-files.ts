@@ -14,5 +14,7 @@ function packageRoot(): string {
 }
 
 export const PACKAGE_ROOT = packageRoot();
-export const SCHEMA_TEXT = readFileSync(join(PACKAGE_ROOT, 'schema.json'), 'utf8');
+/** package.json's version: the one source of the plugin's version (GetPluginInfo) and the schema's. */
 export const PACKAGE_VERSION = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+/** schema.json, with the package version. */
+export const SCHEMA_TEXT = JSON.stringify({ ...(JSON.parse(readFileSync(join(PACKAGE_ROOT, 'schema.json'), 'utf8')) as object), version: PACKAGE_VERSION });

@@ -1,5 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as pulumi from '@pulumi/pulumi';
+import engineGrpc from '@pulumi/pulumi/proto/engine_grpc_pb.js';
+import enginePb from '@pulumi/pulumi/proto/engine_pb.js';
 import providerPb from '@pulumi/pulumi/proto/provider_pb.js';
 import pluginPb from '@pulumi/pulumi/proto/plugin_pb.js';
 import emptyPb from 'google-protobuf/google/protobuf/empty_pb.js';
@@ -7,8 +9,8 @@ import structPb from 'google-protobuf/google/protobuf/struct_pb.js';
 import { ApiRequestError, type ApiClient } from '../runtime/client/api-client.js';
 import { PACKAGE_VERSION, SCHEMA_TEXT } from './package-files.js';
 import { decodeProperties, encodeProperties } from './property-values.js';
-import { apiClientFor, readProviderConfig, type ProviderConfig } from './provider-config.js';
-import type { CustomResourceHandler } from './resource-handler.js';
+import { apiClientFor, configFailures, readProviderConfig, type ProviderConfig } from './provider-config.js';
+import type { CheckFailure, CustomResourceHandler, DiffResult } from './resource-handler.js';
 import { RUNTIME_TOKEN } from './resources/runtime-token.js';
 import { SEMAPHORE_LIMIT_TOKEN, SemaphoreLimitHandler } from './resources/semaphore-limit.js';
 import { ConfigSectionHandler, OFFLOAD_CONFIG, OFFLOAD_CONFIG_TOKEN, SYNC_DATABASE, SYNC_DATABASE_TOKEN } from './resources/config-section.js';
@@ -49,6 +51,36 @@ function unimplemented(method: string): Unary<unknown, unknown> {
   return (_call, callback) => callback(Object.assign(new Error(`${method} is not implemented`), { code: grpc.status.UNIMPLEMENTED, details: `${method} is not implemented`, metadata: new grpc.Metadata() }));
 }
 
+const { DIFF_NONE, DIFF_SOME } = providerPb.DiffResponse.DiffChanges;
+
+function checkResponse(inputs: structPb.Struct | undefined, failures: readonly CheckFailure[]): providerPb.CheckResponse {
+  const wire = failures.map((failure) => new providerPb.CheckFailure().setProperty(failure.property).setReason(failure.reason));
+  return new providerPb.CheckResponse().setInputs(inputs).setFailuresList(wire);
+}
+
+/** A Diff answer with its detailed diff (every changed property, `*_REPLACE` for those that replace). */
+function diffResponse(result: DiffResult, deleteBeforeReplace: boolean): providerPb.DiffResponse {
+  const response = new providerPb.DiffResponse()
+    .setChanges(result.changes ? DIFF_SOME : DIFF_NONE)
+    .setDiffsList([...result.diffs])
+    .setReplacesList([...result.replaces])
+    .setDeletebeforereplace(deleteBeforeReplace)
+    .setHasdetaileddiff(true);
+  for (const property of result.diffs) {
+    const kind = result.replaces.includes(property) ? providerPb.PropertyDiff.Kind.UPDATE_REPLACE : providerPb.PropertyDiff.Kind.UPDATE;
+    response.getDetaileddiffMap().set(property, new providerPb.PropertyDiff().setKind(kind).setInputdiff(true));
+  }
+  return response;
+}
+
+/** Provider config as the engine compares it: what the program gave, without the engine's own properties. */
+function configDiff(olds: Record<string, unknown>, news: Record<string, unknown>): DiffResult {
+  const names = [...new Set([...Object.keys(olds), ...Object.keys(news)])].filter((name) => name !== 'version' && name !== 'pluginDownloadURL');
+  const diffs = names.filter((name) => JSON.stringify(olds[name]) !== JSON.stringify(news[name])).sort();
+  // Another endpoint is another runtime: the resources of the old one are not there.
+  return { changes: diffs.length > 0, diffs, replaces: diffs.filter((name) => name === 'endpoint') };
+}
+
 const structOf = (bag: Record<string, unknown>, secrets?: ReadonlySet<string>) => Struct.fromJavaScript(encodeProperties(bag, secrets));
 const tokenOf = (urn: string) => urn.split('::')[2] ?? '';
 const nameOf = (urn: string) => urn.split('::')[3] ?? '';
@@ -59,21 +91,33 @@ const nameOf = (urn: string) => urn.split('::')[3] ?? '';
  * unknowns reach Check and Diff during preview; Create and Update with `preview` change nothing.
  */
 export class ArgosyncProvider {
+  /** The engine's log service (warnings from Check), when the engine gave its address. */
+  readonly #engine: InstanceType<typeof engineGrpc.EngineClient> | undefined;
   #config: ProviderConfig = readProviderConfig({}, {});
   /** Cancel (the engine is shutting down): requests in flight and retries waiting on Retry-After stop. */
   readonly #cancellation = new AbortController();
   /** One client per configuration, so its connections (and TLS sessions) serve every call. */
   #client: ApiClient = apiClientFor(this.#config, this.#cancellation.signal);
 
+  constructor(engineAddress: string | undefined) {
+    this.#engine = engineAddress ? new engineGrpc.EngineClient(engineAddress, grpc.credentials.createInsecure()) : undefined;
+  }
+
+  /** A warning in the engine's output for `urn`; an engine that is gone misses it, which changes nothing. */
+  #warn(urn: string, message: string): Promise<void> {
+    const request = new enginePb.LogRequest().setSeverity(enginePb.LogSeverity.WARNING).setMessage(message).setUrn(urn);
+    return new Promise((resolve) => (this.#engine ? this.#engine.log(request, () => resolve()) : resolve()));
+  }
+
   service(): grpc.UntypedServiceImplementation {
     return {
       getPluginInfo: unary(async () => new pluginPb.PluginInfo().setVersion(PACKAGE_VERSION)),
       getSchema: unary(async () => new providerPb.GetSchemaResponse().setSchema(SCHEMA_TEXT)),
       handshake: unimplemented('Handshake'),
-      checkConfig: unary(async (request: providerPb.CheckRequest) => new providerPb.CheckResponse().setInputs(request.getNews())),
+      checkConfig: unary(async (request: providerPb.CheckRequest) => checkResponse(request.getNews(), configFailures(decodeProperties(request.getNews()?.toJavaScript()).values))),
       diffConfig: unary(async (request: providerPb.DiffRequest) => {
-        const changed = JSON.stringify(decodeProperties(request.getOlds()?.toJavaScript()).values) !== JSON.stringify(decodeProperties(request.getNews()?.toJavaScript()).values);
-        return new providerPb.DiffResponse().setChanges(changed ? providerPb.DiffResponse.DiffChanges.DIFF_SOME : providerPb.DiffResponse.DiffChanges.DIFF_NONE);
+        const olds = decodeProperties((request.getOldInputs() ?? request.getOlds())?.toJavaScript()).values;
+        return diffResponse(configDiff(olds, decodeProperties(request.getNews()?.toJavaScript()).values), false);
       }),
       configure: unary(async (request: providerPb.ConfigureRequest) => {
         const variables = Object.fromEntries(request.getVariablesMap().entries());
@@ -85,24 +129,17 @@ export class ArgosyncProvider {
       }),
       check: unary(async (request: providerPb.CheckRequest) => {
         const news = decodeProperties(request.getNews()?.toJavaScript());
-        const result = this.#handler(request.getUrn()).check(news.values);
-        const failures = result.failures.map((failure) => new providerPb.CheckFailure().setProperty(failure.property).setReason(failure.reason));
-        return new providerPb.CheckResponse().setInputs(structOf(result.inputs as Record<string, unknown>, news.secrets)).setFailuresList(failures);
+        const oldOutputs = request.getOldOutputs() ? decodeProperties(request.getOldOutputs()?.toJavaScript()).values : undefined;
+        const result = this.#handler(request.getUrn()).check(news.values, oldOutputs);
+        for (const warning of result.warnings ?? []) await this.#warn(request.getUrn(), warning);
+        return checkResponse(structOf(result.inputs as Record<string, unknown>, news.secrets), result.failures);
       }),
       diff: unary(async (request: providerPb.DiffRequest) => {
         const olds = decodeProperties((request.getOldInputs() ?? request.getOlds())?.toJavaScript()).values;
         const news = decodeProperties(request.getNews()?.toJavaScript()).values;
-        const result = this.#handler(request.getUrn()).diff(olds as never, news as never);
-        const response = new providerPb.DiffResponse()
-          .setChanges(result.changes ? providerPb.DiffResponse.DiffChanges.DIFF_SOME : providerPb.DiffResponse.DiffChanges.DIFF_NONE)
-          .setDiffsList([...result.diffs])
-          .setReplacesList([...result.replaces])
-          .setHasdetaileddiff(true);
-        for (const property of result.diffs) {
-          const kind = result.replaces.includes(property) ? providerPb.PropertyDiff.Kind.UPDATE_REPLACE : providerPb.PropertyDiff.Kind.UPDATE;
-          response.getDetaileddiffMap().set(property, new providerPb.PropertyDiff().setKind(kind).setInputdiff(true));
-        }
-        return response;
+        const handler = this.#handler(request.getUrn());
+        // A replacement under the same id (the same limit, or `pulumi up --replace`) must delete first, or create finds it there.
+        return diffResponse(handler.diff(olds as never, news as never), handler.idOf(news as never) === request.getId());
       }),
       create: unary(async (request: providerPb.CreateRequest) => {
         const inputs = decodeProperties(request.getProperties()?.toJavaScript());
@@ -111,9 +148,9 @@ export class ArgosyncProvider {
         return new providerPb.CreateResponse().setId(created.id).setProperties(structOf(created.outputs as Record<string, unknown>, inputs.secrets));
       }),
       read: unary(async (request: providerPb.ReadRequest) => {
-        const secrets = decodeProperties(request.getProperties()?.toJavaScript()).secrets;
+        const { values: recordedOutputs, secrets } = decodeProperties(request.getProperties()?.toJavaScript());
         const recorded = request.getInputs() ? decodeProperties(request.getInputs()?.toJavaScript()).values : undefined;
-        const found = await this.#handler(request.getUrn()).read(request.getId(), recorded as never);
+        const found = await this.#handler(request.getUrn()).read(request.getId(), recorded as never, recordedOutputs as never);
         if (!found) return new providerPb.ReadResponse().setId('');
         return new providerPb.ReadResponse()
           .setId(found.id)
@@ -161,13 +198,23 @@ async function construct(name: string, type: string, inputs: pulumi.Inputs, opti
   return constructRuntime(name, inputs, options);
 }
 
+/** The engine's address: its first argument that is not a logging or tracing flag (`--tracing` takes a value). */
+function engineAddressOf(args: readonly string[]): string | undefined {
+  for (let index = 0; index < args.length; index += 1) {
+    const arg = args[index]!;
+    if (arg === '--tracing') index += 1;
+    else if (!arg.startsWith('-')) return arg;
+  }
+  return undefined;
+}
+
 /**
  * Serves the provider the way the engine expects: the SDK's `main` binds a loopback port, prints it, and answers
  * Construct and Attach, whose program runtime (monitor connection, stack config, input deserialisation) lives
  * in the SDK; every other RPC is answered by ArgosyncProvider. `args` are the engine's (its address first).
  */
 export async function serveProvider(args: readonly string[]): Promise<void> {
-  const provider = new ArgosyncProvider();
+  const provider = new ArgosyncProvider(engineAddressOf(args));
   const addService = grpc.Server.prototype.addService;
   grpc.Server.prototype.addService = function (service, sdkService) {
     const fromSdk = (method: string) => (sdkService[method] as (...rest: unknown[]) => unknown).bind(sdkService);

@@ -11,6 +11,8 @@ export interface CheckFailure {
 export interface CheckResult<Inputs> {
   readonly inputs: Inputs;
   readonly failures: readonly CheckFailure[];
+  /** Told to the user (the engine's log) without stopping the change. */
+  readonly warnings?: readonly string[];
 }
 
 export interface DiffResult {
@@ -32,14 +34,17 @@ export interface ReadResult<Inputs, Outputs> {
  * unwrapped, unknowns as `UNKNOWN`). `provider/` adapts these to the gRPC calls of the engine.
  */
 export interface CustomResourceHandler<Inputs, Outputs> {
-  check(news: Record<string, unknown>): CheckResult<Inputs>;
+  /** `oldOutputs`: the state before this change (absent on create). */
+  check(news: Record<string, unknown>, oldOutputs?: Record<string, unknown>): CheckResult<Inputs>;
   diff(olds: Inputs, news: Inputs): DiffResult;
+  /** The id the inputs would get (undefined while some are unknown): a replacement that keeps it deletes first. */
+  idOf(inputs: Inputs): string | undefined;
   create(name: string, inputs: Inputs): Promise<{ id: string; outputs: Outputs }>;
   /**
    * Undefined when the resource no longer exists (the engine then drops it from state). `recorded` are the
    * inputs in state (absent on import), for values the server does not return, such as passwords.
    */
-  read(id: string, recorded?: Inputs): Promise<ReadResult<Inputs, Outputs> | undefined>;
+  read(id: string, recorded?: Inputs, recordedOutputs?: Outputs): Promise<ReadResult<Inputs, Outputs> | undefined>;
   update(id: string, olds: Inputs, news: Inputs): Promise<Outputs>;
   /** Succeeds when the resource is already gone. */
   delete(id: string): Promise<void>;

@@ -108,6 +108,11 @@ export class ConfigSectionHandler implements CustomResourceHandler<SectionInputs
     return { changes: diffs.length > 0, diffs, replaces: [] };
   }
 
+  /** One section per runtime: a replacement always keeps the id. */
+  idOf(): string {
+    return this.spec.section;
+  }
+
   async create(_name: string, inputs: SectionInputs) {
     return { id: this.spec.section, outputs: await this.#put(inputs) };
   }

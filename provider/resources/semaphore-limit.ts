@@ -25,6 +25,8 @@ export interface SemaphoreLimitOutputs {
   /** Live counts, read-only and never diffed. */
   readonly holders: number;
   readonly waiting: number;
+  /** Create found the limit already there and adopted it (`adoptExisting`): it existed before Pulumi. */
+  readonly adopted?: boolean;
 }
 
 type Known = { [K in keyof SemaphoreLimitInputs]: Exclude<SemaphoreLimitInputs[K], Unknown> };
@@ -46,7 +48,7 @@ export class SemaphoreLimitHandler implements CustomResourceHandler<SemaphoreLim
     private readonly settings: SemaphoreLimitSettings,
   ) {}
 
-  check(news: Record<string, unknown>) {
+  check(news: Record<string, unknown>, oldOutputs?: Record<string, unknown>) {
     const failures: CheckFailure[] = [];
     const fail = (property: string, reason: string) => failures.push({ property, reason });
     const text = (property: string, value: unknown): string | Unknown | undefined => {
@@ -90,7 +92,11 @@ export class SemaphoreLimitHandler implements CustomResourceHandler<SemaphoreLim
       ...(configMapName === undefined ? {} : { configMapName }),
       limit: (limit ?? 0) as number | Unknown,
     } satisfies SemaphoreLimitInputs;
-    return { inputs, failures };
+    return { inputs, failures, warnings: adoptedReplacementWarning(inputs, oldOutputs) };
+  }
+
+  idOf(inputs: SemaphoreLimitInputs): string | undefined {
+    return Object.values(inputs).includes(UNKNOWN) ? undefined : idOf(known(inputs));
   }
 
   diff(olds: SemaphoreLimitInputs, news: SemaphoreLimitInputs): DiffResult {
@@ -110,11 +116,12 @@ export class SemaphoreLimitHandler implements CustomResourceHandler<SemaphoreLim
         throw new Error(`sync limit ${id} already exists; adopt it with: pulumi import ${SEMAPHORE_LIMIT_TOKEN} ${name} ${id} (or set argosync:adoptExisting)`);
       }
       await this.#put(limit);
+      return { id, outputs: { ...(await this.#outputs(limit)), adopted: true } };
     }
     return { id, outputs: await this.#outputs(limit) };
   }
 
-  async read(id: string): Promise<ReadResult<SemaphoreLimitInputs, SemaphoreLimitOutputs> | undefined> {
+  async read(id: string, _recorded?: SemaphoreLimitInputs, recordedOutputs?: SemaphoreLimitOutputs): Promise<ReadResult<SemaphoreLimitInputs, SemaphoreLimitOutputs> | undefined> {
     const ref = parseId(id);
     let status: LimitStatus;
     try {
@@ -124,7 +131,7 @@ export class SemaphoreLimitHandler implements CustomResourceHandler<SemaphoreLim
       throw error;
     }
     const inputs: Known = { ...ref, limit: status.limit };
-    return { id: idOf(inputs), inputs, outputs: outputsOf(inputs, status) };
+    return { id: idOf(inputs), inputs, outputs: { ...outputsOf(inputs, status), ...(recordedOutputs?.adopted ? { adopted: true } : {}) } };
   }
 
   async update(_id: string, _olds: SemaphoreLimitInputs, news: SemaphoreLimitInputs) {
@@ -155,6 +162,21 @@ export class SemaphoreLimitHandler implements CustomResourceHandler<SemaphoreLim
   #status(ref: Parameters<typeof limitPath>[0] & Parameters<typeof query>[0]): Promise<LimitStatus> {
     return this.client.send<LimitStatus>('GET', `${limitPath(ref)}/status?${query(ref)}`);
   }
+}
+
+/**
+ * A change that replaces an adopted limit deletes it, although it existed before Pulumi: said in Check, so that
+ * it never happens silently.
+ */
+function adoptedReplacementWarning(news: SemaphoreLimitInputs, oldOutputs: Record<string, unknown> | undefined): string[] {
+  if (oldOutputs?.adopted !== true || Object.values(news).includes(UNKNOWN)) return [];
+  const oldId = idOf(oldOutputs as unknown as Known);
+  const newId = idOf(news as Known);
+  if (oldId === newId) return [];
+  return [
+    `sync limit ${oldId} was adopted (it existed before Pulumi); this change replaces it with ${newId} and deletes ${oldId}. ` +
+      'To keep it, set the retainOnDelete resource option before applying, or change it back.',
+  ];
 }
 
 interface LimitStatus {

@@ -13,7 +13,7 @@ export interface SemaphoreLimitArgs {
 export class SemaphoreLimit extends pulumi.CustomResource {
   static readonly __pulumiType = 'argosync:index:SemaphoreLimit';
   static readonly requiredInputs = ['key', 'limit'] as const;
-  static readonly outputsOnly = ['lockName', 'holders', 'waiting'] as const;
+  static readonly outputsOnly = ['lockName', 'holders', 'waiting', 'adopted'] as const;
 
   declare readonly namespace: pulumi.Output<string>;
   declare readonly key: pulumi.Output<string>;
@@ -23,6 +23,8 @@ export class SemaphoreLimit extends pulumi.CustomResource {
   declare readonly lockName: pulumi.Output<string>;
   declare readonly holders: pulumi.Output<number>;
   declare readonly waiting: pulumi.Output<number>;
+  /** True when the limit existed before Pulumi and was adopted (provider config `adoptExisting`). */
+  declare readonly adopted: pulumi.Output<boolean | undefined>;
 
   /** An existing limit by id: `database/<ns>/<key>` or `configmap/<ns>/<configMapName>/<key>`. */
   static get(name: string, id: pulumi.Input<pulumi.ID>, opts?: pulumi.CustomResourceOptions): SemaphoreLimit {

@@ -43,6 +43,8 @@ describe('pulumi-resource-argosync driven as the engine drives it', () => {
       replaces: [],
       diffs: ['limit'],
       detailed: { limit: providerPb.PropertyDiff.Kind.UPDATE },
+      // The same id: were it replaced (`pulumi up --replace`), the old limit has to go first.
+      deleteBeforeReplace: true,
     });
     expect((await engine.up(LIMIT, 'gpu', { key: 'gpu', limit: 3 })).operation).toBe('update');
     expect((await api('GET', '/sync/team-a/gpu?type=1')).json).toMatchObject({ limit: 3 });

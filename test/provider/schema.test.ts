@@ -4,6 +4,8 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import formats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { PACKAGE_VERSION, SCHEMA_TEXT } from '../../provider/package-files.js';
+import { CONFIG_KEYS } from '../../provider/provider-config.js';
 import { UNKNOWN } from '../../provider/resource-handler.js';
 import { SEMAPHORE_LIMIT_TOKEN, SemaphoreLimitHandler } from '../../provider/resources/semaphore-limit.js';
 import { ApiClient } from '../../runtime/client/api-client.js';
@@ -87,6 +89,15 @@ describe('schema.json', () => {
     const handler = new SemaphoreLimitHandler(new ApiClient({ server: 'https://unused.invalid' }), { defaultNamespace: 'default', adoptExisting: false });
     const { inputs } = handler.check({ key: UNKNOWN, limit: UNKNOWN, type: 'configmap', configMapName: UNKNOWN, namespace: UNKNOWN });
     expect(Object.keys(spec.inputProperties!).sort()).toEqual(Object.keys(inputs).sort());
-    expect(Object.keys(spec.properties!).sort()).toEqual([...Object.keys(inputs), 'lockName', 'holders', 'waiting'].sort());
+    expect(Object.keys(spec.properties!).sort()).toEqual([...Object.keys(inputs), 'lockName', 'holders', 'waiting', 'adopted'].sort());
+  });
+
+  it("lists the provider's configuration keys, the ones CheckConfig accepts", () => {
+    expect(Object.keys(schema.config.variables).sort()).toEqual([...CONFIG_KEYS].sort());
+  });
+
+  it('has no version of its own: package.json is the one source, stamped in at GetSchema', () => {
+    expect(schema).not.toHaveProperty('version');
+    expect(JSON.parse(SCHEMA_TEXT)).toMatchObject({ name: 'argosync', version: PACKAGE_VERSION });
   });
 });

@@ -29,6 +29,21 @@ type Bag = Record<string, JavaScriptValue>;
 const struct = (bag: Bag) => structPb.Struct.fromJavaScript(bag);
 const plain = (value: structPb.Struct | undefined): Bag => (value?.toJavaScript() ?? {}) as Bag;
 
+export interface CheckOutcome {
+  readonly inputs: Bag;
+  readonly failures: { property: string; reason: string }[];
+}
+
+function checkOutcome(response: providerPb.CheckResponse): CheckOutcome {
+  return { inputs: plain(response.getInputs()), failures: response.getFailuresList().map((failure) => ({ property: failure.getProperty(), reason: failure.getReason() })) };
+}
+
+function diffOutcome(response: providerPb.DiffResponse) {
+  const detailed: Record<string, number> = {};
+  response.getDetaileddiffMap().forEach((value, key) => (detailed[key] = value.getKind()));
+  return { changes: response.getChanges(), replaces: response.getReplacesList(), diffs: response.getDiffsList(), detailed, deleteBeforeReplace: response.getDeletebeforereplace() };
+}
+
 /** One resource as the engine keeps it in state. */
 export interface StateEntry {
   readonly urn: string;
@@ -91,42 +106,57 @@ export class EngineHarness {
     await this.rpc('configure', request);
   }
 
-  async check(urn: string, news: Bag, olds: Bag = {}): Promise<{ inputs: Bag; failures: { property: string; reason: string }[] }> {
-    const response = await this.rpc<providerPb.CheckResponse>('check', new providerPb.CheckRequest().setUrn(urn).setOlds(struct(olds)).setNews(struct(news)));
-    return { inputs: plain(response.getInputs()), failures: response.getFailuresList().map((failure) => ({ property: failure.getProperty(), reason: failure.getReason() })) };
+  async check(urn: string, news: Bag, olds: Bag = {}, oldOutputs?: Bag): Promise<CheckOutcome> {
+    const request = new providerPb.CheckRequest().setUrn(urn).setOlds(struct(olds)).setNews(struct(news));
+    if (oldOutputs) request.setOldOutputs(struct(oldOutputs));
+    return checkOutcome(await this.rpc<providerPb.CheckResponse>('check', request));
+  }
+
+  /** The provider resource's own Check (its inputs: the stack's `argosync:*` config or an explicit provider's args). */
+  async checkConfig(news: Bag, olds: Bag = {}): Promise<CheckOutcome> {
+    const urn = urnOf('pulumi:providers:argosync', 'default');
+    return checkOutcome(await this.rpc<providerPb.CheckResponse>('checkConfig', new providerPb.CheckRequest().setUrn(urn).setOlds(struct(olds)).setNews(struct(news))));
+  }
+
+  async diffConfig(olds: Bag, news: Bag) {
+    const urn = urnOf('pulumi:providers:argosync', 'default');
+    return diffOutcome(await this.rpc<providerPb.DiffResponse>('diffConfig', new providerPb.DiffRequest().setUrn(urn).setOlds(struct(olds)).setOldInputs(struct(olds)).setNews(struct(news))));
   }
 
   async diff(urn: string, id: string, oldOutputs: Bag, news: Bag, oldInputs?: Bag) {
     const request = new providerPb.DiffRequest().setUrn(urn).setId(id).setOlds(struct(oldOutputs)).setNews(struct(news));
     if (oldInputs) request.setOldInputs(struct(oldInputs));
-    const response = await this.rpc<providerPb.DiffResponse>('diff', request);
-    const detailed: Record<string, number> = {};
-    response.getDetaileddiffMap().forEach((value, key) => (detailed[key] = value.getKind()));
-    return { changes: response.getChanges(), replaces: response.getReplacesList(), diffs: response.getDiffsList(), detailed };
+    return diffOutcome(await this.rpc<providerPb.DiffResponse>('diff', request));
   }
 
-  /** `pulumi preview` / `pulumi up` for one resource: Check, then Create, or Diff and Update or replace. */
-  async up(type: string, name: string, news: Bag, options: { preview?: boolean } = {}): Promise<{ operation: 'create' | 'same' | 'update' | 'replace'; entry?: StateEntry }> {
+  /**
+   * `pulumi preview` / `pulumi up` for one resource: Check, then Create, or Diff and Update or replace (in the order
+   * the provider asks for). `replace`: `pulumi up --replace <urn>`, which replaces whatever the diff says.
+   */
+  async up(type: string, name: string, news: Bag, options: { preview?: boolean; replace?: boolean } = {}): Promise<{ operation: 'create' | 'same' | 'update' | 'replace'; entry?: StateEntry; deleteBeforeReplace?: boolean }> {
     const urn = urnOf(type, name);
     const previous = this.state.get(urn);
-    const checked = await this.check(urn, news, previous?.inputs);
+    const checked = await this.check(urn, news, previous?.inputs, previous?.outputs);
     if (checked.failures.length > 0) throw new Error(`check failed: ${JSON.stringify(checked.failures)}`);
     if (previous) {
       const diff = await this.diff(urn, previous.id, previous.outputs, checked.inputs, previous.inputs);
-      if (diff.changes === providerPb.DiffResponse.DiffChanges.DIFF_NONE) return { operation: 'same', entry: previous };
-      if (diff.replaces.length === 0) {
+      if (diff.changes === providerPb.DiffResponse.DiffChanges.DIFF_NONE && !options.replace) return { operation: 'same', entry: previous };
+      if (diff.replaces.length === 0 && !options.replace) {
         const request = new providerPb.UpdateRequest().setUrn(urn).setId(previous.id).setOlds(struct(previous.outputs)).setOldInputs(struct(previous.inputs)).setNews(struct(checked.inputs)).setPreview(options.preview ?? false);
         const response = await this.rpc<providerPb.UpdateResponse>('update', request);
         const entry = { ...previous, inputs: checked.inputs, outputs: plain(response.getProperties()) };
         if (!options.preview) this.state.set(urn, entry);
         return { operation: 'update', entry };
       }
-      if (options.preview) return { operation: 'replace' };
-      // Create the replacement, then delete the old one (the engine's default order).
+      const { deleteBeforeReplace } = diff;
+      if (options.preview) return { operation: 'replace', deleteBeforeReplace };
+      const deleteOld = () => this.rpc('delete', new providerPb.DeleteRequest().setUrn(urn).setId(previous.id).setProperties(struct(previous.outputs)).setOldInputs(struct(previous.inputs)));
+      // Create the replacement, then delete the old one (the engine's default order), unless the provider asks otherwise.
+      if (deleteBeforeReplace) await deleteOld();
       const created = await this.#create(urn, checked.inputs, false);
-      await this.rpc('delete', new providerPb.DeleteRequest().setUrn(urn).setId(previous.id).setProperties(struct(previous.outputs)));
+      if (!deleteBeforeReplace) await deleteOld();
       this.state.set(urn, created);
-      return { operation: 'replace', entry: created };
+      return { operation: 'replace', entry: created, deleteBeforeReplace };
     }
     const created = await this.#create(urn, checked.inputs, options.preview ?? false);
     if (!options.preview) this.state.set(urn, created);
