@@ -159,9 +159,10 @@ export class ArgosyncProvider {
       }),
       update: unary(async (request: providerPb.UpdateRequest) => {
         const olds = decodeProperties((request.getOldInputs() ?? request.getOlds())?.toJavaScript()).values;
+        const oldOutputs = decodeProperties(request.getOlds()?.toJavaScript()).values;
         const news = decodeProperties(request.getNews()?.toJavaScript());
         if (request.getPreview()) return new providerPb.UpdateResponse().setProperties(structOf(news.values, news.secrets));
-        const outputs = await this.#handler(request.getUrn()).update(request.getId(), olds as never, news.values as never);
+        const outputs = await this.#handler(request.getUrn()).update(request.getId(), olds as never, news.values as never, oldOutputs as never);
         return new providerPb.UpdateResponse().setProperties(structOf(outputs as Record<string, unknown>, news.secrets));
       }),
       delete: unary(async (request: providerPb.DeleteRequest) => {

@@ -45,7 +45,7 @@ export interface CustomResourceHandler<Inputs, Outputs> {
    * inputs in state (absent on import), for values the server does not return, such as passwords.
    */
   read(id: string, recorded?: Inputs, recordedOutputs?: Outputs): Promise<ReadResult<Inputs, Outputs> | undefined>;
-  update(id: string, olds: Inputs, news: Inputs): Promise<Outputs>;
+  update(id: string, olds: Inputs, news: Inputs, oldOutputs: Outputs): Promise<Outputs>;
   /** Succeeds when the resource is already gone. */
   delete(id: string): Promise<void>;
 }

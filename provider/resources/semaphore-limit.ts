@@ -131,13 +131,13 @@ export class SemaphoreLimitHandler implements CustomResourceHandler<SemaphoreLim
       throw error;
     }
     const inputs: Known = { ...ref, limit: status.limit };
-    return { id: idOf(inputs), inputs, outputs: { ...outputsOf(inputs, status), ...(recordedOutputs?.adopted ? { adopted: true } : {}) } };
+    return { id: idOf(inputs), inputs, outputs: { ...outputsOf(inputs, status), ...adoptedMark(recordedOutputs) } };
   }
 
-  async update(_id: string, _olds: SemaphoreLimitInputs, news: SemaphoreLimitInputs) {
+  async update(_id: string, _olds: SemaphoreLimitInputs, news: SemaphoreLimitInputs, oldOutputs: SemaphoreLimitOutputs) {
     const limit = known(news);
     await this.#put(limit);
-    return this.#outputs(limit);
+    return { ...(await this.#outputs(limit)), ...adoptedMark(oldOutputs) };
   }
 
   async delete(id: string): Promise<void> {
@@ -162,6 +162,11 @@ export class SemaphoreLimitHandler implements CustomResourceHandler<SemaphoreLim
   #status(ref: Parameters<typeof limitPath>[0] & Parameters<typeof query>[0]): Promise<LimitStatus> {
     return this.client.send<LimitStatus>('GET', `${limitPath(ref)}/status?${query(ref)}`);
   }
+}
+
+/** The adoption mark carried from the state over a refresh or an update. */
+function adoptedMark(previous: SemaphoreLimitOutputs | undefined): Pick<SemaphoreLimitOutputs, 'adopted'> {
+  return previous?.adopted ? { adopted: true } : {};
 }
 
 /**

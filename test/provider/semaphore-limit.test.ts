@@ -72,9 +72,10 @@ describe('SemaphoreLimit against a running runtime', () => {
   it('updates a ConfigMap limit in place, keeping the ConfigMap and its other keys', async () => {
     const gpu = checked({ key: 'gpu', limit: 1, type: 'configmap', configMapName: 'limits' });
     const cpu = checked({ key: 'cpu', limit: 8, type: 'configmap', configMapName: 'limits' });
-    expect((await handler.create('gpu', gpu)).id).toBe('configmap/team-a/limits/gpu');
+    const created = await handler.create('gpu', gpu);
+    expect(created.id).toBe('configmap/team-a/limits/gpu');
     await handler.create('cpu', cpu);
-    expect((await handler.update('configmap/team-a/limits/gpu', gpu, { ...gpu, limit: 4 })).limit).toBe(4);
+    expect((await handler.update('configmap/team-a/limits/gpu', gpu, { ...gpu, limit: 4 }, created.outputs)).limit).toBe(4);
     expect((await api('GET', '/sync/team-a/cpu?cmName=limits')).json).toMatchObject({ limit: 8 });
     expect((await api('GET', '/sync/team-a/gpu?cmName=limits')).json).toMatchObject({ limit: 4 });
   });
