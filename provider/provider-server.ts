@@ -9,6 +9,7 @@ import structPb from 'google-protobuf/google/protobuf/struct_pb.js';
 import { ApiRequestError, type ApiClient } from '../runtime/client/api-client.js';
 import { PACKAGE_VERSION, SCHEMA_TEXT } from './package-files.js';
 import { decodeProperties, encodeProperties } from './property-values.js';
+import { FUNCTIONS } from './functions.js';
 import { apiClientFor, configFailures, readProviderConfig, type ProviderConfig } from './provider-config.js';
 import type { CheckFailure, CustomResourceHandler, DiffResult } from './resource-handler.js';
 import { RUNTIME_TOKEN } from './resources/runtime-token.js';
@@ -53,9 +54,10 @@ function unimplemented(method: string): Unary<unknown, unknown> {
 
 const { DIFF_NONE, DIFF_SOME } = providerPb.DiffResponse.DiffChanges;
 
+const wireFailures = (failures: readonly CheckFailure[]) => failures.map((failure) => new providerPb.CheckFailure().setProperty(failure.property).setReason(failure.reason));
+
 function checkResponse(inputs: structPb.Struct | undefined, failures: readonly CheckFailure[]): providerPb.CheckResponse {
-  const wire = failures.map((failure) => new providerPb.CheckFailure().setProperty(failure.property).setReason(failure.reason));
-  return new providerPb.CheckResponse().setInputs(inputs).setFailuresList(wire);
+  return new providerPb.CheckResponse().setInputs(inputs).setFailuresList(wireFailures(failures));
 }
 
 /** A Diff answer with its detailed diff (every changed property, `*_REPLACE` for those that replace). */
@@ -173,7 +175,15 @@ export class ArgosyncProvider {
         this.#cancellation.abort();
         return new Empty();
       }),
-      invoke: unimplemented('Invoke'),
+      invoke: unary(async (request: providerPb.InvokeRequest) => {
+        const token = request.getTok();
+        const dataSource = FUNCTIONS[token];
+        if (!dataSource) throw new Error(`function ${token} is not supported by this version of the argosync provider`);
+        const result = await dataSource(this.#client, this.#config, decodeProperties(request.getArgs()?.toJavaScript()).values);
+        const response = new providerPb.InvokeResponse();
+        if (result.failures) return response.setFailuresList(wireFailures(result.failures));
+        return response.setReturn(structOf(result.outputs));
+      }),
       call: unimplemented('Call'),
       parameterize: unimplemented('Parameterize'),
       getMapping: unary(async () => new providerPb.GetMappingResponse()),
@@ -188,6 +198,9 @@ export class ArgosyncProvider {
     return build(this.#client, this.#config);
   }
 }
+
+/** The function tokens this provider answers (the schema test checks them against schema.json). */
+export const FUNCTION_TOKENS: readonly string[] = Object.keys(FUNCTIONS);
 
 /** The component tokens this provider constructs (the schema test checks them against schema.json). */
 export const COMPONENT_TOKENS: readonly string[] = [RUNTIME_TOKEN];

@@ -29,7 +29,7 @@ export interface SemaphoreLimitOutputs {
   readonly adopted?: boolean;
 }
 
-type Known = { [K in keyof SemaphoreLimitInputs]: Exclude<SemaphoreLimitInputs[K], Unknown> };
+export type Known = { [K in keyof SemaphoreLimitInputs]: Exclude<SemaphoreLimitInputs[K], Unknown> };
 
 export interface SemaphoreLimitSettings {
   /** Provider config `namespace` (default `default`): used when a resource names none. */
@@ -184,13 +184,13 @@ function adoptedReplacementWarning(news: SemaphoreLimitInputs, oldOutputs: Recor
   ];
 }
 
-interface LimitStatus {
+export interface LimitStatus {
   readonly limit: number;
   readonly holders?: readonly unknown[];
   readonly waiting?: readonly unknown[];
 }
 
-function outputsOf(limit: Known, status: LimitStatus): SemaphoreLimitOutputs {
+export function outputsOf(limit: Known, status: LimitStatus): SemaphoreLimitOutputs {
   return {
     ...limit,
     lockName: limit.type === 'configmap' ? `${limit.namespace}/ConfigMap/${limit.configMapName}/${limit.key}` : `${limit.namespace}/Database/${limit.key}`,

@@ -82,4 +82,35 @@ describe('provider configuration, replacement and adoption', () => {
     ]);
     await engine.destroy();
   });
+
+  it('getSemaphoreLimit reads a limit made outside Pulumi, and names the one that does not exist', async () => {
+    await engine.configure(config());
+    await api('POST', '/sync/team-c', { cmName: 'shared', key: 'cpu', limit: 4 });
+    expect(await engine.invoke('argosync:index:getSemaphoreLimit', { key: 'cpu', type: 'configmap', configMapName: 'shared' })).toEqual({
+      outputs: { id: 'configmap/team-c/shared/cpu', namespace: 'team-c', key: 'cpu', type: 'configmap', configMapName: 'shared', limit: 4, lockName: 'team-c/ConfigMap/shared/cpu', holders: 0, waiting: 0 },
+      failures: [],
+    });
+    await expect(engine.invoke('argosync:index:getSemaphoreLimit', { namespace: 'team-x', key: 'nope' })).rejects.toThrow(
+      'getSemaphoreLimit: sync limit database/team-x/nope does not exist (namespace team-x, key nope)',
+    );
+    expect((await engine.invoke('argosync:index:getSemaphoreLimit', { type: 'configmap' })).failures.map((failure) => failure.property)).toEqual(['key', 'configMapName']);
+  });
+
+  it('getSemaphoreLimits lists a namespace, and getControllers the controllers on the sync database', async () => {
+    await api('POST', '/sync/team-e', { type: 1, key: 'gpu', limit: 2 });
+    await api('POST', '/sync/team-e', { cmName: 'limits', key: 'batch', limit: 3 });
+    const { outputs } = await engine.invoke('argosync:index:getSemaphoreLimits', { namespace: 'team-e' });
+    expect(outputs).toEqual({
+      namespace: 'team-e',
+      limits: expect.arrayContaining([
+        { namespace: 'team-e', key: 'gpu', type: 'database', limit: 2, lockName: 'team-e/Database/gpu', holders: 0, waiting: 0 },
+        { namespace: 'team-e', key: 'batch', type: 'configmap', configMapName: 'limits', limit: 3, lockName: 'team-e/ConfigMap/limits/batch', holders: 0, waiting: 0 },
+      ]),
+    });
+    expect((outputs.limits as unknown[]).length).toBe(2);
+    // The embedded runtime's controller heartbeats on its state store, which serves as the sync database.
+    const controllers = (await engine.invoke('argosync:index:getControllers', {})).outputs.controllers as { name: string; lastHeartbeat?: string }[];
+    expect(controllers).toEqual((((await api('GET', '/config/synchronization')).json.controllers as { name: string; lastHeartbeat: string }[]) ?? []).map(({ name, lastHeartbeat }) => ({ name, ...(lastHeartbeat ? { lastHeartbeat } : {}) })));
+    expect(controllers.length).toBeGreaterThan(0);
+  });
 });

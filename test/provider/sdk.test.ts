@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { COMPONENT_TOKENS, SERVED_TOKENS } from '../../provider/provider-server.js';
+import { COMPONENT_TOKENS, FUNCTION_TOKENS, SERVED_TOKENS } from '../../provider/provider-server.js';
 import * as sdk from '../../sdk/nodejs/index.js';
 
 interface ResourceSpec {
@@ -10,7 +10,11 @@ interface ResourceSpec {
   readonly requiredInputs?: readonly string[];
   readonly properties?: Record<string, unknown>;
 }
-const schema = JSON.parse(readFileSync(new URL('../../schema.json', import.meta.url), 'utf8')) as { resources: Record<string, ResourceSpec> };
+interface FunctionSpec {
+  readonly inputs: { readonly properties: Record<string, unknown>; readonly required?: readonly string[] };
+  readonly outputs: { readonly properties: Record<string, unknown> };
+}
+const schema = JSON.parse(readFileSync(new URL('../../schema.json', import.meta.url), 'utf8')) as { resources: Record<string, ResourceSpec>; functions: Record<string, FunctionSpec> };
 
 /** Property names of every `interface` in the SDK sources, with `extends` (and `Partial<...>`) followed. */
 function sdkInterfaces(): Map<string, string[]> {
@@ -54,6 +58,21 @@ describe('schema, SDK and provider agree', () => {
       expect([...statics.requiredInputs].sort(), token).toEqual([...(spec.requiredInputs ?? [])].sort());
       const outputsOnly = Object.keys(spec.properties ?? {}).filter((property) => !(property in (spec.inputProperties ?? {})));
       expect([...statics.outputsOnly].sort(), token).toEqual(outputsOnly.sort());
+    }
+  });
+
+  it('every function of the schema is answered by the plugin and exported by the SDK with its inputs', () => {
+    expect([...FUNCTION_TOKENS].sort()).toEqual(Object.keys(schema.functions).sort());
+    const interfaces = sdkInterfaces();
+    for (const [token, spec] of Object.entries(schema.functions)) {
+      const name = token.split(':')[2]!;
+      const exported = sdk as unknown as Record<string, unknown>;
+      expect(typeof exported[name], name).toBe('function');
+      expect(typeof exported[`${name}Output`], `${name}Output`).toBe('function');
+      const argsName = `${name[0]!.toUpperCase()}${name.slice(1)}Args`;
+      if (Object.keys(spec.inputs.properties).length > 0) expect(interfaces.get(argsName)?.sort(), token).toEqual(Object.keys(spec.inputs.properties).sort());
+      const resultName = `${name[0]!.toUpperCase()}${name.slice(1)}Result`;
+      expect(interfaces.get(resultName)?.sort(), token).toEqual(Object.keys(spec.outputs.properties).sort());
     }
   });
 });

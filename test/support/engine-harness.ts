@@ -183,6 +183,12 @@ export class EngineHarness {
     return { gone: false, drifted: diff.changes === providerPb.DiffResponse.DiffChanges.DIFF_SOME, entry };
   }
 
+  /** A program's call of a data source (`argosync.getSemaphoreLimit(...)`): Invoke with its arguments. */
+  async invoke(token: string, args: Bag): Promise<{ outputs: Bag; failures: CheckOutcome['failures'] }> {
+    const response = await this.rpc<providerPb.InvokeResponse>('invoke', new providerPb.InvokeRequest().setTok(token).setArgs(struct(args)));
+    return { outputs: plain(response.getReturn()), failures: checkOutcome(new providerPb.CheckResponse().setFailuresList(response.getFailuresList())).failures };
+  }
+
   /** `pulumi import <type> <name> <id>`: Read with the id only, then Check the read inputs against themselves. */
   async import(type: string, name: string, id: string): Promise<StateEntry> {
     const urn = urnOf(type, name);
