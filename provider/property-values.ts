@@ -1,12 +1,14 @@
+import * as pulumi from '@pulumi/pulumi';
 import type { JavaScriptValue } from 'google-protobuf/google/protobuf/struct_pb.js';
 import { UNKNOWN } from './resource-handler.js';
 
-/** The engine's marker key for special values inside a Struct, and the marker of a secret. */
-const SIGNATURE_KEY = '4dabf18193072939515e22adb298388d';
-const SECRET_SIGNATURE = '1b47061264138c4ac30d75fd1eb44270';
-/** Every per-type unknown sentinel the engine may send (pulumi `plugin/rpc.go`). */
+const { specialSigKey: SIGNATURE_KEY, specialSecretSig: SECRET_SIGNATURE, unknownValue: UNKNOWN_VALUE } = pulumi.runtime;
+/**
+ * Every unknown sentinel the engine may send: the SDK's, and the per-type ones of the engine (pulumi
+ * `plugin/rpc.go`), which the Node SDK does not export.
+ */
 const UNKNOWN_SENTINELS = new Set([
-  '04da6b54-80e4-46f7-96ec-b56ff0331ba9',
+  UNKNOWN_VALUE,
   '1c4a061d-8072-4f0a-a4cb-0ff528b18fe7',
   '3eeb2bf0-c639-47a8-9e75-3b44932eb421',
   '6a19a0b0-7e62-4c92-b797-7f8e31da9cc2',
@@ -50,7 +52,7 @@ export function encodeProperties(values: Readonly<Record<string, unknown>>, secr
   const bag: Record<string, JavaScriptValue> = {};
   for (const [name, value] of Object.entries(values)) {
     if (value === undefined) continue;
-    const plain = value === UNKNOWN ? '04da6b54-80e4-46f7-96ec-b56ff0331ba9' : (value as JavaScriptValue);
+    const plain = value === UNKNOWN ? UNKNOWN_VALUE : (value as JavaScriptValue);
     bag[name] = secrets.has(name) ? { [SIGNATURE_KEY]: SECRET_SIGNATURE, value: plain } : plain;
   }
   return bag;

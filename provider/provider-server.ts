@@ -212,6 +212,8 @@ async function construct(name: string, type: string, inputs: pulumi.Inputs, opti
   return constructRuntime(name, inputs, options);
 }
 
+const RESOURCE_PROVIDER_CONFIGURE = '/pulumirpc.ResourceProvider/Configure';
+
 /** The engine's address: its first argument that is not a logging or tracing flag (`--tracing` takes a value). */
 function engineAddressOf(args: readonly string[]): string | undefined {
   for (let index = 0; index < args.length; index += 1) {
@@ -230,13 +232,24 @@ function engineAddressOf(args: readonly string[]): string | undefined {
 export async function serveProvider(args: readonly string[]): Promise<void> {
   const provider = new ArgosyncProvider(engineAddressOf(args));
   const addService = grpc.Server.prototype.addService;
-  grpc.Server.prototype.addService = function (service, sdkService) {
-    const fromSdk = (method: string) => (sdkService[method] as (...rest: unknown[]) => unknown).bind(sdkService);
-    addService.call(this, service, { ...provider.service(), construct: fromSdk('construct'), attach: fromSdk('attach') });
-  };
+  grpc.Server.prototype.addService = addServiceServing(provider, addService);
   try {
     await pulumi.provider.main({ version: PACKAGE_VERSION, construct }, [...args]);
   } finally {
     grpc.Server.prototype.addService = addService;
   }
+}
+
+type AddService = typeof grpc.Server.prototype.addService;
+
+/**
+ * grpc's `addService`, changed for the resource provider service only: `provider` answers its RPCs but Construct
+ * and Attach, which stay the SDK's. Any other service the SDK adds is added as it is.
+ */
+export function addServiceServing(provider: ArgosyncProvider, addService: AddService): AddService {
+  return function (this: grpc.Server, service, sdkService) {
+    if (service.configure?.path !== RESOURCE_PROVIDER_CONFIGURE) return addService.call(this, service, sdkService);
+    const fromSdk = (method: string) => (sdkService[method] as (...rest: unknown[]) => unknown).bind(sdkService);
+    addService.call(this, service, { ...provider.service(), construct: fromSdk('construct'), attach: fromSdk('attach') });
+  };
 }

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import providerPb from '@pulumi/pulumi/proto/provider_pb.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embeddedRuntime } from '../support/embedded-runtime.js';
@@ -7,6 +7,7 @@ import { EngineHarness, secret, UNKNOWN_SENTINEL, urnOf } from '../support/engin
 import { runtimeApi } from '../support/runtime-api.js';
 
 const LIMIT = 'argosync:index:SemaphoreLimit';
+const { version: VERSION } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 const { DIFF_SOME } = providerPb.DiffResponse.DiffChanges;
 
 describe('pulumi-resource-argosync driven as the engine drives it', () => {
@@ -19,9 +20,9 @@ describe('pulumi-resource-argosync driven as the engine drives it', () => {
   });
   afterAll(() => engine?.close());
 
-  it('announces its version and schema', async () => {
-    expect(await engine.pluginVersion()).toBe('0.1.0');
-    expect(JSON.parse(await engine.schema())).toMatchObject({ name: 'argosync', resources: { [LIMIT]: expect.any(Object) } });
+  it("announces package.json's version, as the plugin's and the schema's", async () => {
+    expect(await engine.pluginVersion()).toBe(VERSION);
+    expect(JSON.parse(await engine.schema())).toMatchObject({ name: 'argosync', version: VERSION, resources: { [LIMIT]: expect.any(Object) } });
   });
 
   it('previews without side effects, creates, and finds nothing to do the second time', async () => {
@@ -123,7 +124,7 @@ describe.skipIf(NOT_BUILT !== undefined)('pulumi-resource-argosync started throu
     const monitor = await FakeEngine.start();
     const engine = await EngineHarness.launch({}, 'PulumiPlugin.yaml', monitor.address);
     try {
-      expect(await engine.pluginVersion()).toBe('0.1.0');
+      expect(await engine.pluginVersion()).toBe(VERSION);
       expect(JSON.parse(await engine.schema())).toMatchObject({ name: 'argosync' });
       const { state } = await engine.construct(monitor, 'argosync:index:Runtime', 'team', { image: 'registry.example/argosync:0.1.0' });
       expect(state).toEqual({ namespace: 'argosync', serviceName: 'team-server', endpoint: 'https://team-server.argosync.svc:2746/' });

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
+import * as pulumi from '@pulumi/pulumi';
 import providerGrpc from '@pulumi/pulumi/proto/provider_grpc_pb.js';
 import providerPb from '@pulumi/pulumi/proto/provider_pb.js';
 import emptyPb from 'google-protobuf/google/protobuf/empty_pb.js';
@@ -18,9 +19,7 @@ const RUN_PLUGIN = fileURLToPath(new URL('../../node_modules/@pulumi/pulumi/cmd/
  * the folder's PulumiPlugin.yaml, which the Node.js language host runs with `run-plugin` (needs `npm run build`).
  */
 export type LaunchMode = 'executable' | 'PulumiPlugin.yaml';
-export const SECRET_KEY = '4dabf18193072939515e22adb298388d';
-export const SECRET_SIG = '1b47061264138c4ac30d75fd1eb44270';
-export const UNKNOWN_SENTINEL = '04da6b54-80e4-46f7-96ec-b56ff0331ba9';
+export const { specialSigKey: SECRET_KEY, specialSecretSig: SECRET_SIG, unknownValue: UNKNOWN_SENTINEL } = pulumi.runtime;
 
 export const secret = (value: JavaScriptValue) => ({ [SECRET_KEY]: SECRET_SIG, value });
 export const urnOf = (type: string, name: string) => `urn:pulumi:test::argosync-test::${type}::${name}`;
