@@ -72,9 +72,12 @@ describe('SyncDatabase and OffloadConfig through the plugin', () => {
     const created = await engine.up('argosync:index:OffloadConfig', 'offload', offload);
     expect(created.entry).toMatchObject({ id: 'persistence', outputs: { nodeStatusOffLoad: true, archive: true, archiveTTL: '7d', tableName: 'argo_workflows', schemaVersion: 68 } });
     expect((await engine.refresh('argosync:index:OffloadConfig', 'offload')).drifted).toBe(false);
-    expect((await engine.check('urn:pulumi:test::argosync-test::argosync:index:OffloadConfig::o', { useSyncDatabase: true, driver: 'mysql', host: 'h', database: 'd' })).failures.map((failure) => failure.property)).toEqual([
-      'useSyncDatabase',
-    ]);
+    // useSyncDatabase takes the sync database's connection: giving one as well is refused, property by property.
+    const urn = 'urn:pulumi:test::argosync-test::argosync:index:OffloadConfig::o';
+    expect((await engine.check(urn, { useSyncDatabase: true, driver: 'mysql', host: 'h', database: 'd' })).failures).toEqual(
+      ['driver', 'host', 'database'].map((property) => ({ property, reason: "is not used with useSyncDatabase: the sync database's connection serves" })),
+    );
+    expect((await engine.check(urn, { useSyncDatabase: true, archive: true })).failures).toEqual([]);
   });
 
   it('rejects a bad driver in Check, and detaches on destroy while keeping the tables', async () => {
