@@ -21,6 +21,8 @@ export interface Registration {
   readonly dependencies: readonly string[];
   readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
   readonly additionalSecretOutputs: readonly string[];
+  /** The plugin version the SDK asked for. */
+  readonly version: string;
 }
 
 const { ResourceMonitorFeature } = resourcePb;
@@ -116,6 +118,7 @@ export class FakeEngine {
           dependencies: request.getDependenciesList(),
           propertyDependencies,
           additionalSecretOutputs: request.getAdditionalsecretoutputsList(),
+          version: request.getVersion(),
         });
         const response = new resourcePb.RegisterResourceResponse().setUrn(urn);
         if (request.getCustom()) response.setId(`${request.getName()}-id`).setObject(structPb.Struct.fromJavaScript(inputs));
