@@ -19,6 +19,11 @@ const RUN_PLUGIN = fileURLToPath(new URL('../../node_modules/@pulumi/pulumi/cmd/
  * the folder's PulumiPlugin.yaml, which the Node.js language host runs with `run-plugin` (needs `npm run build`).
  */
 export type LaunchMode = 'executable' | 'PulumiPlugin.yaml';
+/** A plugin installed from its archive: its launcher, started in `cwd` (the engine starts it in the program's folder). */
+export interface InstalledPlugin {
+  readonly executable: string;
+  readonly cwd: string;
+}
 export const { specialSigKey: SECRET_KEY, specialSecretSig: SECRET_SIG, unknownValue: UNKNOWN_SENTINEL } = pulumi.runtime;
 
 export const secret = (value: JavaScriptValue) => ({ [SECRET_KEY]: SECRET_SIG, value });
@@ -65,9 +70,14 @@ export class EngineHarness {
   ) {}
 
   /** `engineAddress`: where Construct reaches the engine (a FakeEngine); the CRUD calls never dial it. */
-  static async launch(env: NodeJS.ProcessEnv = {}, mode: LaunchMode = 'executable', engineAddress = '127.0.0.1:1'): Promise<EngineHarness> {
-    const args = mode === 'executable' ? ['--import', 'tsx', PLUGIN, engineAddress] : [RUN_PLUGIN, ROOT, engineAddress];
-    const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  static async launch(env: NodeJS.ProcessEnv = {}, mode: LaunchMode | InstalledPlugin = 'executable', engineAddress = '127.0.0.1:1'): Promise<EngineHarness> {
+    const child =
+      typeof mode === 'object'
+        ? spawn(mode.executable, [engineAddress], { cwd: mode.cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
+        : spawn(process.execPath, mode === 'executable' ? ['--import', 'tsx', PLUGIN, engineAddress] : [RUN_PLUGIN, ROOT, engineAddress], {
+            env: { ...process.env, ...env },
+            stdio: ['ignore', 'pipe', 'inherit'],
+          });
     const firstLine = await new Promise<string>((resolve, reject) => {
       createInterface({ input: child.stdout! }).once('line', resolve);
       child.once('exit', (code) => reject(new Error(`the plugin exited with ${code} before printing its port`)));
