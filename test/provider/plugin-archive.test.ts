@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embeddedRuntime } from '../support/embedded-runtime.js';
+import { runCli } from '../support/cli-process.js';
 import { EngineHarness, secret } from '../support/engine-harness.js';
 import { runtimeApi } from '../support/runtime-api.js';
 
@@ -49,38 +50,55 @@ describe('npm run package', () => {
     expect(cmd).toContain('node "%~dp0pulumi-resource-argosync.cjs" %*\r\n');
   });
 
-  describe('the linux archive, extracted into an empty folder outside the repository and driven as the engine does', () => {
+  describe("the README's walk-through, with the plugin installed from the linux archive into an empty folder outside the repository", () => {
     const runtime = embeddedRuntime();
     const api = runtimeApi(runtime);
     let engine: EngineHarness;
     beforeAll(async () => {
+      // `pulumi plugin install resource argosync <version> --file <archive>` unpacks the archive into a folder of its own.
       await run('tar', ['-xzf', join(packages, `pulumi-resource-argosync-v${VERSION}-linux-${process.arch === 'arm64' ? 'arm64' : 'amd64'}.tar.gz`), '-C', installed]);
       // Nothing but node on PATH: no node_modules above the folder, none beside it, no NODE_PATH.
       engine = await EngineHarness.launch({ NODE_PATH: '', NODE_OPTIONS: '' }, { executable: join(installed, 'pulumi-resource-argosync'), cwd: installed });
+      await engine.configure({ endpoint: runtime().url, token: secret(runtime().token!), insecureSkipVerify: true, namespace: 'team-a' });
     });
     afterAll(() => engine?.close());
 
-    it('has no node_modules in reach', () => {
+    it('installs: no node_modules in reach of the plugin, which answers GetPluginInfo and GetSchema with the version of package.json', async () => {
       expect(nodeModulesInReach(installed)).toBeUndefined();
       expect(installed.startsWith(ROOT)).toBe(false);
-    });
-
-    it('answers GetPluginInfo and GetSchema with the version of package.json', async () => {
       expect(await engine.pluginVersion()).toBe(VERSION);
       expect(JSON.parse(await engine.schema())).toMatchObject({ name: 'argosync', version: VERSION, functions: expect.any(Object) });
     });
 
-    it('checks, creates, reads and deletes a limit on a running runtime', async () => {
-      await engine.configure({ endpoint: runtime().url, token: secret(runtime().token!), insecureSkipVerify: true, namespace: 'team-a' });
+    it('pulumi up: Check refuses a bad limit, then the limits of the program are created', async () => {
       expect((await engine.check('urn:pulumi:test::argosync-test::argosync:index:SemaphoreLimit::bad', { key: 'gpu', limit: 0 })).failures).toEqual([
         { property: 'limit', reason: 'must be a whole number of at least 1, got 0' },
       ]);
-      const created = await engine.up(LIMIT, 'gpu', { key: 'gpu', limit: 2 });
-      expect(created.entry).toMatchObject({ id: 'database/team-a/gpu', outputs: { lockName: 'team-a/Database/gpu', limit: 2 } });
-      await api('PUT', '/sync/team-a/gpu', { type: 1, limit: 5 });
-      expect(await engine.refresh(LIMIT, 'gpu')).toMatchObject({ gone: false, drifted: true, entry: { outputs: { limit: 5 } } });
+      expect((await engine.up(LIMIT, 'gpu', { key: 'gpu', limit: 2 })).entry).toMatchObject({ id: 'database/team-a/gpu', outputs: { lockName: 'team-a/Database/gpu', limit: 2 } });
+      expect((await engine.up(LIMIT, 'nightly', { key: 'nightly', type: 'configmap', configMapName: 'team-a-limits', limit: 4 })).entry).toMatchObject({ id: 'configmap/team-a/team-a-limits/nightly' });
+    });
+
+    it('a change by hand (argosync sync update) shows as drift on pulumi refresh, and pulumi up puts the program\'s value back', async () => {
+      const cli = runCli(['sync', 'update', 'gpu', '--type', 'database', '--limit', '5', '-n', 'team-a'], { ARGOSYNC_SERVER: runtime().url, ARGOSYNC_TOKEN: runtime().token!, ARGOSYNC_INSECURE_SKIP_VERIFY: 'true' });
+      expect(await cli.exited).toBe(0);
+      expect(await engine.refresh(LIMIT, 'gpu')).toMatchObject({ gone: false, drifted: true, entry: { inputs: { limit: 5 }, outputs: { limit: 5 } } });
+      expect((await engine.up(LIMIT, 'gpu', { key: 'gpu', limit: 2 })).operation).toBe('update');
+      expect((await api('GET', '/sync/team-a/gpu?type=1')).json).toMatchObject({ limit: 2 });
+    });
+
+    it('a limit made elsewhere: read by the data source, refused on create with the import command, taken over by pulumi import', async () => {
+      await api('POST', '/sync/team-a', { type: 1, key: 'shared', limit: 3 });
+      expect((await engine.invoke('argosync:index:getSemaphoreLimit', { key: 'shared' })).outputs).toMatchObject({ id: 'database/team-a/shared', limit: 3 });
+      await expect(engine.up(LIMIT, 'shared', { key: 'shared', limit: 3 })).rejects.toThrow(
+        'sync limit database/team-a/shared already exists; adopt it with: pulumi import argosync:index:SemaphoreLimit shared database/team-a/shared',
+      );
+      expect((await engine.import(LIMIT, 'shared', 'database/team-a/shared')).inputs).toEqual({ namespace: 'team-a', key: 'shared', type: 'database', limit: 3 });
+      expect((await engine.up(LIMIT, 'shared', { key: 'shared', limit: 3 })).operation).toBe('same');
+    });
+
+    it('pulumi destroy deletes them', async () => {
       await engine.destroy();
-      expect((await api('GET', '/sync/team-a/gpu?type=1')).status).toBe(404);
+      expect((await api('GET', '/sync/team-a')).json).toEqual({ items: [] });
     });
   });
 });
