@@ -1,5 +1,5 @@
 # The argosync runtime image that the Runtime component deploys (`image` input): build it with
-#   docker build -t <registry>/argosync:0.1.0 .
+#   docker build -t <registry>/argosync:<version> .
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
