@@ -12,7 +12,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
 const { version: VERSION } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
 
-/** A user's program, as the README shows it: an explicit provider, two limits, an output. */
+/** A user's program, as the README shows it: an explicit provider, two limits, an output, a data source. */
 const PROGRAM = `import * as pulumi from '@pulumi/pulumi';
 import * as argosync from '@argosync/pulumi';
 
@@ -20,6 +20,7 @@ const provider = new argosync.Provider('team-a', { endpoint: 'https://argosync.e
 const gpu = new argosync.SemaphoreLimit('gpu', { key: 'gpu', limit: 2 }, { provider });
 new argosync.SemaphoreLimit('nightly', { key: 'nightly', type: 'configmap', configMapName: 'team-a-limits', limit: pulumi.output(4) }, { provider, dependsOn: [gpu] });
 export const gpuLock: pulumi.Output<string> = gpu.lockName;
+export const teamLimits = argosync.getSemaphoreLimitsOutput({ namespace: 'team-a' }, { provider }).limits;
 `;
 
 describe('@argosync/pulumi as a user installs it', () => {
@@ -68,6 +69,7 @@ describe('@argosync/pulumi as a user installs it', () => {
       const gpu = engine.find('argosync:index:SemaphoreLimit', 'gpu');
       expect(gpu).toMatchObject({ custom: true, inputs: { key: 'gpu', limit: 2 }, provider: `${provider.urn}::team-a-id`, version: VERSION });
       expect(engine.find('argosync:index:SemaphoreLimit', 'nightly')).toMatchObject({ inputs: { key: 'nightly', type: 'configmap', configMapName: 'team-a-limits', limit: 4 }, dependencies: [gpu.urn] });
+      expect(engine.invokes).toEqual([{ token: 'argosync:index:getSemaphoreLimits', args: { namespace: 'team-a' }, version: VERSION }]);
     } finally {
       engine.close();
     }

@@ -49,6 +49,8 @@ export class FakeEngine {
   readonly registrations: Registration[] = [];
   readonly outputs = new Map<string, Bag>();
   readonly logs: { severity: number; message: string }[] = [];
+  /** Data source calls (Invoke) of a program, each answered with an empty result. */
+  readonly invokes: { token: string; args: Bag; version: string }[] = [];
 
   private constructor(
     private readonly server: grpc.Server,
@@ -123,6 +125,10 @@ export class FakeEngine {
         const response = new resourcePb.RegisterResourceResponse().setUrn(urn);
         if (request.getCustom()) response.setId(`${request.getName()}-id`).setObject(structPb.Struct.fromJavaScript(inputs));
         return response;
+      }),
+      invoke: unary((request: resourcePb.ResourceInvokeRequest) => {
+        this.invokes.push({ token: request.getTok(), args: (request.getArgs()?.toJavaScript() ?? {}) as Bag, version: request.getVersion() });
+        return new resourcePb.ResourceInvokeResponse().setReturn(structPb.Struct.fromJavaScript({}));
       }),
       registerResourceOutputs: unary((request: resourcePb.RegisterResourceOutputsRequest) => {
         this.outputs.set(request.getUrn(), (request.getOutputs()?.toJavaScript() ?? {}) as Bag);
