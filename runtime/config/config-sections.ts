@@ -104,7 +104,17 @@ export class ConfigSections {
       await this.source.save(previous).catch(() => undefined);
       throw error;
     }
+    await this.#applyFollowers(name, config);
     return this.get(name);
+  }
+
+  /** A section that takes its connection from `changed` (persistence with `useSyncDatabase`) moves with it. */
+  async #applyFollowers(changed: SectionName, config: RuntimeConfig): Promise<void> {
+    for (const name of SECTION_NAMES) {
+      if (name === changed || this.#applied[name] === JSON.stringify(config[name])) continue;
+      await this.target.apply(name, config, await this.#connectAndMigrate(name, config));
+      this.#applied[name] = JSON.stringify(config[name]);
+    }
   }
 
   async #delete(name: SectionName): Promise<void> {

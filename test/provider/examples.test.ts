@@ -65,6 +65,7 @@ describe('the YAML programs (root Pulumi.yaml and examples/) through preview, up
   const api = runtimeApi(clusterA);
   const server = parseDatabaseUrl(process.env.ARGOSYNC_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test');
   const dbName = `t_${randomBytes(6).toString('hex')}`;
+  const otherDbName = `${dbName}_b`;
   const onServer = async (statement: string) => {
     const database = await openDatabase(server);
     await sql.raw(statement).execute(database.db).finally(() => database.destroy());
@@ -81,16 +82,26 @@ describe('the YAML programs (root Pulumi.yaml and examples/) through preview, up
     dbPassword: 'unused-with-trust-auth',
     dbSsl: false,
   });
-  beforeAll(() => onServer(`create database ${dbName}`));
-  afterAll(() => onServer(`drop database if exists ${dbName} with (force)`));
+  beforeAll(async () => {
+    for (const name of [dbName, otherDbName]) await onServer(`create database ${name}`);
+  });
+  afterAll(async () => {
+    for (const name of [dbName, otherDbName]) await onServer(`drop database if exists ${name} with (force)`);
+  });
 
   /** What each program leaves on the runtimes after its up, beyond every resource having an id. */
-  const expectations: Record<string, (run: ProgramRun) => Promise<void>> = {
-    'offload-archive': async (run) => {
+  const expectations: Record<string, (run: ProgramRun, pool: ProviderPool) => Promise<void>> = {
+    'offload-archive': async (run, pool) => {
       // No controllerName in the program: the runtime's default, the host name, applies.
       expect(run.resources.get('sync')?.outputs).toMatchObject({ controllerName: hostname(), schemaVersion: 10 });
       expect(run.outputs.controllers).toEqual([expect.objectContaining({ name: hostname() })]);
       expect((await api('GET', '/config/persistence')).json).toMatchObject({ useSyncDatabase: true, nodeStatusOffLoad: true, schemaVersion: 68 });
+      // Another database for the stack: the sync database moves, and persistence (useSyncDatabase) with it.
+      const moved = await runYamlProgram(loadYamlProgram(`${EXAMPLES}offload-archive/Pulumi.yaml`), { ...stack(), dbName: otherDbName }, false, pool);
+      expect(moved.resources.get('sync')?.outputs).toMatchObject({ database: otherDbName });
+      const other = await openDatabase({ ...server, database: otherDbName });
+      const tables = await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = 'public'`.execute(other.db).finally(() => other.destroy());
+      expect(tables.rows.map((row) => row.name)).toEqual(expect.arrayContaining(['sync_limit', 'argo_workflows', 'argo_archived_workflows']));
     },
     'shared-database': async (run) => {
       expect(run.resources.get('trainingSlots')?.id).toBe('database/team-a/training');
@@ -112,7 +123,7 @@ describe('the YAML programs (root Pulumi.yaml and examples/) through preview, up
       const run = await runYamlProgram(program, stack(), false, pool);
       for (const [name, entry] of run.resources) expect(entry.id, name).not.toBe('');
       for (const [name, value] of Object.entries(run.outputs)) expect(value, name).not.toBeNull();
-      await expectations[program.name]?.(run);
+      await expectations[program.name]?.(run, pool);
       await run.destroy();
       expect((await api('GET', '/sync/team-a')).json).toMatchObject({ items: [] });
     } finally {
