@@ -36,13 +36,21 @@ export interface TestOpenIdProvider {
   close(): Promise<void>;
 }
 
-/** A free TCP port on 127.0.0.1, for a server whose callback URL must be registered before it starts. */
-export async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+/**
+ * `count` distinct free TCP ports on 127.0.0.1, for servers whose callback URLs must be registered before they
+ * start: all are held at once, so none is handed out twice.
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, async () => {
+      const server = createNetServer();
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return server;
+    }),
+  );
+  const ports = servers.map((server) => (server.address() as AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  return ports;
 }
 
 const LOGIN_FORM = (uid: string) =>
@@ -54,8 +62,8 @@ const LOGIN_FORM = (uid: string) =>
  * A real OpenID Provider (`oidc-provider`, OpenID-certified) over HTTPS with its own certificate. Its login
  * form takes any password for a known account; grants are given without a consent page.
  */
-export async function startOpenIdProvider(accounts: readonly TestAccount[], clients: readonly TestClient[]): Promise<TestOpenIdProvider> {
-  const port = await freePort();
+export async function startOpenIdProvider(accounts: readonly TestAccount[], clients: readonly TestClient[], port?: number): Promise<TestOpenIdProvider> {
+  port ??= (await freePorts(1))[0]!;
   const issuer = `https://localhost:${port}`;
   const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
     keyType: 'ec',

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../runtime/clock.js';
-import { readSsoSection, type RawSsoSection } from '../../runtime/config/sso-section.js';
-import { startSso } from '../../runtime/server/auth/sso/sso-service.js';
-import { freePort, startOpenIdProvider, type TestOpenIdProvider } from '../support/openid-provider.js';
-import { CookieJar, hop, signInUntilCallback } from '../support/sso-sign-in.js';
-import { insecureAgent, startTestServer, type TestServer } from './server-harness.js';
+import { systemClock } from '../../../runtime/clock.js';
+import { readSsoSection, type RawSsoSection } from '../../../runtime/config/sso-section.js';
+import { startSso } from '../../../runtime/server/auth/sso/sso-service.js';
+import { freePorts, startOpenIdProvider, type TestOpenIdProvider } from '../../support/openid-provider.js';
+import { CookieJar, hop, signInUntilCallback } from '../../support/sso-sign-in.js';
+import { insecureAgent, startTestServer, type TestServer } from '../server-harness.js';
 
 const ACCOUNTS = [
   { sub: 'alice', email: 'alice@example.com', name: 'Alice', groups: ['admins', 'team-a', 'everyone'], userinfoGroups: ['from-userinfo'], roles: ['role-x'] },
@@ -38,7 +38,8 @@ describe('SSO sign-in against a real OpenID Provider over HTTPS', () => {
   const deployments = {} as Record<Name, Deployment>;
 
   beforeAll(async () => {
-    for (const [name, deployment] of Object.entries(DEPLOYMENTS)) deployments[name as Name] = { ...deployment, port: await freePort() };
+    const ports = await freePorts(Object.keys(DEPLOYMENTS).length + 1);
+    Object.entries(DEPLOYMENTS).forEach(([name, deployment], i) => (deployments[name as Name] = { ...deployment, port: ports[i]! }));
     const callbacks = (clientId: string) =>
       Object.values(deployments)
         .filter((d) => d.clientId === clientId)
@@ -46,7 +47,7 @@ describe('SSO sign-in against a real OpenID Provider over HTTPS', () => {
     provider = await startOpenIdProvider(ACCOUNTS, [
       { clientId: 'argosync', clientSecret: 'secret-basic', redirectUris: callbacks('argosync') },
       { clientId: 'argosync-post', clientSecret: 'secret-post', redirectUris: callbacks('argosync-post'), authMethod: 'client_secret_post' },
-    ]);
+    ], ports.at(-1));
     providerAgent = new Agent({ connect: { ca: provider.certificate } });
     for (const [name, deployment] of Object.entries(deployments)) {
       const home = await mkdtemp(join(tmpdir(), 'argosync-sso-'));
