@@ -1,29 +1,20 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import type { FastifyPluginAsync } from 'fastify';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../runtime/clock.js';
 import { selectAuthMode, type AuthMode } from '../../../runtime/server/auth/auth-mode.js';
 import { hashToken, PolicyFileAuthorizer, policyFilePath } from '../../../runtime/server/auth/policy-file-authorizer.js';
-import { requirePermission } from '../../../runtime/server/auth/require-permission.js';
 import { oauth2DisabledRoutes } from '../../../runtime/server/auth/sso/oauth2-disabled-routes.js';
 import { mintSession, sessionContentKey, type SessionClaims } from '../../../runtime/server/auth/sso/session-cookie.js';
 import { SsoSessions } from '../../../runtime/server/auth/sso/sso-sessions.js';
 import { startTestServer, temporaryHome, type TestServer } from '../server-harness.js';
+import { probe } from './probe-route.js';
 
 const key = sessionContentKey(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'der' }));
 const hour = () => Math.floor(Date.now() / 1000) + 3600;
 const session = (claims: Partial<SessionClaims> = {}) => mintSession(key, { iss: 'argo-server', sub: 'alice', exp: hour(), email: 'alice@example.com', ...claims });
 const CLIENT_TOKEN = 'client-token-of-bob';
-
-/** One route that needs `get workflows` in its namespace, so rbac decisions show as 200 or 403. */
-const probe: FastifyPluginAsync = async (app) => {
-  app.get<{ Params: { namespace: string } }>('/probe/:namespace', async (request) => {
-    await requirePermission(request, { verb: 'get', resource: 'workflows', group: 'argoproj.io', namespace: request.params.namespace });
-    return { subject: request.identity?.subject, serviceAccount: request.identity?.serviceAccount?.name ?? null };
-  });
-};
 
 const POLICY = {
   tokens: [{ subject: 'bob', sha256: hashToken(CLIENT_TOKEN), rules: [{ verbs: ['get'], resources: ['workflows'], namespaces: ['team-b'] }] }],
