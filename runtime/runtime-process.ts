@@ -259,7 +259,7 @@ export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInp
     });
   };
   const ui: FastifyPluginAsync = async (root) => {
-    await root.register(uiRoutes, { baseHref: serverOptions.baseHref });
+    await root.register(uiRoutes, { baseHref: serverOptions.baseHref, authModes: serverOptions.authModes });
   };
   const running = await startServer(
     serverOptions,

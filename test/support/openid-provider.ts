@@ -54,7 +54,7 @@ export async function freePorts(count: number): Promise<number[]> {
 }
 
 const LOGIN_FORM = (uid: string) =>
-  `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Test provider sign-in</title></head><body><h1>Test provider</h1>` +
+  `<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Test provider sign-in</title></head><body><h1>Test provider</h1>` +
   `<form method="post" action="/interaction/${uid}"><label>Login <input name="login" required></label>` +
   `<label>Password <input name="password" type="password" required></label><button type="submit">Sign in</button></form></body></html>`;
 
@@ -87,7 +87,20 @@ export async function startOpenIdProvider(accounts: readonly TestAccount[], clie
     jwks: { keys: [signingKey] },
     claims: { openid: ['sub'], email: ['email'], profile: ['name'], groups: ['groups', 'roles'] },
     conformIdTokenClaims: false,
-    features: { devInteractions: { enabled: false } },
+    // Pages of its own, which load nothing from the network (the defaults import a web font).
+    features: {
+      devInteractions: { enabled: false },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: (ctx: KoaContextWithOIDC, form: string) => {
+          ctx.body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Sign out</title></head><body><h1>Sign out of the test provider?</h1>${form}<button type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button></body></html>`;
+        },
+      },
+    },
+    renderError: (ctx: KoaContextWithOIDC, out: { error: string }) => {
+      ctx.type = 'html';
+      ctx.body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Provider error</title></head><body><p>${out.error.replace(/[^\w .-]/g, '')}</p></body></html>`;
+    },
     pkce: { required: () => true },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     cookies: { keys: ['test-cookie-key'] },
