@@ -2,6 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM_MISSING, launchBrowser, openPage } from '../support/browser.js';
+import { runCli } from '../support/cli-process.js';
 import { embeddedRuntime } from '../support/embedded-runtime.js';
 import { freePorts, startOpenIdProvider, type TestOpenIdProvider } from '../support/openid-provider.js';
 
@@ -57,6 +58,14 @@ describe.skipIf(CHROMIUM_MISSING !== undefined)('signing in with SSO in Chromium
     const response = await request(`${runtime().url}api/v1/sync/team-sso`, { dispatcher: new Agent({ connect: { rejectUnauthorized: false } }), headers: { cookie: `authorization=${cookie!.value}` } });
     expect(response.statusCode).toBe(200);
     expect(await response.body.json()).toEqual({ items: [] });
+    // The CLI takes the same value, as Argo's takes ARGO_TOKEN='Bearer v2:…'.
+    const cli = runCli(['sync', 'list', '-n', 'team-sso', '-o', 'json'], {
+      ARGOSYNC_SERVER: runtime().url,
+      ARGOSYNC_TOKEN: cookie!.value.replace(/^"|"$/g, ''),
+      ARGOSYNC_INSECURE_SKIP_VERIFY: 'true',
+    });
+    expect(await cli.exited).toBe(0);
+    expect(JSON.parse(cli.stdout())).toEqual({ items: [] });
 
     await page.getByRole('link', { name: 'Log out' }).click();
     await page.getByRole('button', { name: 'Yes, sign me out' }).waitFor();

@@ -2,6 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient } from '../../../runtime/client/api-client.js';
 import { systemClock } from '../../../runtime/clock.js';
 import { selectAuthMode, type AuthMode } from '../../../runtime/server/auth/auth-mode.js';
 import { hashToken, PolicyFileAuthorizer, policyFilePath } from '../../../runtime/server/auth/policy-file-authorizer.js';
@@ -62,6 +63,12 @@ describe("SPEC §7.7 mode selection, one row at a time (Argo's mode.go)", () => 
       expect(expired.json()).toEqual({ code: 16, message: 'failed to validate claims: token is expired (exp)' });
       const nothing = await server.fetch('/api/v1/probe/team-b');
       expect(nothing.status).toBe(401);
+    });
+
+    it('the API client (CLI and provider) sends a Bearer v2 token as given, and a bare token with Bearer', async () => {
+      const as = (token: string) => new ApiClient({ server: server.url, token, insecureSkipVerify: true }).send<Record<string, unknown>>('GET', '/api/v1/userinfo');
+      expect(await as(await session())).toMatchObject({ subject: 'alice', email: 'alice@example.com' });
+      expect(await as(CLIENT_TOKEN)).toEqual({ subject: 'bob' });
     });
   });
 
