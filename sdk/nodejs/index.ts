@@ -3,4 +3,4 @@ export { Provider, type ProviderArgs } from './provider.js';
 export { Runtime, type RuntimeArgs } from './runtime.js';
 export { SemaphoreLimit, type SemaphoreLimitArgs } from './semaphoreLimit.js';
 export { SyncDatabase, type SyncDatabaseArgs, type DatabaseConnectionArgs } from './syncDatabase.js';
-export type { ControllerStatus } from './types.js';
+export type { ControllerStatus, RuntimeSso } from './types.js';
