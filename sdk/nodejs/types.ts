@@ -1,3 +1,5 @@
+import type * as pulumi from '@pulumi/pulumi';
+
 /** A controller registered in the sync database. */
 export interface ControllerStatus {
   readonly name: string;
@@ -6,17 +8,17 @@ export interface ControllerStatus {
 
 /** The `sso` configuration section of a Runtime (Argo's keys); `clientSecret` is a secret. */
 export interface RuntimeSso {
-  readonly issuer: string;
-  readonly issuerAlias?: string;
-  readonly clientId: string;
-  readonly clientSecret: string;
-  readonly redirectUrl?: string;
-  readonly scopes?: readonly string[];
-  readonly sessionExpiry?: string;
-  readonly rbacEnabled?: boolean;
-  readonly customGroupClaimName?: string;
-  readonly userInfoPath?: string;
-  readonly insecureSkipVerify?: boolean;
-  readonly filterGroupsRegex?: readonly string[];
-  readonly rootCA?: string;
+  readonly issuer: pulumi.Input<string>;
+  readonly issuerAlias?: pulumi.Input<string>;
+  readonly clientId: pulumi.Input<string>;
+  readonly clientSecret: pulumi.Input<string>;
+  readonly redirectUrl?: pulumi.Input<string>;
+  readonly scopes?: pulumi.Input<pulumi.Input<string>[]>;
+  readonly sessionExpiry?: pulumi.Input<string>;
+  readonly rbacEnabled?: pulumi.Input<boolean>;
+  readonly customGroupClaimName?: pulumi.Input<string>;
+  readonly userInfoPath?: pulumi.Input<string>;
+  readonly insecureSkipVerify?: pulumi.Input<boolean>;
+  readonly filterGroupsRegex?: pulumi.Input<pulumi.Input<string>[]>;
+  readonly rootCA?: pulumi.Input<string>;
 }
