@@ -2,45 +2,27 @@ import * as pulumi from '@pulumi/pulumi';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseRuntimeConfig } from '../../runtime/config/runtime-config.js';
-
-interface Registered {
-  readonly type: string;
-  readonly name: string;
-  readonly inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
+import { recordResources, type RegisteredResource } from '../support/pulumi-mock-resources.js';
 
 /** `pulumi.runtime.specialSigKey` and `specialSecretSig`: how a secret value is marked on the wire. */
 const SECRET_SIGNATURE = '4dabf18193072939515e22adb298388d';
 const SECRET_VALUE_SIGNATURE = '1b47061264138c4ac30d75fd1eb44270';
 
-const registered: Registered[] = [];
 /** The component, the eleven resources of any Runtime, and the Secret with the OAuth client. */
 const EXPECTED = 12;
-let allRegistered: () => void = () => undefined;
-const registeredAll = new Promise<void>((resolve) => (allRegistered = resolve));
+let registered: RegisteredResource[] = [];
 
 describe('the Runtime component with an sso input (pulumi.runtime.setMocks)', () => {
   beforeAll(async () => {
-    await pulumi.runtime.setMocks(
-      {
-        newResource: (args) => {
-          registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-          if (registered.length === EXPECTED) allRegistered();
-          return { id: `${args.name}-id`, state: { ...args.inputs, metadata: { ...args.inputs.metadata, name: args.inputs.metadata?.name ?? args.name } } };
-        },
-        call: (args) => args.inputs,
-      },
-      'argosync-test',
-      'dev',
-      false,
-    );
+    const recording = await recordResources(EXPECTED);
+    registered = recording.registered;
     const { RuntimeComponent } = await import('../../provider/resources/runtime.js');
     new RuntimeComponent('team', {
       namespace: 'platform',
       image: 'registry.example/argosync:0.1.0',
       sso: pulumi.secret({ issuer: 'https://dex.example/dex', clientId: 'argosync', clientSecret: 'oauth-s3cret', scopes: ['groups'], rbacEnabled: true, filterGroupsRegex: ['^team-'] }),
     });
-    await registeredAll;
+    await recording.all;
   });
 
   const find = (type: string, name: string) => registered.find((resource) => resource.type === type && resource.name === name)?.inputs;
