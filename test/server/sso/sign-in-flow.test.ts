@@ -146,6 +146,16 @@ describe('SSO sign-in against a real OpenID Provider over HTTPS', () => {
     }
   });
 
+  it('says so when the provider refuses the sign-in (401), without a session', async () => {
+    const jar = new CookieJar();
+    const run = await signInUntilCallback(jar, `${origin('plain')}/oauth2/redirect`, 'nobody', agents());
+    expect(new URL(run.callbackUrl).searchParams.get('error')).toBe('access_denied');
+    const refused = await hop(jar, run.callbackUrl, insecureAgent);
+    expect(refused.status).toBe(401);
+    expect(refused.body).toContain('The identity provider refused the sign-in: access_denied.');
+    expect(refused.setCookies.some((line) => line.startsWith('authorization='))).toBe(false);
+  });
+
   it('with issuerAlias, accepts ID tokens from the alias and refuses the discovery issuer', async () => {
     expect((await signIn('alias')).callback.status).toBe(401);
     provider.tamperIdTokens((claims) => ({ ...claims, iss: 'https://alias.example' }));
