@@ -13,7 +13,9 @@ import { policyFilePath, PolicyFileAuthorizer } from './server/auth/policy-file-
 import { configRoutes } from './server/routes/config.js';
 import { syncLimitRoutes } from './server/routes/sync-limits.js';
 import { uiRoutes } from './server/routes/ui.js';
-import { resolveServerOptions, type ServerOptionsInput } from './server/server-options.js';
+import { resolveServerOptions, type ServerOptions, type ServerOptionsInput } from './server/server-options.js';
+import type { SsoService } from './server/auth/sso/sso-service.js';
+import { kubernetesSecretResolver } from './config/kubernetes-secret-resolver.js';
 import { ConfigMapLimits } from './server/sync-limits/configmap-limits.js';
 import { DatabaseLimits } from './server/sync-limits/database-limits.js';
 import { SyncAudit } from './server/sync-limits/sync-audit.js';
@@ -29,7 +31,7 @@ import { DatabaseLimitSource } from './controller/sync/database-limit-source.js'
 import { DatabaseLock } from './controller/sync/database-lock.js';
 import type { LockSnapshot } from './controller/sync/lock.js';
 import { databaseLockKey, encodeLockName, type LockIdentity } from './controller/sync/lock-name.js';
-import { NotFoundError } from './errors.js';
+import { InvalidArgumentError, NotFoundError } from './errors.js';
 import type { SqlDatabase } from './store/sql-database.js';
 import type { Kysely } from 'kysely';
 import { chooseExecutor } from './controller/workflows/executors/choose-executor.js';
@@ -112,6 +114,11 @@ export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInp
   });
   const context = await openRuntime(flags, say);
   const { kubernetes } = context;
+  const policy = kubernetes ? undefined : await PolicyFileAuthorizer.load(policyFilePath(context.home));
+  const sso = await startSsoIfEnabled(serverOptions, context, policy).catch(async (error: unknown) => {
+    await context.close();
+    throw error;
+  });
   const embeddedConfigMaps = kubernetes ? undefined : new SqlConfigMapStore(context.stateStore);
   const configMaps: ConfigMapStore = embeddedConfigMaps ?? new KubernetesConfigMapStore(kubernetes!);
   say(kubernetes ? 'ConfigMaps and tokens: Kubernetes API' : 'ConfigMaps and tokens: state store and policy file (no Kubernetes found)');
@@ -233,7 +240,6 @@ export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInp
     (config) => void sections.reload(config, (error) => say(`configuration change not applied: ${error.message}`)),
     (error) => say(`configuration rejected, keeping the last good one: ${error.message}`),
   );
-  const policy = kubernetes ? undefined : await PolicyFileAuthorizer.load(policyFilePath(context.home));
   const token = await policy?.createAdminToken();
   const api: FastifyPluginAsync = async (routes) => {
     await routes.register(syncLimitRoutes, {
@@ -253,13 +259,14 @@ export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInp
     });
   };
   const ui: FastifyPluginAsync = async (root) => {
-    await root.register(uiRoutes, { baseHref: serverOptions.baseHref });
+    await root.register(uiRoutes, { baseHref: serverOptions.baseHref, authModes: serverOptions.authModes });
   };
   const running = await startServer(
     serverOptions,
     {
       authorizer: policy ?? new KubernetesAuthorizer(kubernetes!),
       metricsRegistry,
+      ...(sso ? { sso } : {}),
       ...(role === 'controller' ? {} : { apiRoutes: [api], rootRoutes: [ui] }),
       readinessChecks: [
         {
@@ -299,6 +306,29 @@ export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInp
       await context.close();
     },
   };
+}
+
+/**
+ * SSO (SPEC §7.7) when `--auth-mode sso` is on: its libraries load only then, so other start-ups stay fast.
+ * Credentials, the cookie key and discovery are settled before anything listens.
+ */
+async function startSsoIfEnabled(options: ServerOptions, context: RuntimeContext, policy: PolicyFileAuthorizer | undefined): Promise<SsoService | undefined> {
+  if (!options.authModes.includes('sso')) return undefined;
+  const sso = context.config.sso;
+  if (sso === undefined) throw new InvalidArgumentError(`invalid configuration in ${context.configSource.description}: sso.issuer: required when --auth-mode sso is on`);
+  const namespace = process.env.ARGOSYNC_NAMESPACE ?? 'default';
+  const { startSso } = await import('./server/auth/sso/sso-service.js');
+  return startSso({
+    sso,
+    home: context.home,
+    kubernetes: context.kubernetes,
+    namespace,
+    resolveSecret: context.kubernetes ? kubernetesSecretResolver(context.kubernetes, namespace) : inlineSecretResolver(),
+    policyServiceAccounts: policy && { candidates: async (ns) => policy.serviceAccountCandidates(ns) },
+    baseHref: options.baseHref,
+    secure: options.secure,
+    clock: systemClock,
+  });
 }
 
 function isLoopback(address: string): boolean {

@@ -18,7 +18,29 @@ export interface RuntimeArgs {
   /** The `synchronization` section; an inline `password` moves into the Secret. */
   readonly synchronization?: pulumi.Input<Record<string, unknown>>;
   readonly persistence?: pulumi.Input<Record<string, unknown>>;
+  /** The `sso` section; `clientId` and `clientSecret` move into a Secret the section refers to. */
+  readonly sso?: pulumi.Input<RuntimeSsoArgs>;
 }
+
+/** `argosync:index:RuntimeSso`: Argo's `sso` keys, with the credentials in clear (the component stores them in a Secret). */
+export interface RuntimeSsoArgs {
+  readonly issuer: string;
+  readonly issuerAlias?: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly redirectUrl?: string;
+  readonly scopes?: readonly string[];
+  readonly sessionExpiry?: string;
+  readonly rbacEnabled?: boolean;
+  readonly customGroupClaimName?: string;
+  readonly userInfoPath?: string;
+  readonly insecureSkipVerify?: boolean;
+  readonly filterGroupsRegex?: readonly string[];
+  readonly rootCA?: string;
+}
+
+/** Data keys of the Secret that holds the OAuth client, as Argo's `argo-server-sso` Secret names them. */
+const SSO_CLIENT_KEYS = { clientId: 'clientID', clientSecret: 'clientSecret' } as const;
 
 const withDefault = <T>(input: pulumi.Input<T> | undefined, fallback: T): pulumi.Output<T> => pulumi.output(input).apply((value) => (value ?? fallback) as pulumi.Unwrap<T>) as pulumi.Output<T>;
 
@@ -52,6 +74,10 @@ export class RuntimeComponent extends pulumi.ComponentResource {
           { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] },
           { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
           { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+          // SSO: the OAuth client and the cookie key (Secret `sso`, created by the first server) and, with rbac,
+          // the annotated ServiceAccounts.
+          { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'create'] },
+          { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['get', 'list'] },
         ],
       },
       parent,
@@ -89,11 +115,18 @@ export class RuntimeComponent extends pulumi.ComponentResource {
       parent,
     );
 
-    const configuration = pulumi.all([args.synchronization, args.persistence]).apply(([synchronization, persistence]) => withPasswordsFromEnvironment({ synchronization, persistence }));
+    const ssoClientName = `${name}-sso-client`;
+    if (args.sso !== undefined) {
+      const client = pulumi.output(args.sso).apply((sso) => ({ [SSO_CLIENT_KEYS.clientId]: sso.clientId, [SSO_CLIENT_KEYS.clientSecret]: sso.clientSecret }));
+      new k8s.core.v1.Secret(`${name}-sso-client`, { metadata: { ...metadata('sso-client'), name: ssoClientName }, stringData: pulumi.secret(client) }, { ...parent, additionalSecretOutputs: ['stringData'] });
+    }
+    const configuration = pulumi
+      .all([args.synchronization, args.persistence, args.sso])
+      .apply(([synchronization, persistence, sso]) => ({ ...withPasswordsFromEnvironment({ synchronization, persistence }), sso: sso && ssoSection(sso, ssoClientName) }));
     const secret = new k8s.core.v1.Secret(`${name}-credentials`, { metadata: metadata('credentials'), stringData: configuration.passwords }, { ...parent, additionalSecretOutputs: ['stringData'] });
     // A secret password makes the whole section secret on the way in; once the passwords are in the Secret the
     // rest refers to them by name and may be shown.
-    const config = pulumi.unsecret(configuration.sections.apply((sections) => stringify(sections)));
+    const config = pulumi.unsecret(configuration.apply(({ sections, sso }) => stringify(sso ? { ...sections, sso } : sections)));
     new k8s.core.v1.ConfigMap(`${name}-config`, { metadata: { name: 'argosync-config', namespace, labels }, data: { config } }, parent);
 
     const protocol = secure.apply((https) => (https ? 'https' : 'http'));
@@ -138,7 +171,8 @@ export class RuntimeComponent extends pulumi.ComponentResource {
       'server',
       pulumi.interpolate`--secure=${secure}`,
       '--auth-mode',
-      withDefault(args.authMode, 'client'),
+      // Only whether `sso` is set decides the default, so the (secret) section does not make the Deployment secret.
+      pulumi.unsecret(pulumi.all([args.authMode, args.sso]).apply(([authMode, sso]) => authMode ?? (sso ? 'sso' : 'client'))),
       '--base-href',
       baseHref,
       '--api-rate-limit',
@@ -173,7 +207,17 @@ function runtimeInputFailures(inputs: pulumi.Inputs): pulumi.InputPropertyErrorD
     if (value !== undefined && !(Number.isInteger(value) && (value as number) >= minimum)) fail(property, `must be a whole number of at least ${minimum}, got ${JSON.stringify(value)}`);
   }
   const authMode = known('authMode');
-  if (authMode !== undefined && authMode !== 'client' && authMode !== 'server') fail('authMode', `must be "client" or "server", got ${JSON.stringify(authMode)}`);
+  const modes = typeof authMode === 'string' ? authMode.split(',').map((mode) => mode.trim()) : [];
+  if (authMode !== undefined && (typeof authMode !== 'string' || !modes.every((mode) => ['client', 'server', 'sso'].includes(mode)))) {
+    fail('authMode', `must be "client", "server" or "sso", or several separated by commas, got ${JSON.stringify(authMode)}`);
+  }
+  const sso = known('sso') as Record<string, unknown> | undefined;
+  if (modes.includes('sso') && inputs.sso === undefined) fail('sso', 'is required when authMode includes "sso": the issuer, clientId and clientSecret of the OpenID Connect client');
+  if (sso !== undefined) {
+    for (const property of ['issuer', 'clientId', 'clientSecret']) {
+      if (sso[property] === undefined || sso[property] === '') fail(`sso.${property}`, 'is required');
+    }
+  }
   const baseHref = known('baseHref');
   if (baseHref !== undefined && !(typeof baseHref === 'string' && baseHref.startsWith('/') && baseHref.endsWith('/'))) fail('baseHref', `must start and end with "/", got ${JSON.stringify(baseHref)}`);
   return failures;
@@ -185,6 +229,17 @@ export function constructRuntime(name: string, inputs: pulumi.Inputs, options: p
   if (errors.length > 0) throw new pulumi.InputPropertiesError({ message: `invalid inputs for Runtime ${name}`, errors });
   const runtime = new RuntimeComponent(name, inputs as unknown as RuntimeArgs, options);
   return { urn: runtime.urn, state: { namespace: runtime.namespace, serviceName: runtime.serviceName, endpoint: runtime.endpoint } };
+}
+
+/** The `sso` section of the configuration: Argo's keys, the client credentials referred to in their Secret. */
+function ssoSection(sso: RuntimeSsoArgs, clientSecretName: string): Record<string, unknown> {
+  const { clientId: _id, clientSecret: _secret, rbacEnabled, ...keys } = sso;
+  return {
+    ...keys,
+    clientId: { name: clientSecretName, key: SSO_CLIENT_KEYS.clientId },
+    clientSecret: { name: clientSecretName, key: SSO_CLIENT_KEYS.clientSecret },
+    ...(rbacEnabled === undefined ? {} : { rbac: { enabled: rbacEnabled } }),
+  };
 }
 
 /** Moves inline database passwords out of the sections into Secret entries the sections refer to as `${NAME}`. */

@@ -40,7 +40,7 @@ function serveCommand(definition: (typeof ROLES)[number], say: (line: string) =>
     .option('--secure <bool>', 'serve HTTPS with a generated or given certificate', 'true')
     .option('--tls-cert <file>', 'PEM certificate to serve')
     .option('--tls-key <file>', 'PEM key of --tls-cert')
-    .option('--auth-mode <mode...>', 'server or client (repeatable)', ['client'])
+    .option('--auth-mode <mode...>', 'server, client or sso (repeatable)', ['client'])
     .option('--base-href <path>', 'path prefix the server is reached under', process.env.ARGOSYNC_BASE_HREF)
     .option('--api-rate-limit <n>', 'requests per window per client')
     .option('--api-rate-limit-window <duration>', 'rate limit window, e.g. 1m or 1s')

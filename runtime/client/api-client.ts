@@ -7,6 +7,7 @@ export interface ApiClientOptions {
   /** e.g. `https://localhost:2746`; a base href may be part of it or given separately. */
   readonly server: string;
   readonly baseHref?: string;
+  /** A bare token, or a whole `Authorization` value such as an SSO session `Bearer v2:…`. */
   readonly token?: string;
   readonly insecureSkipVerify?: boolean;
   /** PEM of a CA to trust in addition to the system's. */
@@ -16,6 +17,14 @@ export interface ApiClientOptions {
   readonly maxRetries?: number;
   /** Aborts requests in flight and waits before retries (the provider's Cancel). */
   readonly signal?: AbortSignal;
+}
+
+/**
+ * The `Authorization` value for a token: a bare token is sent as `Bearer <token>`; one that already names its
+ * scheme, as Argo's `ARGO_TOKEN='Bearer v2:…'` SSO sessions do, is sent as given.
+ */
+export function authorizationHeader(token: string): string {
+  return /^(Bearer|Basic) /.test(token) ? token : `Bearer ${token}`;
 }
 
 /** An error the server answered with (`{code, message}`), or a transport failure naming the URL and cause. */
@@ -73,7 +82,7 @@ export class ApiClient {
           headers: {
             accept: 'application/json',
             ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-            ...(this.#options.token ? { authorization: `Bearer ${this.#options.token}` } : {}),
+            ...(this.#options.token ? { authorization: authorizationHeader(this.#options.token) } : {}),
           },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
           ...(signal ? { signal } : {}),

@@ -1,5 +1,6 @@
 import { Ajv } from 'ajv';
 import { parseArgoTtl } from './duration.js';
+import { ssoSchema } from './sso-section.js';
 
 /**
  * The configuration document as written in YAML/JSON: Argo's `workflow-controller-configmap` sections
@@ -122,7 +123,7 @@ const server = object({
   hsts: boolean,
   tlsCert: text,
   tlsKey: text,
-  authMode: { type: 'array', items: { enum: ['server', 'client'] }, minItems: 1, uniqueItems: true },
+  authMode: { type: 'array', items: { enum: ['server', 'client', 'sso'] }, minItems: 1, uniqueItems: true },
   baseHref: { type: 'string', pattern: '^/' },
   apiRateLimit: integer(1),
   apiRateLimitWindow: duration,
@@ -136,7 +137,7 @@ const executor = object({
   serviceAccountName: text,
 });
 
-export const configDocumentSchema = object({ synchronization, persistence, server, executor });
+export const configDocumentSchema = object({ synchronization, persistence, server, executor, sso: ssoSchema });
 
 const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
 ajv.addFormat('duration', { type: 'string', validate: (value: string) => parseArgoTtl(value) !== undefined });

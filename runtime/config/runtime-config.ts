@@ -4,6 +4,7 @@ import { validateConfigDocument } from './config-schema.js';
 import { readDatabaseSection, type RawDatabaseSection } from './database-section.js';
 import { parseArgoTtl } from './duration.js';
 import { substituteEnvironment } from './env-substitution.js';
+import { readSsoSection, type RawSsoSection, type SsoConfig } from './sso-section.js';
 
 /** Kubernetes `SecretKeySelector`: key `key` of Secret `name` in the runtime's namespace. */
 export interface SecretKeySelector {
@@ -102,7 +103,7 @@ export interface PersistenceConfig extends DatabaseConnectionConfig {
   readonly useSyncDatabase: boolean;
 }
 
-export type AuthMode = 'server' | 'client';
+export type AuthMode = 'server' | 'client' | 'sso';
 
 /** Defaults for `argosync server`; command-line flags override them. */
 export interface ServerConfig {
@@ -136,6 +137,8 @@ export interface RuntimeConfig {
   readonly persistence: PersistenceConfig;
   readonly server: ServerConfig;
   readonly executor: ExecutorConfig;
+  /** Read once at start when `--auth-mode sso` is on (SPEC §7.7). */
+  readonly sso?: SsoConfig;
 }
 
 export interface ParseOptions {
@@ -159,6 +162,7 @@ interface RawDocument {
   readonly persistence?: RawPersistence;
   readonly server?: RawServer;
   readonly executor?: ExecutorConfig;
+  readonly sso?: RawSsoSection;
 }
 
 /**
@@ -178,6 +182,7 @@ export function parseRuntimeConfig(input: unknown, options: ParseOptions = {}): 
     persistence: readPersistence(raw.persistence ?? {}, raw.synchronization ?? {}, problems),
     server: readServer(raw.server ?? {}, problems),
     executor: raw.executor ?? {},
+    ...(raw.sso === undefined ? {} : { sso: readSsoSection(raw.sso, problems) }),
   };
   if (problems.length > 0) throw invalidConfiguration(problems, options.source);
   return deepFreeze(config);

@@ -7,6 +7,9 @@ import { systemClock } from '../clock.js';
 import type { Clock } from '../clock.js';
 import { registerAuthentication } from './auth/authenticate.js';
 import type { Authorizer } from './auth/authorizer.js';
+import { oauth2DisabledRoutes } from './auth/sso/oauth2-disabled-routes.js';
+import type { SsoService } from './auth/sso/sso-service.js';
+import { userInfoRoute } from './auth/sso/userinfo-route.js';
 import { stripBaseHref } from './base-href.js';
 import { registerErrorHandling } from './error-handler.js';
 import { registerHttpMetrics } from './http-metrics.js';
@@ -31,6 +34,8 @@ export interface ServerServices {
   readonly clock?: Clock;
   /** Defaults to a logger in `options.logFormat` on stderr. */
   readonly logger?: Logger;
+  /** Present when `--auth-mode sso` is on: sessions for the auth hook and the `/oauth2/*` routes. */
+  readonly sso?: SsoService;
 }
 
 const INSECURE_WARNING =
@@ -90,12 +95,14 @@ export async function buildApp(options: ServerOptions, services: ServerServices)
   const versionInfo = await readVersionInfo();
   await app.register(
     async (api) => {
-      registerAuthentication(api, services.authorizer, options.authModes);
+      registerAuthentication(api, services.authorizer, options.authModes, services.sso?.sessions);
       await api.register(versionRoute, { versionInfo });
+      await api.register(userInfoRoute);
       for (const routes of services.apiRoutes ?? []) await api.register(routes);
     },
     { prefix: '/api/v1' },
   );
+  await app.register(services.sso?.routes ?? oauth2DisabledRoutes);
   for (const routes of services.rootRoutes ?? []) await app.register(routes);
   return app;
 }

@@ -6,4 +6,4 @@ export { Provider, type ProviderArgs } from './provider.js';
 export { Runtime, type RuntimeArgs } from './runtime.js';
 export { SemaphoreLimit, type SemaphoreLimitArgs } from './semaphoreLimit.js';
 export { SyncDatabase, type SyncDatabaseArgs, type DatabaseConnectionArgs } from './syncDatabase.js';
-export type { ControllerStatus, SemaphoreLimitStatus } from './types.js';
+export type { ControllerStatus, RuntimeSso, SemaphoreLimitStatus } from './types.js';

@@ -1,4 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
+import type { RuntimeSso } from './types.js';
 import { resourceInputs, withVersion } from './utilities.js';
 
 export interface RuntimeArgs {
@@ -12,6 +13,8 @@ export interface RuntimeArgs {
   secure?: pulumi.Input<boolean>;
   synchronization?: pulumi.Input<unknown>;
   persistence?: pulumi.Input<unknown>;
+  /** Sign-in with an OpenID Connect provider; `clientSecret` is kept secret and stored in a Secret. */
+  sso?: pulumi.Input<RuntimeSso>;
 }
 
 /** Deploys the argosync runtime to Kubernetes (a remote component: the plugin constructs it). */
@@ -25,6 +28,9 @@ export class Runtime extends pulumi.ComponentResource {
   declare readonly endpoint: pulumi.Output<string>;
 
   constructor(name: string, args: RuntimeArgs, opts?: pulumi.ComponentResourceOptions) {
-    super(Runtime.__pulumiType, name, resourceInputs(Runtime.__pulumiType, args, Runtime.requiredInputs, Runtime.outputsOnly, opts), withVersion(opts), true);
+    // The client secret travels inside `sso`, so all of it is sent as a secret; the component keeps the
+    // credentials in a Kubernetes Secret and writes the other keys to the ConfigMap.
+    const secretArgs = args.sso === undefined ? args : { ...args, sso: pulumi.secret(args.sso) };
+    super(Runtime.__pulumiType, name, resourceInputs(Runtime.__pulumiType, secretArgs, Runtime.requiredInputs, Runtime.outputsOnly, opts), withVersion(opts), true);
   }
 }

@@ -1,37 +1,19 @@
-import * as pulumi from '@pulumi/pulumi';
+import type * as pulumi from '@pulumi/pulumi';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RuntimeComponent } from '../../provider/resources/runtime.js';
+import { recordResources, type RegisteredResource } from '../support/pulumi-mock-resources.js';
 
-interface Registered {
-  readonly type: string;
-  readonly name: string;
-  readonly inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-
-const registered: Registered[] = [];
-/** The component and the ten resources it creates; registration is asynchronous, so the tests wait for all. */
+/** The component and the ten resources it creates. */
 const EXPECTED = 11;
-let allRegistered: () => void = () => undefined;
-const registeredAll = new Promise<void>((resolve) => (allRegistered = resolve));
+let registered: RegisteredResource[] = [];
 const valueOf = <T>(output: pulumi.Output<T>) => new Promise<T>((resolve) => output.apply(resolve));
 
 describe('the Runtime component (pulumi.runtime.setMocks)', () => {
   let component: RuntimeComponent;
 
   beforeAll(async () => {
-    await pulumi.runtime.setMocks(
-      {
-        newResource: (args) => {
-          registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-          if (registered.length === EXPECTED) allRegistered();
-          return { id: `${args.name}-id`, state: { ...args.inputs, metadata: { ...args.inputs.metadata, name: args.inputs.metadata?.name ?? args.name } } };
-        },
-        call: (args) => args.inputs,
-      },
-      'argosync-test',
-      'dev',
-      false,
-    );
+    const recording = await recordResources(EXPECTED);
+    registered = recording.registered;
     // The component module must load after the mocks are in place.
     const { RuntimeComponent } = await import('../../provider/resources/runtime.js');
     component = new RuntimeComponent('team', {
@@ -42,7 +24,7 @@ describe('the Runtime component (pulumi.runtime.setMocks)', () => {
       baseHref: '/argo/',
       synchronization: { controllerName: 'team', postgresql: { host: 'db', database: 'sync', userName: 'argo', password: 's3cret' } },
     });
-    await registeredAll;
+    await recording.all;
   });
 
   const find = (type: string, name: string) => {

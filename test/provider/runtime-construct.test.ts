@@ -100,7 +100,7 @@ describe('Construct of the Runtime component, with the engine and its resource m
     const failure = harness.construct(engine, RUNTIME, 'bad', { authMode: 'both', controllerReplicas: 1.5, baseHref: 'argo' });
     await expect(failure).rejects.toMatchObject({ code: 3, details: 'invalid inputs for Runtime bad' });
     const details = ((await failure.catch((error: { metadata: { get(key: string): Buffer[] } }) => error)) as { metadata: { get(key: string): Buffer[] } }).metadata.get('grpc-status-details-bin')[0]!.toString();
-    for (const expected of ['image', 'is required', 'authMode', 'must be "client" or "server", got "both"', 'controllerReplicas', 'must be a whole number of at least 0, got 1.5', 'baseHref', 'must start and end with "/"'])
+    for (const expected of ['image', 'is required', 'authMode', 'must be "client", "server" or "sso", or several separated by commas, got "both"', 'controllerReplicas', 'must be a whole number of at least 0, got 1.5', 'baseHref', 'must start and end with "/"'])
       expect(details).toContain(expected);
     expect(engine.registrations).toEqual([]);
   });

@@ -55,7 +55,7 @@ describe('resolveServerOptions', () => {
     [{ secure: 'yes' }, '--secure must be "true" or "false", got "yes"'],
     [{ tlsCert: 'a.crt' }, '--tls-cert and --tls-key must be given together'],
     [{ tlsCert: 'a.crt', tlsKey: 'a.key', secure: false }, '--tls-cert/--tls-key cannot be used with --secure=false'],
-    [{ authModes: ['sso'] }, '--auth-mode must be "client" or "server" (repeatable), got "sso"'],
+    [{ authModes: ['oidc'] }, '--auth-mode must be "client", "server" or "sso" (repeatable), got "oidc"'],
     [{ apiRateLimit: 0 }, '--api-rate-limit must be an integer between 1 and'],
     [{ apiRateLimitWindow: '1 minute' }, '--api-rate-limit-window must be a positive duration such as 500ms, 1s, 1m or 1h30m, got "1 minute"'],
     [{ logFormat: 'xml' }, '--log-format must be "text" or "json", got "xml"'],

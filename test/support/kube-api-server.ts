@@ -15,7 +15,7 @@ import { configMapKeyProblem, subdomainProblem } from '../../runtime/store/kuber
 
 /**
  * An in-process Kubernetes API server for tests (SPEC §10): the real REST paths, status codes and `Status`
- * bodies for ConfigMaps, Pods and Leases, TokenReviews and (Self)SubjectAccessReviews, with one global
+ * bodies for ConfigMaps, Pods, Leases, ServiceAccounts and Secrets, TokenReviews and (Self)SubjectAccessReviews, with one global
  * resourceVersion counter like etcd's, optimistic concurrency, name validation and watch streams.
  *
  * Simplifications: every namespace exists; deletes are immediate (no finalizers or grace periods);
@@ -62,6 +62,8 @@ const RESOURCES = {
   configmaps: { apiVersion: 'v1', kind: 'ConfigMap', validate: configMapKeyProblems },
   pods: { apiVersion: 'v1', kind: 'Pod', initialStatus: { phase: 'Pending' } },
   leases: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease' },
+  serviceaccounts: { apiVersion: 'v1', kind: 'ServiceAccount' },
+  secrets: { apiVersion: 'v1', kind: 'Secret' },
 } as const satisfies Record<string, ResourceType>;
 
 export type ResourceName = keyof typeof RESOURCES;

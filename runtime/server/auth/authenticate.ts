@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import { InternalError, UnauthenticatedError } from '../../errors.js';
 import { selectAuthMode } from './auth-mode.js';
 import type { AuthMode } from './auth-mode.js';
@@ -15,6 +15,11 @@ declare module 'fastify' {
   }
 }
 
+/** SSO mode's check of a `Bearer v2:` session (SPEC §7.7); throws 401 for a bad session, 403 when no rule admits it. */
+export interface SessionIdentifier {
+  identify(session: string, requestNamespace: string | undefined, log: FastifyBaseLogger): Promise<Identity>;
+}
+
 /** Argo's text, kept searchable, with the argosync way to obtain a token appended. */
 export const TOKEN_NOT_VALID =
   'token not valid. send "Authorization: Bearer <token>" (argosync up prints an admin token; the CLI reads ARGOSYNC_TOKEN)';
@@ -23,7 +28,7 @@ export const TOKEN_NOT_VALID =
  * Adds the authentication hook to `context` (the `/api/v1` plugin context, so probes and UI assets stay
  * open). Each request gets `request.identity`; routes then call `requirePermission`.
  */
-export function registerAuthentication(context: FastifyInstance, authorizer: Authorizer, modes: readonly AuthMode[]): void {
+export function registerAuthentication(context: FastifyInstance, authorizer: Authorizer, modes: readonly AuthMode[], sso?: SessionIdentifier): void {
   context.decorate('authorizer', authorizer);
   context.decorateRequest('identity', undefined);
   context.addHook('onRequest', async (request: FastifyRequest) => {
@@ -33,6 +38,11 @@ export function registerAuthentication(context: FastifyInstance, authorizer: Aut
       return;
     }
     if (selection.mode === 'none') throw new UnauthenticatedError(TOKEN_NOT_VALID);
+    if (selection.mode === 'sso') {
+      if (sso === undefined) throw new UnauthenticatedError(TOKEN_NOT_VALID);
+      request.identity = await sso.identify(selection.session, (request.params as { namespace?: string } | undefined)?.namespace, request.log);
+      return;
+    }
     let identity: Identity | undefined;
     try {
       identity = await authorizer.authenticate(selection.token);

@@ -1,9 +1,24 @@
-/** Who a request acts as: a token's subject (`client` mode) or the server itself (`server` mode). */
+import type { SessionClaims } from './sso/session-cookie.js';
+
+/** A ServiceAccount whose rights an SSO user has (SPEC §7.7, `rbac.enabled`). */
+export interface ServiceAccountRef {
+  readonly name: string;
+  readonly namespace: string;
+}
+
+/**
+ * Who a request acts as: a token's subject (`client` mode), the server itself (`server` mode, and SSO
+ * without rbac), or a ServiceAccount chosen for an SSO user.
+ */
 export interface Identity {
   readonly mode: 'client' | 'server';
-  /** User name (Kubernetes `username`, or the policy file's `subject`). Never the token. */
+  /** User name (Kubernetes `username`, the policy file's `subject`, an SSO user's email or subject). Never the token. */
   readonly subject: string;
   readonly groups: readonly string[];
+  /** Set for SSO users under `rbac.enabled`: permissions are this ServiceAccount's. */
+  readonly serviceAccount?: ServiceAccountRef;
+  /** Set for SSO users: the session's claims, as `/api/v1/userinfo` shows them. */
+  readonly session?: SessionClaims;
 }
 
 /** The Kubernetes-style question asked before an operation, as in a SubjectAccessReview. */

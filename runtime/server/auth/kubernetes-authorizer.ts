@@ -35,9 +35,12 @@ export class KubernetesAuthorizer implements Authorizer {
       const review = await this.#authorization.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes } } });
       return review.status?.allowed === true;
     }
-    const review = await this.#authorization.createSubjectAccessReview({
-      body: { spec: { user: identity.subject, groups: [...identity.groups], resourceAttributes } },
-    });
+    const account = identity.serviceAccount;
+    // An SSO user under rbac is authorized as the chosen ServiceAccount, with the groups Kubernetes gives it.
+    const subject = account
+      ? { user: `system:serviceaccount:${account.namespace}:${account.name}`, groups: ['system:serviceaccounts', `system:serviceaccounts:${account.namespace}`, 'system:authenticated'] }
+      : { user: identity.subject, groups: [...identity.groups] };
+    const review = await this.#authorization.createSubjectAccessReview({ body: { spec: { ...subject, resourceAttributes } } });
     return review.status?.allowed === true;
   }
 }

@@ -3,6 +3,8 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { Authorizer, Identity, PermissionRequest } from './authorizer.js';
+import { parseRule } from './sso/rbac-expression.js';
+import type { ServiceAccountCandidate } from './sso/service-account-choice.js';
 
 /** A Role-like rule: `*` in a list matches anything. */
 export interface PolicyRule {
@@ -19,8 +21,17 @@ export interface PolicyToken {
   readonly rules: readonly PolicyRule[];
 }
 
+/** SPEC §7.7: an identity SSO users take when `rbacRule` holds for their session (higher `precedence` first). */
+export interface PolicyServiceAccount {
+  readonly name: string;
+  readonly rbacRule: string;
+  readonly precedence?: number;
+  readonly rules: readonly PolicyRule[];
+}
+
 export interface Policy {
   readonly tokens: readonly PolicyToken[];
+  readonly serviceAccounts?: readonly PolicyServiceAccount[];
 }
 
 export const ADMIN_SUBJECT = 'admin';
@@ -70,9 +81,18 @@ export class PolicyFileAuthorizer implements Authorizer {
 
   async can(identity: Identity, request: PermissionRequest): Promise<boolean> {
     if (identity.mode === 'server') return true;
+    const account = identity.serviceAccount;
+    if (account !== undefined) {
+      return (this.#policy.serviceAccounts ?? []).some((entry) => entry.name === account.name && entry.rules.some((rule) => ruleAllows(rule, request)));
+    }
     return this.#policy.tokens
       .filter((entry) => entry.subject === identity.subject)
       .some((entry) => entry.rules.some((rule) => ruleAllows(rule, request)));
+  }
+
+  /** The policy's ServiceAccounts as SSO candidates in `namespace` (the runtime's). */
+  serviceAccountCandidates(namespace: string): ServiceAccountCandidate[] {
+    return (this.#policy.serviceAccounts ?? []).map((entry) => ({ name: entry.name, namespace, rbacRule: entry.rbacRule, precedence: entry.precedence ?? 0 }));
   }
 
   /**
@@ -83,7 +103,7 @@ export class PolicyFileAuthorizer implements Authorizer {
   async createAdminToken(env: NodeJS.ProcessEnv = process.env): Promise<string> {
     const token = env.ARGOSYNC_ADMIN_TOKEN || randomBytes(32).toString('base64url');
     const admin: PolicyToken = { subject: ADMIN_SUBJECT, sha256: hashToken(token), rules: ADMIN_RULES };
-    const policy: Policy = { tokens: [...this.#policy.tokens.filter((e) => e.subject !== ADMIN_SUBJECT), admin] };
+    const policy: Policy = { ...this.#policy, tokens: [...this.#policy.tokens.filter((e) => e.subject !== ADMIN_SUBJECT), admin] };
     await writePolicy(this.#path, policy);
     this.#policy = policy;
     this.#byHash = new Map(policy.tokens.map((entry) => [entry.sha256, entry]));
@@ -123,19 +143,41 @@ export function parsePolicy(path: string, text: string): Policy {
       problems.push(`${at}.sha256 must be 64 lower-case hex characters (the SHA-256 of the token)`);
     }
     if (entry.groups !== undefined && !isStringList(entry.groups)) problems.push(`${at}.groups must be a list of strings`);
-    const rules = Array.isArray(entry.rules) ? entry.rules : [];
-    if (!Array.isArray(entry.rules)) problems.push(`${at}.rules must be a list`);
-    rules.forEach((rule: unknown, j) => {
-      for (const key of ['verbs', 'resources', 'namespaces'] as const) {
-        if (!isStringList((rule as Record<string, unknown> | null)?.[key])) {
-          problems.push(`${at}.rules[${j}].${key} must be a list of strings ("*" matches any)`);
-        }
-      }
-    });
+    checkRules(entry.rules, at, problems);
     return entry as unknown as PolicyToken;
   });
+  const accounts = (document as { serviceAccounts?: unknown }).serviceAccounts ?? [];
+  if (!Array.isArray(accounts)) problems.push('serviceAccounts must be a list');
+  const serviceAccounts = (Array.isArray(accounts) ? accounts : []).map((raw: unknown, i): PolicyServiceAccount => {
+    const entry = (raw ?? {}) as Record<string, unknown>;
+    const at = `serviceAccounts[${i}]`;
+    if (typeof entry.name !== 'string' || entry.name === '') problems.push(`${at}.name must be a non-empty string`);
+    if (typeof entry.rbacRule !== 'string') {
+      problems.push(`${at}.rbacRule must be a string such as "'admins' in groups"`);
+    } else {
+      try {
+        parseRule(entry.rbacRule);
+      } catch (error) {
+        problems.push(`${at}.rbacRule: ${(error as Error).message}`);
+      }
+    }
+    if (entry.precedence !== undefined && !Number.isInteger(entry.precedence)) problems.push(`${at}.precedence must be an integer`);
+    checkRules(entry.rules, at, problems);
+    return entry as unknown as PolicyServiceAccount;
+  });
   if (problems.length > 0) throw new Error(`policy file ${path} is invalid: ${problems.join('; ')}`);
-  return { tokens: parsed };
+  return { tokens: parsed, ...(serviceAccounts.length > 0 ? { serviceAccounts } : {}) };
+}
+
+function checkRules(rules: unknown, at: string, problems: string[]): void {
+  if (!Array.isArray(rules)) problems.push(`${at}.rules must be a list`);
+  (Array.isArray(rules) ? rules : []).forEach((rule: unknown, j) => {
+    for (const key of ['verbs', 'resources', 'namespaces'] as const) {
+      if (!isStringList((rule as Record<string, unknown> | null)?.[key])) {
+        problems.push(`${at}.rules[${j}].${key} must be a list of strings ("*" matches any)`);
+      }
+    }
+  });
 }
 
 function isStringList(value: unknown): value is string[] {

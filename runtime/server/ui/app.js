@@ -1,6 +1,6 @@
 // The page router and the Limits and Config pages. Limits list the sync limits of a namespace with holders
 // and waiters, refreshed on server-sent events; Workflows and Archive live in workflows.js.
-import { $, alert, api, call, element, list, signIn, since, token, whenSignedOut } from './dom.js';
+import { $, alert, api, authModes, authorization, call, element, list, signIn, signOut, since, token, whenSignedOut } from './dom.js';
 import { showArchive, showWorkflow, showWorkflows, stopPolling } from './workflows.js';
 
 function usage(limit) {
@@ -57,7 +57,7 @@ function follow() {
   stopEvents = () => controller.abort();
   (async () => {
     const response = await fetch(api(`sync-events?namespace=${encodeURIComponent(namespace)}`), {
-      headers: { authorization: `Bearer ${token()}`, accept: 'text/event-stream' },
+      headers: { ...authorization(), accept: 'text/event-stream' },
       signal: controller.signal,
     });
     if (!response.ok || !response.body) throw new Error(`live updates unavailable (HTTP ${response.status})`);
@@ -126,12 +126,31 @@ function showPage(page) {
   for (const name of PAGES) $(`#${name}-page`).hidden = name !== page;
 }
 
+/** Who the server says this is (a token's subject, an SSO user), or undefined when nobody is signed in. */
+let user;
+
 function showSignIn() {
   stopEvents();
   stopPolling();
   showPage(undefined);
+  user = undefined;
+  $('#who').hidden = true;
+  $('#sso').hidden = !authModes().includes('sso');
+  $('#sso-sign-in').setAttribute('href', `oauth2/redirect?redirect=${encodeURIComponent(location.pathname + location.hash)}`);
   $('#sign-in').hidden = false;
   $('#token').focus();
+}
+
+/** Asks the server who is signed in (the pasted token, or the SSO cookie) and shows it beside "Log out". */
+async function whoAmI() {
+  try {
+    const info = await call('userinfo');
+    user = info.email || info.name || info.subject || 'the server';
+  } catch {
+    user = undefined;
+  }
+  $('#who-name').textContent = user ?? '';
+  $('#who').hidden = user === undefined;
 }
 
 function showLimits() {
@@ -145,7 +164,7 @@ function showLimits() {
  * `#archive=&namespace=NS` (no namespace: all), else the Limits page (`#namespace=NS`).
  */
 function route() {
-  if (!token()) return showSignIn();
+  if (user === undefined) return showSignIn();
   const params = new URLSearchParams(location.hash.slice(1));
   const page = PAGES.find((name) => name !== 'limits' && params.has(name)) ?? 'limits';
   if (params.get('namespace')) namespace = params.get('namespace');
@@ -174,10 +193,19 @@ function route() {
 window.addEventListener('hashchange', route);
 whenSignedOut(showSignIn);
 
-$('#sign-in').addEventListener('submit', (event) => {
+$('#sign-in').addEventListener('submit', async (event) => {
   event.preventDefault();
   signIn($('#token').value.trim());
+  await whoAmI();
   route();
+});
+
+$('#sign-out').addEventListener('click', (event) => {
+  // A pasted token is forgotten here; an SSO session is ended by the server (the link's /oauth2/logout).
+  if (!token()) return;
+  event.preventDefault();
+  signOut();
+  showSignIn();
 });
 
 $('#namespace-form').addEventListener('submit', (event) => {
@@ -198,4 +226,6 @@ $('#archive-form').addEventListener('submit', (event) => {
   location.hash = value ? `archive=&namespace=${encodeURIComponent(value)}` : 'archive=';
 });
 
+// Without a pasted token only an SSO cookie (unreadable here: HttpOnly) or server mode can sign this page in.
+if (token() || authModes().some((mode) => mode === 'sso' || mode === 'server')) await whoAmI();
 route();

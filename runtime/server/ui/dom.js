@@ -13,6 +13,23 @@ export function signIn(value) {
   sessionStorage.setItem(TOKEN_KEY, value);
 }
 
+export function signOut() {
+  sessionStorage.removeItem(TOKEN_KEY);
+}
+
+/**
+ * The pasted token as an `Authorization` header; without one, the browser's `authorization` cookie (an SSO
+ * session) travels on its own, since the header would win over it.
+ */
+export function authorization() {
+  return token() ? { authorization: `Bearer ${token()}` } : {};
+}
+
+/** The auth modes the server announced in the page (`--auth-mode`). */
+export function authModes() {
+  return (document.querySelector('meta[name="argosync-auth-modes"]')?.content ?? '').split(',');
+}
+
 /** Called when the server answers 401: the token is forgotten and the page asks for another. */
 export function whenSignedOut(listener) {
   onSignedOut = listener;
@@ -21,11 +38,11 @@ export function whenSignedOut(listener) {
 export async function call(path, init = {}) {
   const response = await fetch(api(path), {
     ...init,
-    headers: { authorization: `Bearer ${token()}`, ...(init.body ? { 'content-type': 'application/json' } : {}) },
+    headers: { ...authorization(), ...(init.body ? { 'content-type': 'application/json' } : {}) },
   });
   const body = await response.json();
   if (response.status === 401) {
-    sessionStorage.removeItem(TOKEN_KEY);
+    signOut();
     onSignedOut();
   }
   if (!response.ok) throw new Error(body.message ?? `HTTP ${response.status}`);
