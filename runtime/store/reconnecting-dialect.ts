@@ -14,8 +14,8 @@ export interface ReconnectingOptions {
 
 /**
  * Wraps a network dialect (PostgreSQL, MySQL) so that every pool behaves alike during an outage: taking a
- * connection is retried with the reconnection policy (nothing has been sent yet, so this is always safe);
- * a connection failure, then or mid-query, surfaces as `UnavailableError` (503) naming the database; the
+ * connection is retried with the reconnection policy (nothing has been sent yet, so this is always safe;
+ * see acquireConnection); a connection failure, then or mid-query, surfaces as `UnavailableError` (503) naming the database; the
  * outage is logged once at warn and the recovery at info. Statements themselves are never retried here:
  * a write whose connection broke may or may not have committed, and only its caller knows whether to retry.
  */
@@ -39,6 +39,10 @@ class Outages {
 
   get options(): ReconnectingOptions {
     return this.#options;
+  }
+
+  get ongoing(): boolean {
+    return this.#since !== undefined;
   }
 
   /** Runs `operation`, turning a connection failure into UnavailableError and tracking the outage. */
@@ -89,11 +93,17 @@ class ReconnectingDriver implements Driver {
     return this.inner.init();
   }
 
+  /**
+   * While the database is believed up, a failed attempt is retried with the policy, so that a restart shorter
+   * than the policy's schedule goes unnoticed. During a known outage each caller tries once and hears 503 at
+   * once (the first success ends the outage), rather than every request waiting out the whole schedule.
+   */
   async acquireConnection(): Promise<DatabaseConnection> {
     const { policy, name } = this.outages.options;
-    // Each caller retries on its own, so the outage is logged by Outages once rather than per caller and attempt.
+    const acquire = () => this.inner.acquireConnection();
+    // The outage itself is logged once by Outages, not per caller and attempt.
     const connection = await this.outages.guard(() =>
-      reconnect(() => this.inner.acquireConnection(), { policy, what: `connecting to ${name}`, log: silentReconnectionLog }),
+      this.outages.ongoing ? acquire() : reconnect(acquire, { policy, what: `connecting to ${name}`, log: silentReconnectionLog }),
     );
     return new ReconnectingConnection(connection, this.outages);
   }

@@ -6,7 +6,7 @@ import { openPglite } from './engines/pglite.js';
 import { openPostgres } from './engines/postgres.js';
 import { InvalidArgumentError } from '../errors.js';
 import { nameInOutages, type DatabaseRole } from './database-role.js';
-import { DEFAULT_RECONNECTION_POLICY, silentReconnectionLog, type ReconnectionLog, type ReconnectionPolicy } from './reconnection-policy.js';
+import { DEFAULT_RECONNECTION_POLICY, reconnect, silentReconnectionLog, type ReconnectionLog, type ReconnectionPolicy } from './reconnection-policy.js';
 
 /** An open database: kysely over one of the three engines, and what differs between them. */
 export interface SqlDatabase {
@@ -81,6 +81,19 @@ export function openDatabase(spec: ConnectionSpec, options: OpenOptions = {}): P
     reconnection: options.reconnection ?? DEFAULT_RECONNECTION_POLICY,
     log: options.log ?? silentReconnectionLog,
     reconnected: new ReconnectedListeners(),
+  });
+}
+
+/**
+ * Opens a database at start-up: one that cannot be reached yet is waited for with the reconnection policy,
+ * each attempt logged at warn, before giving up with `cannot connect to …`. A refusal such as a wrong
+ * password fails at once.
+ */
+export function waitForDatabase(spec: ConnectionSpec, options: OpenOptions = {}): Promise<SqlDatabase> {
+  return reconnect(() => openDatabase(spec, options), {
+    policy: options.reconnection ?? DEFAULT_RECONNECTION_POLICY,
+    what: `waiting for the ${nameInOutages(options.role ?? 'database', spec)}`,
+    log: options.log ?? silentReconnectionLog,
   });
 }
 
