@@ -5,7 +5,7 @@ import { openMysql } from './engines/mysql.js';
 import { openPglite } from './engines/pglite.js';
 import { openPostgres } from './engines/postgres.js';
 import { InvalidArgumentError } from '../errors.js';
-import { nameInOutages, type DatabaseRole } from './database-role.js';
+import { addressOf, nameInOutages, type DatabaseRole } from './database-role.js';
 import { DEFAULT_RECONNECTION_POLICY, reconnect, silentReconnectionLog, type ReconnectionLog, type ReconnectionPolicy } from './reconnection-policy.js';
 
 /** An open database: kysely over one of the three engines, and what differs between them. */
@@ -100,8 +100,7 @@ export function waitForDatabase(spec: ConnectionSpec, options: OpenOptions = {})
 /** How a spec is named in logs and errors: driver and address, never credentials. */
 export function describeSpec(spec: ConnectionSpec): string {
   if (spec.driver === 'pglite') return `pglite at ${spec.dataDir ?? 'memory'}`;
-  const address = `${spec.host ?? 'localhost'}${spec.port ? `:${spec.port}` : ''}`;
-  return `${spec.driver} at ${address}${spec.database ? `/${spec.database}` : ''}`;
+  return `${spec.driver} at ${addressOf(spec)}${spec.database ? `/${spec.database}` : ''}`;
 }
 
 /**

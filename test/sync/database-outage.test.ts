@@ -4,14 +4,12 @@ import { announceLimitChange } from '../../runtime/controller/sync/database-sync
 import type { AcquireResult } from '../../runtime/controller/sync/sync-manager.js';
 import type { Synchronization } from '../../runtime/controller/sync/sync-items.js';
 import { UnavailableError } from '../../runtime/errors.js';
-import { migrateArgosyncSchema } from '../../runtime/store/migrations/argosync-migrations.js';
-import { migrateSyncSchema } from '../../runtime/store/migrations/sync-migrations.js';
 import type { ReconnectionLog } from '../../runtime/store/reconnection-policy.js';
-import { SqlConfigMapStore } from '../../runtime/store/sql-configmap-store.js';
+import type { SqlConfigMapStore } from '../../runtime/store/sql-configmap-store.js';
 import { openDatabase, type SqlDatabase } from '../../runtime/store/sql-database.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import type { TestDatabase } from '../support/databases.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
-import { startController, type TestController, type WorkflowRef } from '../support/sync-controllers.js';
+import { createSyncTestDatabase, startController, type TestController, type WorkflowRef } from '../support/sync-controllers.js';
 
 const gpu: Synchronization = { semaphores: [{ database: { key: 'gpu' } }] };
 /** Small delays, so that a 1.5 s outage is ridden out in a fraction of a second after healing. */
@@ -37,6 +35,7 @@ describe.each(['postgresql', 'mysql'] as const)('a sync database outage on %s', 
   let testDatabase: TestDatabase;
   let admin: SqlDatabase;
   let configMaps: SqlConfigMapStore;
+  let drop: () => Promise<void>;
   let proxy: FaultProxy;
   const opened: SqlDatabase[] = [];
   const controllers: TestController[] = [];
@@ -44,11 +43,7 @@ describe.each(['postgresql', 'mysql'] as const)('a sync database outage on %s', 
   const log: ReconnectionLog = { warn: (line) => logged.push(`warn ${line}`), info: (line) => logged.push(`info ${line}`) };
 
   beforeEach(async () => {
-    testDatabase = await createTestDatabase(driver);
-    admin = await testDatabase.open();
-    await migrateArgosyncSchema(admin);
-    await migrateSyncSchema(admin);
-    configMaps = new SqlConfigMapStore(admin);
+    ({ testDatabase, admin, configMaps, drop } = await createSyncTestDatabase(driver));
     proxy = await startFaultProxy(testDatabase.spec);
     logged.length = 0;
   });
@@ -56,8 +51,7 @@ describe.each(['postgresql', 'mysql'] as const)('a sync database outage on %s', 
     for (const controller of controllers.splice(0)) await controller.stop();
     for (const database of opened.splice(0)) await database.destroy();
     await proxy.close();
-    await configMaps.close();
-    await testDatabase.drop();
+    await drop();
   });
 
   /** A controller reaching the database through the proxy, as a separate runtime would. */

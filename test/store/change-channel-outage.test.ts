@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChangeChannel } from '../../runtime/store/change-channel.js';
+import { migrateArgosyncSchema } from '../../runtime/store/migrations/argosync-migrations.js';
+import { openDatabase, type SqlDatabase } from '../../runtime/store/sql-database.js';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
+
+const FAST = { maxRetries: 3, baseDelayMs: 50, maxDelayMs: 200, retryMultiple: 2 };
+
+describe.each(['postgresql', 'mysql'] as const)("the state store's change channel on %s", (driver) => {
+  let testDatabase: TestDatabase;
+  let proxy: FaultProxy;
+  let direct: SqlDatabase;
+  let proxied: SqlDatabase;
+  beforeAll(async () => {
+    testDatabase = await createTestDatabase(driver);
+    direct = await testDatabase.open();
+    await migrateArgosyncSchema(direct);
+    proxy = await startFaultProxy(testDatabase.spec);
+    proxied = await openDatabase({ ...testDatabase.spec, host: proxy.host, port: proxy.port }, { role: 'state store', reconnection: FAST });
+  });
+  afterAll(async () => {
+    await proxied.destroy();
+    await proxy.close();
+    await testDatabase.drop();
+  });
+
+  it("hears other processes' changes again once the database is back (LISTEN re-established, or the poll's pool recovered)", async () => {
+    const sender = new ChangeChannel<string>(direct, 'outage_test', 20);
+    const receiver = new ChangeChannel<string>(proxied, 'outage_test', 20);
+    const heard: string[] = [];
+    let hear: (() => void) | undefined;
+    await receiver.subscribe((event) => {
+      heard.push(event);
+      hear?.();
+    });
+    const announced = (event: string) =>
+      new Promise<void>((resolve) => {
+        hear = resolve;
+        void sender.announce(event);
+      });
+    await announced('before');
+
+    const reconnected = new Promise<void>((resolve) => proxied.onReconnected(resolve));
+    await proxy.outage(1000);
+    await reconnected;
+    await announced('after');
+    expect(heard).toEqual(['before', 'after']);
+    await receiver.close();
+    await sender.close();
+  });
+});
