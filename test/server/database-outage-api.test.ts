@@ -97,4 +97,20 @@ describe.each(['postgresql', 'mysql'] as const)('a runtime whose %s sync databas
     expect(await api('GET', '/sync/default/gpu?type=DATABASE')).toMatchObject({ status: 200, json: { key: 'gpu', limit: 2 } });
     expect((await readyz()).json.checks.syncDatabase).toEqual({ ready: true, message: `${driver} at 127.0.0.1:${proxy.port}/${database.spec.database}` });
   });
+
+  it('keeps a workflow that needs a database semaphore waiting through an outage, and runs it once the database is back', async () => {
+    const workflow = (name: string) => ({
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'Workflow',
+      metadata: { name },
+      spec: { entrypoint: 'main', synchronization: { semaphores: [{ database: { key: 'gpu' } }] }, templates: [{ name: 'main', script: { image: 'node', command: ['node'], source: 'console.log("ran")' } }] },
+    });
+    const statusOf = async (name: string) => (await api('GET', `/workflows/default/${name}`)).json.status as { phase?: string; message?: string } | undefined;
+    await proxy.cut();
+    expect((await api('POST', '/workflows/default', { workflow: workflow('through-outage') })).status).toBe(200);
+    await vi.waitFor(async () => expect((await statusOf('through-outage'))?.message).toMatch(/is unavailable/), { timeout: 10_000, interval: 50 });
+    expect((await statusOf('through-outage'))?.phase).toBe('Pending');
+    await proxy.heal();
+    await vi.waitFor(async () => expect((await statusOf('through-outage'))?.phase).toBe('Succeeded'), { timeout: 15_000, interval: 50 });
+  });
 });
