@@ -84,6 +84,9 @@ class ReconnectingConnection implements DatabaseConnection {
 }
 
 class ReconnectingDriver implements Driver {
+  /** Aborted by destroy: callers waiting to retry stop at once. */
+  readonly #destroying = new AbortController();
+
   constructor(
     readonly inner: Driver,
     readonly outages: Outages,
@@ -103,7 +106,7 @@ class ReconnectingDriver implements Driver {
     const acquire = () => this.inner.acquireConnection();
     // The outage itself is logged once by Outages, not per caller and attempt.
     const connection = await this.outages.guard(() =>
-      this.outages.ongoing ? acquire() : reconnect(acquire, { policy, what: `connecting to ${name}`, log: silentReconnectionLog }),
+      this.outages.ongoing ? acquire() : reconnect(acquire, { policy, what: `connecting to ${name}`, log: silentReconnectionLog, signal: this.#destroying.signal }),
     );
     return new ReconnectingConnection(connection, this.outages);
   }
@@ -138,6 +141,7 @@ class ReconnectingDriver implements Driver {
   }
 
   destroy(): Promise<void> {
+    this.#destroying.abort();
     return this.inner.destroy();
   }
 }

@@ -33,22 +33,42 @@ export interface ReconnectOptions {
   readonly what: string;
   readonly log: ReconnectionLog;
   /**
-   * Retries until this returns true instead of stopping after `maxRetries` (delays stay at `maxDelayMs`):
-   * for connections that must come back, such as a LISTEN connection.
+   * Retries whatever the failure and past `maxRetries` (delays stay at `maxDelayMs`), until it succeeds or
+   * `signal` aborts: for connections that must come back, such as a LISTEN connection.
    */
-  readonly stopped?: () => boolean;
-  readonly sleep?: (ms: number) => Promise<void>;
+  readonly untilSucceeded?: boolean;
+  /** Stops at once, even in the middle of a delay, rethrowing the last failure (the database is being closed). */
+  readonly signal?: AbortSignal;
+  /** Waits `ms` or until `signal` aborts. */
+  readonly sleep?: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts; never keeps a stopping process alive when `unref`. */
+function defaultSleep(unref: boolean) {
+  return (ms: number, signal: AbortSignal | undefined) =>
+    new Promise<void>((resolve) => {
+      if (signal?.aborted) return resolve();
+      const timer = setTimeout(done, ms);
+      if (unref) timer.unref();
+      signal?.addEventListener('abort', done, { once: true });
+      function done() {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      }
+    });
 }
 
 /**
- * Runs `attempt` until it succeeds, retrying connection failures (only those, unless `stopped` is given) with
- * the policy's delays, each failed attempt logged at warn and a success after failures at info. Without
- * `stopped`, gives up after `maxRetries` retries by rethrowing the last failure.
+ * Runs `attempt` until it succeeds, retrying connection failures (only those, unless `untilSucceeded`) with
+ * the policy's delays, each failed attempt logged at warn and a success after failures at info. Unless
+ * `untilSucceeded`, gives up after `maxRetries` retries by rethrowing the last failure.
  */
 export async function reconnect<T>(attempt: () => Promise<T>, options: ReconnectOptions): Promise<T> {
-  const { policy, what, log } = options;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const forever = options.stopped !== undefined;
+  const { policy, what, log, signal } = options;
+  const forever = options.untilSucceeded ?? false;
+  // A loop that runs for the process's whole life must not keep a stopping process alive; a start-up wait must.
+  const sleep = options.sleep ?? defaultSleep(forever);
   const started = Date.now();
   for (let retry = 1; ; retry += 1) {
     try {
@@ -59,7 +79,7 @@ export async function reconnect<T>(attempt: () => Promise<T>, options: Reconnect
       // A connection that must come back is retried whatever the failure (a restarting server may answer
       // anything); otherwise only an outage is worth waiting for, and a bad password fails at once.
       const reason = connectionFailureReason(error) ?? (forever ? (error as Error).message : undefined);
-      if (reason === undefined || options.stopped?.()) throw error;
+      if (reason === undefined || signal?.aborted) throw error;
       if (!forever && retry > policy.maxRetries) {
         log.warn(`${what}: attempt ${retry} failed (${reason}); giving up after ${policy.maxRetries} retries (reconnectionConfig.maxRetries)`);
         throw error;
@@ -67,8 +87,8 @@ export async function reconnect<T>(attempt: () => Promise<T>, options: Reconnect
       const delay = reconnectionDelayMs(policy, retry);
       const of = forever ? '' : ` of ${policy.maxRetries + 1}`;
       log.warn(`${what}: attempt ${retry}${of} failed (${reason}); retrying in ${delay} ms`);
-      await sleep(delay);
-      if (options.stopped?.()) throw error;
+      await sleep(delay, signal);
+      if (signal?.aborted) throw error;
     }
   }
 }

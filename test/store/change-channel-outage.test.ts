@@ -49,4 +49,24 @@ describe.each(['postgresql', 'mysql'] as const)("the state store's change channe
     await receiver.close();
     await sender.close();
   });
+
+  it('closes at once while the LISTEN connection or the pool waits out a long outage', async () => {
+    // Delays of 20 s: a close that waited for the next attempt would outlast the test's timeout.
+    const patient = { maxRetries: 100, baseDelayMs: 20_000, maxDelayMs: 20_000, retryMultiple: 1 };
+    const database = await openDatabase({ ...testDatabase.spec, host: proxy.host, port: proxy.port }, { reconnection: patient });
+    const channel = new ChangeChannel<string>(database, 'closing_test', 20);
+    await channel.subscribe(() => undefined);
+    await proxy.cut();
+    // Long enough for the LISTEN connection to see the drop, and for a poll round to be waiting to reconnect.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    try {
+      const closing = performance.now();
+      await channel.close();
+      await database.destroy();
+      expect(performance.now() - closing).toBeLessThan(10_000);
+    } finally {
+      await proxy.heal();
+    }
+  });
 });
+

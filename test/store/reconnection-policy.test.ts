@@ -6,7 +6,7 @@ const ARGO_DEFAULTS: ReconnectionPolicy = { maxRetries: 5, baseDelayMs: 100, max
 const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
 
 /** Runs `reconnect` with a sleep that records instead of waiting, and a log that records its lines. */
-function harness(policy: ReconnectionPolicy, stopped?: () => boolean) {
+function harness(policy: ReconnectionPolicy, untilAborted?: AbortController) {
   const slept: number[] = [];
   const lines: string[] = [];
   const options = {
@@ -14,7 +14,7 @@ function harness(policy: ReconnectionPolicy, stopped?: () => boolean) {
     what: 'waiting for the sync database postgresql at db:5432',
     log: { warn: (line: string) => lines.push(`warn ${line}`), info: (line: string) => lines.push(`info ${line}`) },
     sleep: async (ms: number) => void slept.push(ms),
-    ...(stopped ? { stopped } : {}),
+    ...(untilAborted ? { untilSucceeded: true, signal: untilAborted.signal } : {}),
   };
   return { slept, lines, run: <T>(attempt: () => Promise<T>) => reconnect(attempt, options) };
 }
@@ -56,16 +56,23 @@ describe('the reconnection policy (reconnectionConfig)', () => {
     expect(slept).toEqual([]);
   });
 
-  it('retries a connection that must come back, whatever the failure, past maxRetries until it is stopped', async () => {
+  it('retries a connection that must come back, whatever the failure, past maxRetries until it is aborted', async () => {
+    const closing = new AbortController();
     let attempts = 0;
-    const { slept, run } = harness({ ...ARGO_DEFAULTS, maxRetries: 1 }, () => attempts >= 8);
+    const { slept, run } = harness({ ...ARGO_DEFAULTS, maxRetries: 1 }, closing);
     await expect(
       run(async () => {
-        attempts += 1;
+        if (++attempts === 8) closing.abort();
         throw new Error('the database system is starting up');
       }),
     ).rejects.toThrow('the database system is starting up');
     expect(slept).toEqual([100, 200, 400, 800, 1600, 3200, 6400]);
+  });
+
+  it('stops waiting at once when aborted in the middle of a delay', async () => {
+    const closing = new AbortController();
+    const waiting = reconnect(() => Promise.reject(refused()), { policy: { ...ARGO_DEFAULTS, baseDelayMs: 60_000 }, what: 'x', log: { warn: () => closing.abort(), info: () => undefined }, signal: closing.signal });
+    await expect(waiting).rejects.toThrow('ECONNREFUSED');
   });
 });
 

@@ -110,7 +110,7 @@ class PostgresListener {
   /** The connection, or the (re)connection under way. */
   #client: Promise<ListeningClient> | undefined;
   #current: ListeningClient | undefined;
-  #closed = false;
+  readonly #closing = new AbortController();
 
   constructor(config: pg.ClientConfig, opening: EngineOpening) {
     this.#config = config;
@@ -125,7 +125,7 @@ class PostgresListener {
     }
     handlers.add(onPayload);
     this.#client ??= this.#connect().then(
-      (listening) => (this.#current = listening),
+      (listening) => this.#adopt(listening),
       (error: unknown) => {
         this.#client = undefined;
         throw error;
@@ -137,12 +137,24 @@ class PostgresListener {
     };
   }
 
+  /** Ends the connection; a connection or re-listen under way ends its own client when it completes. */
   async close(): Promise<void> {
-    this.#closed = true;
+    this.#closing.abort();
     this.#handlers.clear();
-    const listening = await this.#client?.catch(() => undefined);
+    const listening = this.#current;
+    this.#current = undefined;
     this.#client = undefined;
     await listening?.client.end().catch(() => undefined);
+  }
+
+  /** Makes `listening` the connection of the moment, unless the listener was closed while it connected. */
+  async #adopt(listening: ListeningClient): Promise<ListeningClient> {
+    if (this.#closing.signal.aborted) {
+      await listening.client.end().catch(() => undefined);
+      throw new Error('the LISTEN connection was closed');
+    }
+    this.#current = listening;
+    return listening;
   }
 
   /** A new connection listening on every channel with handlers. */
@@ -165,7 +177,7 @@ class PostgresListener {
   }
 
   #dropped(listening: ListeningClient, error: Error): void {
-    if (this.#closed || this.#current !== listening) return;
+    if (this.#closing.signal.aborted || this.#current !== listening) return;
     this.#current = undefined;
     const { name, log } = this.#opening;
     log.warn(`${name}: LISTEN connection lost (${connectionFailureReason(error) ?? error.message}); re-listening`);
@@ -182,13 +194,10 @@ class PostgresListener {
       policy: reconnection,
       what: `re-listening on ${name}`,
       log,
-      stopped: () => this.#closed,
+      untilSucceeded: true,
+      signal: this.#closing.signal,
     });
-    if (this.#closed) {
-      await listening.client.end().catch(() => undefined);
-      throw new Error('closed');
-    }
-    this.#current = listening;
+    await this.#adopt(listening);
     log.info(`${name}: LISTEN re-established on ${[...listening.channels].join(', ')}`);
     reconnected.emit();
     return listening;
