@@ -1,28 +1,21 @@
 import type { CompiledQuery, DatabaseConnection, Dialect, Driver, Kysely, QueryCompiler, QueryResult, TransactionSettings } from 'kysely';
 import { UnavailableError } from '../errors.js';
 import { connectionFailureReason } from './connection-failure.js';
-import { reconnect, silentReconnectionLog, type ReconnectionLog, type ReconnectionPolicy } from './reconnection-policy.js';
-
-export interface ReconnectingOptions {
-  /** How messages name the database: `sync database postgresql at db:5432`. */
-  readonly name: string;
-  readonly policy: ReconnectionPolicy;
-  readonly log: ReconnectionLog;
-  /** Called when the database answers again after an outage: notifications may have been missed meanwhile. */
-  readonly onReconnected: () => void;
-}
+import { reconnect, silentReconnectionLog } from './reconnection-policy.js';
+import type { EngineOpening } from './sql-database.js';
 
 /**
  * Wraps a network dialect (PostgreSQL, MySQL) so that every pool behaves alike during an outage: taking a
- * connection is retried with the reconnection policy (nothing has been sent yet, so this is always safe;
- * see acquireConnection); a connection failure, then or mid-query, surfaces as `UnavailableError` (503) naming the database; the
- * outage is logged once at warn and the recovery at info. Statements themselves are never retried here:
- * a write whose connection broke may or may not have committed, and only its caller knows whether to retry.
+ * connection is retried with the reconnection policy (nothing has been sent yet, so this is always safe; see
+ * acquireConnection); a connection failure, then or mid-query, surfaces as `UnavailableError` (503) naming
+ * the database; the outage is logged once at warn and the recovery at info, and the recovery fires the
+ * database's reconnected listeners. Statements themselves are never retried here: a write whose connection
+ * broke may or may not have committed, and only its caller knows whether to retry.
  */
-export function reconnectingDialect(dialect: Dialect, options: ReconnectingOptions): Dialect {
+export function reconnectingDialect(dialect: Dialect, opening: EngineOpening): Dialect {
   return {
     createAdapter: () => dialect.createAdapter(),
-    createDriver: () => new ReconnectingDriver(dialect.createDriver(), new Outages(options)),
+    createDriver: () => new ReconnectingDriver(dialect.createDriver(), new Outages(opening)),
     createIntrospector: (db: Kysely<unknown>) => dialect.createIntrospector(db),
     createQueryCompiler: () => dialect.createQueryCompiler(),
   };
@@ -30,14 +23,14 @@ export function reconnectingDialect(dialect: Dialect, options: ReconnectingOptio
 
 /** Whether the database is in an outage, and the log lines and hook at its start and end. */
 class Outages {
-  readonly #options: ReconnectingOptions;
+  readonly #options: EngineOpening;
   #since: number | undefined;
 
-  constructor(options: ReconnectingOptions) {
+  constructor(options: EngineOpening) {
     this.#options = options;
   }
 
-  get options(): ReconnectingOptions {
+  get options(): EngineOpening {
     return this.#options;
   }
 
@@ -62,7 +55,7 @@ class Outages {
     if (this.#since !== undefined) {
       this.#options.log.info(`${this.#options.name} is available again after ${Date.now() - this.#since} ms`);
       this.#since = undefined;
-      this.#options.onReconnected();
+      this.#options.reconnected.emit();
     }
     return result;
   }
@@ -102,7 +95,7 @@ class ReconnectingDriver implements Driver {
    * once (the first success ends the outage), rather than every request waiting out the whole schedule.
    */
   async acquireConnection(): Promise<DatabaseConnection> {
-    const { policy, name } = this.outages.options;
+    const { reconnection: policy, name } = this.outages.options;
     const acquire = () => this.inner.acquireConnection();
     // The outage itself is logged once by Outages, not per caller and attempt.
     const connection = await this.outages.guard(() =>

@@ -32,7 +32,7 @@ export async function openMysql(spec: ConnectionSpec, opening: EngineOpening): P
   }
   const pool = createPool({ ...config, connectionLimit: spec.maxOpenConns ?? 10 });
   const { description, reconnected } = opening;
-  const db = new Kysely<unknown>({ dialect: reconnectingDialect(new MysqlDialect({ pool }), { ...opening, policy: opening.reconnection, onReconnected: reconnected.emit }) });
+  const db = new Kysely<unknown>({ dialect: reconnectingDialect(new MysqlDialect({ pool }), opening) });
   return databaseHandle({ db, description, engine: mysqlTraits }, reconnected, () => db.destroy());
 }
 

@@ -53,7 +53,7 @@ export async function openPostgres(spec: ConnectionSpec, opening: EngineOpening)
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
   const { description, reconnected } = opening;
-  const db = new Kysely<unknown>({ dialect: reconnectingDialect(new PostgresDialect({ pool }), { ...opening, policy: opening.reconnection, onReconnected: reconnected.emit }) });
+  const db = new Kysely<unknown>({ dialect: reconnectingDialect(new PostgresDialect({ pool }), opening) });
   const listener = new PostgresListener(config, opening);
   return databaseHandle({ db, description, engine: postgresTraits(db, listener) }, reconnected, async () => {
     await listener.close();
