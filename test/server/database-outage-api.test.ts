@@ -108,9 +108,9 @@ describe.each(['postgresql', 'mysql'] as const)('a runtime whose %s sync databas
     const statusOf = async (name: string) => (await api('GET', `/workflows/default/${name}`)).json.status as { phase?: string; message?: string } | undefined;
     await proxy.cut();
     expect((await api('POST', '/workflows/default', { workflow: workflow('through-outage') })).status).toBe(200);
-    await vi.waitFor(async () => expect((await statusOf('through-outage'))?.message).toMatch(/is unavailable/), { timeout: 10_000, interval: 50 });
+    await vi.waitFor(async () => expect((await statusOf('through-outage'))?.message).toMatch(/is unavailable/), { timeout: 20_000, interval: 50 });
     expect((await statusOf('through-outage'))?.phase).toBe('Pending');
     await proxy.heal();
-    await vi.waitFor(async () => expect((await statusOf('through-outage'))?.phase).toBe('Succeeded'), { timeout: 15_000, interval: 50 });
-  });
+    await vi.waitFor(async () => expect((await statusOf('through-outage'))?.phase).toBe('Succeeded'), { timeout: 30_000, interval: 50 });
+  }, 60_000);
 });
