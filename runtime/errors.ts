@@ -55,3 +55,10 @@ export class InternalError extends ApiError {
   readonly httpStatus = 500;
   override readonly name = 'InternalError';
 }
+
+/** A dependency (a database) cannot be reached now; the caller may retry later. */
+export class UnavailableError extends ApiError {
+  readonly grpcCode = 14;
+  readonly httpStatus = 503;
+  override readonly name = 'UnavailableError';
+}

@@ -10,7 +10,9 @@ import type { ExecutorName, RuntimeConfig } from './config/runtime-config.js';
 import { toConnectionSpec } from './config/connection.js';
 import { inlineSecretResolver } from './config/inline-secret-resolver.js';
 import { migrateArgosyncSchema } from './store/migrations/argosync-migrations.js';
-import { openDatabase, parseDatabaseUrl, type SqlDatabase } from './store/sql-database.js';
+import type { DatabaseRole } from './store/database-role.js';
+import type { ReconnectionLog, ReconnectionPolicy } from './store/reconnection-policy.js';
+import { parseDatabaseUrl, waitForDatabase, type SqlDatabase } from './store/sql-database.js';
 
 export interface RuntimeFlags {
   readonly home?: string;
@@ -41,7 +43,11 @@ export function homeOf(flags: RuntimeFlags): string {
   return resolve(flags.home ?? process.env.ARGOSYNC_HOME ?? '.argosync');
 }
 
-export async function openRuntime(flags: RuntimeFlags, say: (line: string) => void): Promise<RuntimeContext> {
+/** Lines for `say` when the command has no leveled logger (`argosync migrate`). */
+const sayingLog = (say: (line: string) => void): ReconnectionLog => ({ warn: (line) => say(`warning: ${line}`), info: say });
+
+/** Opens the databases the configuration names; each one that cannot be reached yet is waited for (SPEC §3 reconnectionConfig). */
+export async function openRuntime(flags: RuntimeFlags, say: (line: string) => void, log: ReconnectionLog = sayingLog(say)): Promise<RuntimeContext> {
   const home = homeOf(flags);
   await mkdir(home, { recursive: true, mode: 0o700 });
   const kubernetes = kubernetesFromEnvironment();
@@ -60,20 +66,21 @@ export async function openRuntime(flags: RuntimeFlags, say: (line: string) => vo
   const stateSpec = parseDatabaseUrl(flags.stateStore ?? `pglite:${join(home, 'state')}`);
   say(`opening the state store (${stateSpec.driver}${stateSpec.driver === 'pglite' ? ` in ${stateSpec.dataDir}` : ''})`);
   const opened: SqlDatabase[] = [];
-  const open = async (spec: Parameters<typeof openDatabase>[0]) => {
-    const database = await openDatabase(spec);
+  const open = async (spec: Parameters<typeof waitForDatabase>[0], role: DatabaseRole, reconnection?: ReconnectionPolicy) => {
+    const database = await waitForDatabase(spec, { role, log, ...(reconnection ? { reconnection } : {}) });
     opened.push(database);
     return database;
   };
   try {
-    const stateStore = await open(stateSpec);
+    // The state store's URL has no reconnectionConfig: it rides outages out with Argo's defaults.
+    const stateStore = await open(stateSpec, 'state store');
     await migrateArgosyncSchema(stateStore);
     const secrets = inlineSecretResolver();
     const syncSpec = await toConnectionSpec(config.synchronization, secrets);
-    const syncDatabase = syncSpec ? await open(syncSpec) : stateStore;
+    const syncDatabase = syncSpec ? await open(syncSpec, 'sync database', config.synchronization.reconnection) : stateStore;
     say(`sync database: ${syncDatabase.description}`);
     const persistenceSpec = await toConnectionSpec(config.persistence, secrets);
-    const persistenceDatabase = persistenceSpec ? await open(persistenceSpec) : undefined;
+    const persistenceDatabase = persistenceSpec ? await open(persistenceSpec, 'persistence database', config.persistence.reconnection) : undefined;
     return {
       home,
       configSource,

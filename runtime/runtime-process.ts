@@ -1,5 +1,4 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { sql } from 'kysely';
 import { Registry } from 'prom-client';
 import { systemClock } from './clock.js';
 import { ConfigSections, type SectionName, type SectionTarget } from './config/config-sections.js';
@@ -9,6 +8,9 @@ import { startSyncEngine, type SyncEngine } from './controller/sync-engine.js';
 import type { SyncTables } from './controller/sync/sync-tables.js';
 import { homeOf, openRuntime, type RuntimeContext, type RuntimeFlags } from './runtime-context.js';
 import { startServer } from './server/app.js';
+import { createLogger } from './server/logger.js';
+import { databaseReadiness } from './database-readiness.js';
+import type { ReconnectionLog } from './store/reconnection-policy.js';
 import { policyFilePath, PolicyFileAuthorizer } from './server/auth/policy-file-authorizer.js';
 import { configRoutes } from './server/routes/config.js';
 import { syncLimitRoutes } from './server/routes/sync-limits.js';
@@ -112,7 +114,10 @@ export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInp
     ...server,
     home: homeOf(flags),
   });
-  const context = await openRuntime(flags, say);
+  // One logger for the process: the server's request lines and the databases' outages and reconnections.
+  const logger = createLogger({ format: serverOptions.logFormat, level: serverOptions.logLevel });
+  const databaseLog: ReconnectionLog = { warn: (line) => logger.warn(line), info: (line) => logger.info(line) };
+  const context = await openRuntime(flags, say, databaseLog);
   const { kubernetes } = context;
   const policy = kubernetes ? undefined : await PolicyFileAuthorizer.load(policyFilePath(context.home));
   const sso = await startSsoIfEnabled(serverOptions, context, policy).catch(async (error: unknown) => {
@@ -235,7 +240,7 @@ export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInp
     await controllerReplica.start();
   }
 
-  const sections = new ConfigSections(context.configSource, inlineSecretResolver(), target);
+  const sections = new ConfigSections(context.configSource, inlineSecretResolver(), target, databaseLog);
   const stopWatchingConfig = await context.configSource.watch(
     (config) => void sections.reload(config, (error) => say(`configuration change not applied: ${error.message}`)),
     (error) => say(`configuration rejected, keeping the last good one: ${error.message}`),
@@ -267,15 +272,14 @@ export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInp
       authorizer: policy ?? new KubernetesAuthorizer(kubernetes!),
       metricsRegistry,
       ...(sso ? { sso } : {}),
+      logger,
       ...(role === 'controller' ? {} : { apiRoutes: [api], rootRoutes: [ui] }),
       readinessChecks: [
-        {
-          name: 'syncDatabase',
-          check: async () => {
-            await sql`select 1`.execute(sync.database.db);
-            return { ready: true };
-          },
-        },
+        databaseReadiness('stateStore', () => ({ database: context.stateStore })),
+        databaseReadiness('syncDatabase', () =>
+          sync.database === context.stateStore ? { database: sync.database, note: 'the state store serves: no sync database configured' } : { database: sync.database },
+        ),
+        databaseReadiness('persistenceDatabase', () => (persistence ? { database: persistence } : { database: undefined, note: 'not configured' })),
       ],
     },
     say,

@@ -13,7 +13,7 @@ export interface ApiClientOptions {
   /** PEM of a CA to trust in addition to the system's. */
   readonly caCertificate?: string;
   readonly requestTimeoutSeconds?: number;
-  /** How often a 429 or a transient network error is retried before giving up. */
+  /** How often a 429, a 503 (the server's database is unavailable) or a transient network error is retried before giving up. */
   readonly maxRetries?: number;
   /** Aborts requests in flight and waits before retries (the provider's Cancel). */
   readonly signal?: AbortSignal;
@@ -41,9 +41,12 @@ export class ApiRequestError extends Error {
   }
 }
 
+/** 429 ResourceExhausted (rate limit) and 503 Unavailable (a database outage on the server): both pass. */
+const RETRIED_STATUSES = new Set([429, 503]);
+
 const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
 
-/** A small JSON client for the argosync API with retries that honour `Retry-After`. */
+/** A small JSON client for the argosync API with retries (backoff, or `Retry-After` when the server sends it). */
 export class ApiClient {
   readonly #options: ApiClientOptions;
   readonly #dispatcher: Dispatcher;
@@ -98,7 +101,7 @@ export class ApiClient {
         throw new ApiRequestError(`cannot reach argosync at ${url}: ${cause}`, undefined, undefined);
       }
       const text = await response.body.text();
-      if (response.statusCode === 429 && attempt < maxRetries) {
+      if (RETRIED_STATUSES.has(response.statusCode) && attempt < maxRetries) {
         await wait(retryAfterMs(response.headers['retry-after']) ?? backoffMs(attempt));
         continue;
       }

@@ -2,6 +2,8 @@ import { hostname } from 'node:os';
 import { InvalidArgumentError } from '../errors.js';
 import type { SqlDatabase } from '../store/sql-database.js';
 import { openDatabase } from '../store/sql-database.js';
+import type { DatabaseRole } from '../store/database-role.js';
+import { silentReconnectionLog, type ReconnectionLog } from '../store/reconnection-policy.js';
 import { migratePersistenceSchema } from '../store/migrations/persistence-migrations.js';
 import { migrateSyncSchema } from '../store/migrations/sync-migrations.js';
 import { passwordSha256, toConnectionSpec, type SecretResolver } from './connection.js';
@@ -11,6 +13,7 @@ import type { RuntimeConfig } from './runtime-config.js';
 
 export type SectionName = 'synchronization' | 'persistence';
 export const SECTION_NAMES: readonly SectionName[] = ['synchronization', 'persistence'];
+const SECTION_ROLES: Readonly<Record<SectionName, DatabaseRole>> = { synchronization: 'sync database', persistence: 'persistence database' };
 
 /** What the runtime does with a section once it is valid, reachable and migrated. */
 export interface SectionTarget {
@@ -38,6 +41,8 @@ export class ConfigSections {
     private readonly source: ConfigSource,
     private readonly resolveSecret: SecretResolver,
     private readonly target: SectionTarget,
+    /** Where the databases opened for a section report their outages and reconnections. */
+    private readonly log: ReconnectionLog = silentReconnectionLog,
   ) {
     const current = source.current;
     if (current) for (const name of SECTION_NAMES) this.#applied[name] = JSON.stringify(current[name]);
@@ -142,7 +147,7 @@ export class ConfigSections {
   async #connectAndMigrate(name: SectionName, config: RuntimeConfig): Promise<SqlDatabase | undefined> {
     const spec = await toConnectionSpec(config[name], this.resolveSecret);
     if (!spec) return undefined;
-    const database = await openDatabase(spec);
+    const database = await openDatabase(spec, { role: SECTION_ROLES[name], reconnection: config[name].reconnection, log: this.log });
     try {
       if (name === 'synchronization' && !config.synchronization.skipMigration) await migrateSyncSchema(database, config.synchronization);
       if (name === 'persistence' && !config.persistence.skipMigration) {

@@ -80,7 +80,6 @@ export class ChangeChannel<E> {
     let lastPrune = 0;
     let stopped = false;
     let timer: NodeJS.Timeout | undefined;
-    let running: Promise<void> | undefined;
     const round = async () => {
       const rows = await this.#db.selectFrom('argosync_changes').select(['id', 'payload']).where('channel', '=', this.#channel).where('id', '>', seen).orderBy('id').execute();
       for (const row of rows) {
@@ -96,14 +95,15 @@ export class ChangeChannel<E> {
     // round is simply repeated.
     const schedule = () => {
       if (stopped) return;
-      timer = setTimeout(() => (running = round().catch(() => undefined).finally(schedule)), this.#pollMs);
+      timer = setTimeout(() => void round().catch(() => undefined).finally(schedule), this.#pollMs);
       timer.unref();
     };
     schedule();
+    // A round under way is not awaited: in an outage it may be waiting to reconnect, and it fails harmlessly
+    // once the database is closed.
     return async () => {
       stopped = true;
       clearTimeout(timer);
-      await running;
     };
   }
 }

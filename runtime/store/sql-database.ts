@@ -5,6 +5,8 @@ import { openMysql } from './engines/mysql.js';
 import { openPglite } from './engines/pglite.js';
 import { openPostgres } from './engines/postgres.js';
 import { InvalidArgumentError } from '../errors.js';
+import { addressOf, nameInOutages, type DatabaseRole } from './database-role.js';
+import { DEFAULT_RECONNECTION_POLICY, reconnect, silentReconnectionLog, type ReconnectionLog, type ReconnectionPolicy } from './reconnection-policy.js';
 
 /** An open database: kysely over one of the three engines, and what differs between them. */
 export interface SqlDatabase {
@@ -14,32 +16,91 @@ export interface SqlDatabase {
   readonly engine: EngineTraits;
   /** e.g. `postgresql at 127.0.0.1:5432/test`; never contains a password. */
   readonly description: string;
+  /**
+   * Calls `listener` whenever the database answers again after an outage, and after every re-established
+   * LISTEN: changes announced meanwhile may have been missed. The result stops it.
+   */
+  onReconnected(listener: () => void): () => void;
   /** Closes every connection; safe to call twice. */
   destroy(): Promise<void>;
 }
 
-const OPENERS: Record<Driver, (spec: ConnectionSpec, description: string) => Promise<SqlDatabase>> = {
+/** How a database is opened besides its connection: its role in messages, and how outages are ridden out. */
+export interface OpenOptions {
+  readonly role?: DatabaseRole;
+  /** The section's `reconnectionConfig`; Argo's defaults otherwise. */
+  readonly reconnection?: ReconnectionPolicy;
+  readonly log?: ReconnectionLog;
+}
+
+/** What an engine opener receives: the options with their defaults, and the hooks its handle fires. */
+export interface EngineOpening {
+  readonly description: string;
+  /** `sync database postgresql at db:5432`, as outage messages and logs name the database. */
+  readonly name: string;
+  readonly reconnection: ReconnectionPolicy;
+  readonly log: ReconnectionLog;
+  readonly reconnected: ReconnectedListeners;
+}
+
+/** The listeners of `SqlDatabase.onReconnected`. */
+export class ReconnectedListeners {
+  readonly #listeners = new Set<() => void>();
+
+  add(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  readonly emit = (): void => {
+    for (const listener of this.#listeners) listener();
+  };
+}
+
+const OPENERS: Record<Driver, (spec: ConnectionSpec, opening: EngineOpening) => Promise<SqlDatabase>> = {
   postgresql: openPostgres,
   mysql: openMysql,
   pglite: openPglite,
 };
 
 /** The handle every engine returns: `destroy` runs `close` once, however often it is called. */
-export function databaseHandle(parts: Omit<SqlDatabase, 'destroy'>, close: () => Promise<void>): SqlDatabase {
+export function databaseHandle(
+  parts: Omit<SqlDatabase, 'destroy' | 'onReconnected'>,
+  reconnected: ReconnectedListeners,
+  close: () => Promise<void>,
+): SqlDatabase {
   let closing: Promise<void> | undefined;
-  return { ...parts, destroy: () => (closing ??= close()) };
+  return { ...parts, onReconnected: (listener) => reconnected.add(listener), destroy: () => (closing ??= close()) };
 }
 
 /** Opens a database; fails with `cannot connect to <driver> at <host:port>: <cause>` when it cannot. */
-export function openDatabase(spec: ConnectionSpec): Promise<SqlDatabase> {
-  return OPENERS[spec.driver](spec, describeSpec(spec));
+export function openDatabase(spec: ConnectionSpec, options: OpenOptions = {}): Promise<SqlDatabase> {
+  return OPENERS[spec.driver](spec, {
+    description: describeSpec(spec),
+    name: nameInOutages(options.role ?? 'database', spec),
+    reconnection: options.reconnection ?? DEFAULT_RECONNECTION_POLICY,
+    log: options.log ?? silentReconnectionLog,
+    reconnected: new ReconnectedListeners(),
+  });
+}
+
+/**
+ * Opens a database at start-up: one that cannot be reached yet is waited for with the reconnection policy,
+ * each attempt logged at warn, before giving up with `cannot connect to …`. A refusal such as a wrong
+ * password fails at once.
+ */
+export function waitForDatabase(spec: ConnectionSpec, options: OpenOptions = {}): Promise<SqlDatabase> {
+  return reconnect(() => openDatabase(spec, options), {
+    policy: options.reconnection ?? DEFAULT_RECONNECTION_POLICY,
+    what: `waiting for the ${nameInOutages(options.role ?? 'database', spec)}`,
+    log: options.log ?? silentReconnectionLog,
+  });
 }
 
 /** How a spec is named in logs and errors: driver and address, never credentials. */
 export function describeSpec(spec: ConnectionSpec): string {
   if (spec.driver === 'pglite') return `pglite at ${spec.dataDir ?? 'memory'}`;
-  const address = `${spec.host ?? 'localhost'}${spec.port ? `:${spec.port}` : ''}`;
-  return `${spec.driver} at ${address}${spec.database ? `/${spec.database}` : ''}`;
+  return `${spec.driver} at ${addressOf(spec)}${spec.database ? `/${spec.database}` : ''}`;
 }
 
 /**

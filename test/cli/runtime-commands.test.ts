@@ -79,7 +79,10 @@ describe('argosync migrate', () => {
     const cli = runCli(['migrate', '--state-store', 'postgres://postgres@127.0.0.1:1/test', '--home', join(tmpdir(), 'argosync-migrate-home')]);
     expect(await cli.exited).toBe(1);
     expect(cli.stderr()).toBe('argosync: cannot connect to postgresql at 127.0.0.1:1: connection refused\n');
-  });
+    // It waited first, as reconnectionConfig's defaults say (5 retries, from 100 ms doubling), saying so each time.
+    expect(cli.stdout()).toContain('warning: waiting for the state store postgresql at 127.0.0.1:1: attempt 1 of 6 failed (connection refused); retrying in 100 ms\n');
+    expect(cli.stdout()).toContain('warning: waiting for the state store postgresql at 127.0.0.1:1: attempt 5 of 6 failed (connection refused); retrying in 1600 ms\n');
+  }, 60_000); // the CLI compiles with tsx, then waits 3.1 s for the database: slow on a loaded 2-core machine
 
   it('refuses a bad flag value before it opens anything, naming the flag and the accepted values', async () => {
     const untouched = join(tmpdir(), `argosync-untouched-${process.pid}`);

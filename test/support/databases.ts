@@ -63,6 +63,18 @@ export async function createTestDatabase(driver: Driver): Promise<TestDatabase> 
   };
 }
 
+/**
+ * A whole database of its own on the PostgreSQL or MariaDB server (no schema): for a runtime whose
+ * configuration section names a database, which cannot name a schema.
+ */
+export async function createWholeDatabase(driver: 'postgresql' | 'mysql'): Promise<Pick<TestDatabase, 'driver' | 'spec' | 'drop'>> {
+  if (driver === 'mysql') return createTestDatabase(driver);
+  const name = `t_${randomBytes(6).toString('hex')}`;
+  const server = parseDatabaseUrl(POSTGRES_URL);
+  await runOnServer(server, `create database ${name}`);
+  return { driver, spec: { ...server, database: name }, drop: () => runOnServer(server, `drop database if exists ${name} with (force)`) };
+}
+
 async function runOnServer(server: ConnectionSpec, statement: string): Promise<void> {
   const database = await openDatabase(server);
   try {

@@ -1,5 +1,10 @@
 import { systemClock } from '../../runtime/clock.js';
 import type { ConfigMapStore } from '../../runtime/store/configmap-store.js';
+import type { Driver } from '../../runtime/store/connection-spec.js';
+import { migrateArgosyncSchema } from '../../runtime/store/migrations/argosync-migrations.js';
+import { migrateSyncSchema } from '../../runtime/store/migrations/sync-migrations.js';
+import { SqlConfigMapStore } from '../../runtime/store/sql-configmap-store.js';
+import { createTestDatabase, type TestDatabase } from './databases.js';
 import { DEFAULT_SYNC_TABLES } from '../../runtime/store/migrations/sync-migrations.js';
 import type { SqlDatabase } from '../../runtime/store/sql-database.js';
 import { DatabaseSync, type DatabaseSyncOptions } from '../../runtime/controller/sync/database-sync.js';
@@ -122,6 +127,31 @@ export async function startController(options: ControllerOptions): Promise<TestC
     async stop() {
       manager.stop();
       await database?.stop();
+    },
+  };
+}
+
+/** A test database with the sync and argosync schemas, an admin handle on it, and embedded ConfigMaps. */
+export interface SyncTestDatabase {
+  readonly testDatabase: TestDatabase;
+  readonly admin: SqlDatabase;
+  readonly configMaps: SqlConfigMapStore;
+  drop(): Promise<void>;
+}
+
+export async function createSyncTestDatabase(driver: Driver): Promise<SyncTestDatabase> {
+  const testDatabase = await createTestDatabase(driver);
+  const admin = await testDatabase.open();
+  await migrateArgosyncSchema(admin);
+  await migrateSyncSchema(admin);
+  const configMaps = new SqlConfigMapStore(admin);
+  return {
+    testDatabase,
+    admin,
+    configMaps,
+    async drop() {
+      await configMaps.close();
+      await testDatabase.drop();
     },
   };
 }

@@ -1,12 +1,12 @@
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrateArgosyncSchema } from '../../runtime/store/migrations/argosync-migrations.js';
-import { migrateSyncSchema, syncSchemaSteps } from '../../runtime/store/migrations/sync-migrations.js';
+import { syncSchemaSteps } from '../../runtime/store/migrations/sync-migrations.js';
 import { SqlConfigMapStore } from '../../runtime/store/sql-configmap-store.js';
 import type { SqlDatabase } from '../../runtime/store/sql-database.js';
 import type { Synchronization } from '../../runtime/controller/sync/sync-items.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases.js';
-import { startController, type ControllerOptions, type TestController } from '../support/sync-controllers.js';
+import { createSyncTestDatabase, startController, type ControllerOptions, type TestController } from '../support/sync-controllers.js';
 
 const gpu: Synchronization = { semaphores: [{ database: { key: 'gpu' } }] };
 const LOCK = 'ns/Database/gpu';
@@ -17,19 +17,15 @@ describe.each(DIALECTS)('database locks on %s', (driver) => {
   let testDatabase: TestDatabase;
   let admin: SqlDatabase;
   let configMaps: SqlConfigMapStore;
+  let drop: () => Promise<void>;
   const controllers: TestController[] = [];
 
   beforeEach(async () => {
-    testDatabase = await createTestDatabase(driver);
-    admin = await testDatabase.open();
-    await migrateArgosyncSchema(admin);
-    await migrateSyncSchema(admin);
-    configMaps = new SqlConfigMapStore(admin);
+    ({ testDatabase, admin, configMaps, drop } = await createSyncTestDatabase(driver));
   });
   afterEach(async () => {
     for (const controller of controllers.splice(0)) await controller.stop();
-    await configMaps.close();
-    await testDatabase.drop();
+    await drop();
   });
 
   async function controller(name: string, options: Partial<ControllerOptions> = {}): Promise<TestController> {

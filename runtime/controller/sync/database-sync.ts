@@ -68,6 +68,7 @@ export class DatabaseSync {
   /** The pending timer of each periodic task, by task. */
   readonly #timers = new Map<string, () => void>();
   #stopListening: (() => Promise<void>) | undefined;
+  #stopWatchingReconnections: (() => void) | undefined;
   #started = false;
   #admitting = true;
   #stopped = false;
@@ -101,6 +102,7 @@ export class DatabaseSync {
         const notice = JSON.parse(payload) as ChangeNotice;
         if (notice.from !== this.controllerName) this.#emitChange(notice.lock);
       });
+    this.#watchReconnections();
     this.#every('heartbeat', this.#options.heartbeatSeconds * 1000, () => this.heartbeat());
     this.#every('maintain', this.#options.pollSeconds * 1000, () => this.maintain());
     if (!notifications) this.#pollWhileWaiting();
@@ -108,6 +110,7 @@ export class DatabaseSync {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#stopWatchingReconnections?.();
     for (const cancel of this.#timers.values()) cancel();
     this.#timers.clear();
     await this.#stopListening?.();
@@ -283,6 +286,11 @@ export class DatabaseSync {
     };
     const run = () => void task().catch((error: unknown) => this.#options.onError?.(name, error)).finally(schedule);
     schedule();
+  }
+
+  /** After an outage or a re-established LISTEN, releases may have gone unheard: every lock with waiters looks once. */
+  #watchReconnections(): void {
+    this.#stopWatchingReconnections = this.#options.database.onReconnected(() => this.#emitChange(undefined));
   }
 
   /** MySQL has no NOTIFY: while local workflows wait, look for freed slots every few tens of milliseconds. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { parseGoDuration } from '../../config/duration.js';
-import { ApiError } from '../../errors.js';
+import { ApiError, UnavailableError } from '../../errors.js';
 import { holderKey as toHolderKey } from '../sync/holder-key.js';
 import { parseSynchronization, type Synchronization } from '../sync/sync-items.js';
 import type { SyncManager } from '../sync/sync-manager.js';
@@ -170,7 +170,8 @@ export class WorkflowOperation {
       if (item) recordWaiting(statusSync, item, (await sync.snapshot(item.identity)).holders.map((holder) => holder.holderKey));
       return { acquired: false, message: result.message, failedLockName: result.failedLockName };
     } catch (error) {
-      if (error instanceof ApiError) return { error: error.message };
+      // A database outage passes: the workflow waits for it, as for any transient failure.
+      if (error instanceof ApiError && !(error instanceof UnavailableError)) return { error: error.message };
       this.#context.requeueAfter(TRANSIENT_RETRY_MS);
       return { acquired: false, message: `Waiting to acquire the synchronization lock. ${(error as Error).message}` };
     }

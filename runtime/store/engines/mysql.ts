@@ -2,7 +2,8 @@ import { Kysely, MysqlDialect, sql } from 'kysely';
 import { createPool } from 'mysql2';
 import { createConnection } from 'mysql2/promise';
 import type { ConnectionSpec } from '../connection-spec.js';
-import { databaseHandle, type SqlDatabase } from '../sql-database.js';
+import { reconnectingDialect } from '../reconnecting-dialect.js';
+import { databaseHandle, type EngineOpening, type SqlDatabase } from '../sql-database.js';
 import { connectError } from './connect-error.js';
 import { errorCode, messageLooksRetryable, type EngineTraits } from './engine-traits.js';
 
@@ -10,7 +11,7 @@ import { errorCode, messageLooksRetryable, type EngineTraits } from './engine-tr
 const RETRYABLE_ERRNOS = new Set([1213, 1205, 1020]);
 
 /** MySQL/MariaDB through `mysql2`: deadlock errnos, GET_LOCK migrations, no LISTEN/NOTIFY (callers poll). */
-export async function openMysql(spec: ConnectionSpec, description: string): Promise<SqlDatabase> {
+export async function openMysql(spec: ConnectionSpec, opening: EngineOpening): Promise<SqlDatabase> {
   const config = {
     host: spec.host ?? 'localhost',
     port: spec.port ?? 3306,
@@ -30,8 +31,9 @@ export async function openMysql(spec: ConnectionSpec, description: string): Prom
     throw connectError(spec, error);
   }
   const pool = createPool({ ...config, connectionLimit: spec.maxOpenConns ?? 10 });
-  const db = new Kysely<unknown>({ dialect: new MysqlDialect({ pool }) });
-  return databaseHandle({ db, description, engine: mysqlTraits }, () => db.destroy());
+  const { description, reconnected } = opening;
+  const db = new Kysely<unknown>({ dialect: reconnectingDialect(new MysqlDialect({ pool }), opening) });
+  return databaseHandle({ db, description, engine: mysqlTraits }, reconnected, () => db.destroy());
 }
 
 const mysqlTraits: EngineTraits = {

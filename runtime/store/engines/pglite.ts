@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, sql } from 'kysely';
 import type { ConnectionSpec } from '../connection-spec.js';
-import { databaseHandle, type SqlDatabase } from '../sql-database.js';
+import { databaseHandle, ReconnectedListeners, type EngineOpening, type SqlDatabase } from '../sql-database.js';
 import { errorCode, messageLooksRetryable, type EngineTraits } from './engine-traits.js';
 import { PgliteDialect } from './pglite-driver.js';
 
@@ -10,10 +10,10 @@ import { PgliteDialect } from './pglite-driver.js';
  * Embedded PostgreSQL (PGlite). One process owns the data directory, so the migration lock is an
  * in-process queue per instance, and LISTEN/NOTIFY works within the process.
  */
-export async function openPglite(spec: ConnectionSpec, description: string): Promise<SqlDatabase> {
+export async function openPglite(spec: ConnectionSpec, opening: EngineOpening): Promise<SqlDatabase> {
   if (spec.dataDir) mkdirSync(spec.dataDir, { recursive: true });
   const pglite = await PGlite.create(spec.dataDir, PGLITE_OPTIONS);
-  return wrapPglite(pglite, spec, description, () => pglite.close());
+  return wrapPglite(pglite, spec, opening.description, () => pglite.close());
 }
 
 /** Argo's `timestamp` columns hold UTC: read them as UTC whatever the machine's zone. */
@@ -56,7 +56,8 @@ export async function wrapPglite(pglite: PGlite, spec: ConnectionSpec, descripti
     supportsIndexIfNotExists: true,
     upsert: 'onConflict',
   };
-  return databaseHandle({ db, description, engine: traits }, async () => {
+  // In the process, nothing to reconnect: its listeners are never called.
+  return databaseHandle({ db, description, engine: traits }, new ReconnectedListeners(), async () => {
     await db.destroy();
     await close();
   });

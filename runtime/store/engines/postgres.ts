@@ -1,7 +1,10 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { ConnectionSpec } from '../connection-spec.js';
-import { databaseHandle, type SqlDatabase } from '../sql-database.js';
+import { connectionFailureReason } from '../connection-failure.js';
+import { reconnect } from '../reconnection-policy.js';
+import { reconnectingDialect } from '../reconnecting-dialect.js';
+import { databaseHandle, type EngineOpening, type SqlDatabase } from '../sql-database.js';
 import { connectError } from './connect-error.js';
 import { errorCode, messageLooksRetryable, type EngineTraits, type Notifications } from './engine-traits.js';
 
@@ -34,7 +37,7 @@ function clientConfig(spec: ConnectionSpec): pg.ClientConfig {
 }
 
 /** PostgreSQL through `pg`: serialization failures 40001/40P01, advisory-lock migrations, LISTEN/NOTIFY. */
-export async function openPostgres(spec: ConnectionSpec, description: string): Promise<SqlDatabase> {
+export async function openPostgres(spec: ConnectionSpec, opening: EngineOpening): Promise<SqlDatabase> {
   const config = clientConfig(spec);
   const probe = new pg.Client(config);
   try {
@@ -49,9 +52,10 @@ export async function openPostgres(spec: ConnectionSpec, description: string): P
   // A connection dropped by the server must not crash the process: the query in flight fails, the pool replaces it.
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
-  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
-  const listener = new PostgresListener(config);
-  return databaseHandle({ db, description, engine: postgresTraits(db, listener) }, async () => {
+  const { description, reconnected } = opening;
+  const db = new Kysely<unknown>({ dialect: reconnectingDialect(new PostgresDialect({ pool }), opening) });
+  const listener = new PostgresListener(config, opening);
+  return databaseHandle({ db, description, engine: postgresTraits(db, listener) }, reconnected, async () => {
     await listener.close();
     await db.destroy();
   });
@@ -88,60 +92,120 @@ function postgresTraits(db: Kysely<unknown>, listener: PostgresListener): Engine
   };
 }
 
-/** One dedicated connection for LISTEN, opened on first use and re-opened when the server drops it. */
+/** The LISTEN connection of the moment and the channels it listens on. */
+interface ListeningClient {
+  readonly client: pg.Client;
+  readonly channels: Set<string>;
+}
+
+/**
+ * One dedicated connection for LISTEN, opened on first use. When the server drops it, it is re-established
+ * with the reconnection policy until it succeeds (or the database is closed), every channel is listened on
+ * again, and the database's reconnected listeners are told: notifications sent meanwhile were lost.
+ */
 class PostgresListener {
   readonly #config: pg.ClientConfig;
+  readonly #opening: EngineOpening;
   readonly #handlers = new Map<string, Set<(payload: string) => void>>();
-  #client: Promise<pg.Client> | undefined;
+  /** The connection, or the (re)connection under way. */
+  #client: Promise<ListeningClient> | undefined;
+  #current: ListeningClient | undefined;
+  readonly #closing = new AbortController();
 
-  constructor(config: pg.ClientConfig) {
+  constructor(config: pg.ClientConfig, opening: EngineOpening) {
     this.#config = config;
+    this.#opening = opening;
   }
 
   async listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>> {
-    const client = await this.#connect();
     let handlers = this.#handlers.get(channel);
     if (!handlers) {
       handlers = new Set();
       this.#handlers.set(channel, handlers);
-      await client.query(`listen "${channel.replace(/"/g, '""')}"`);
     }
     handlers.add(onPayload);
+    this.#client ??= this.#connect().then(
+      (listening) => this.#adopt(listening),
+      (error: unknown) => {
+        this.#client = undefined;
+        throw error;
+      },
+    );
+    await listenOn(await this.#client, channel);
     return async () => {
       handlers.delete(onPayload);
     };
   }
 
-  #connect(): Promise<pg.Client> {
-    this.#client ??= (async () => {
-      const client = new pg.Client(this.#config);
-      client.on('notification', (message) => {
-        for (const handler of this.#handlers.get(message.channel) ?? []) handler(message.payload ?? '');
-      });
-      client.on('error', () => {
-        this.#client = undefined;
-        void this.#relisten();
-      });
-      await client.connect();
-      return client;
-    })();
-    return this.#client;
-  }
-
-  async #relisten(): Promise<void> {
-    if (this.#handlers.size === 0) return;
-    try {
-      const client = await this.#connect();
-      for (const channel of this.#handlers.keys()) await client.query(`listen "${channel.replace(/"/g, '""')}"`);
-    } catch {
-      this.#client = undefined;
-    }
-  }
-
+  /** Ends the connection; a connection or re-listen under way ends its own client when it completes. */
   async close(): Promise<void> {
-    const client = this.#client;
-    this.#client = undefined;
+    this.#closing.abort();
     this.#handlers.clear();
-    if (client) await (await client).end().catch(() => undefined);
+    const listening = this.#current;
+    this.#current = undefined;
+    this.#client = undefined;
+    await listening?.client.end().catch(() => undefined);
   }
+
+  /** Makes `listening` the connection of the moment, unless the listener was closed while it connected. */
+  async #adopt(listening: ListeningClient): Promise<ListeningClient> {
+    if (this.#closing.signal.aborted) {
+      await listening.client.end().catch(() => undefined);
+      throw new Error('the LISTEN connection was closed');
+    }
+    this.#current = listening;
+    return listening;
+  }
+
+  /** A new connection listening on every channel with handlers. */
+  async #connect(): Promise<ListeningClient> {
+    const client = new pg.Client(this.#config);
+    const listening: ListeningClient = { client, channels: new Set() };
+    client.on('notification', (message) => {
+      for (const handler of this.#handlers.get(message.channel) ?? []) handler(message.payload ?? '');
+    });
+    client.on('error', (error) => this.#dropped(listening, error));
+    client.on('end', () => this.#dropped(listening, new Error('connection terminated')));
+    try {
+      await client.connect();
+      for (const channel of this.#handlers.keys()) await listenOn(listening, channel);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    return listening;
+  }
+
+  #dropped(listening: ListeningClient, error: Error): void {
+    if (this.#closing.signal.aborted || this.#current !== listening) return;
+    this.#current = undefined;
+    const { name, log } = this.#opening;
+    log.warn(`${name}: LISTEN connection lost (${connectionFailureReason(error) ?? error.message}); re-listening`);
+    void listening.client.end().catch(() => undefined);
+    const relistening = this.#relisten();
+    // A close during the loop ends it with an error nobody awaits.
+    relistening.catch(() => undefined);
+    this.#client = relistening;
+  }
+
+  async #relisten(): Promise<ListeningClient> {
+    const { name, log, reconnection, reconnected } = this.#opening;
+    const listening = await reconnect(() => this.#connect(), {
+      policy: reconnection,
+      what: `re-listening on ${name}`,
+      log,
+      untilSucceeded: true,
+      signal: this.#closing.signal,
+    });
+    await this.#adopt(listening);
+    log.info(`${name}: LISTEN re-established on ${[...listening.channels].join(', ')}`);
+    reconnected.emit();
+    return listening;
+  }
+}
+
+async function listenOn(listening: ListeningClient, channel: string): Promise<void> {
+  if (listening.channels.has(channel)) return;
+  await listening.client.query(`listen "${channel.replace(/"/g, '""')}"`);
+  listening.channels.add(channel);
 }
