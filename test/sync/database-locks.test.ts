@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
+import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LockMetrics } from '../../runtime/controller/sync/lock-metrics.js';
 import { migrateArgosyncSchema } from '../../runtime/store/migrations/argosync-migrations.js';
 import { migrateSyncSchema, syncSchemaSteps } from '../../runtime/store/migrations/sync-migrations.js';
 import { SqlConfigMapStore } from '../../runtime/store/sql-configmap-store.js';
@@ -182,6 +184,23 @@ describe.each(DIALECTS)('database locks on %s', (driver) => {
     expect(tokens).toHaveLength(24);
     expect([...tokens].sort((x, y) => x - y)).toEqual(Array.from({ length: 24 }, (_, index) => index + 1));
     expect(await heldRows()).toEqual([]);
+  });
+
+  it("counts only its own controller's rows in the held and pending gauges, as Argo's per-controller metrics", async () => {
+    await setLimit(1);
+    const [a, b] = [await controller('controller-a'), await controller('controller-b')];
+    await a.acquire({ name: 'a-holder' }, gpu);
+    await b.acquire({ name: 'b-waiter' }, gpu);
+    await b.acquire({ name: 'b-waiter-2' }, gpu);
+    const gauges = async (who: TestController) => {
+      const registry = new Registry();
+      new LockMetrics(registry, () => who.manager.snapshots(), who.name);
+      const text = await registry.metrics();
+      const value = (metric: string) => Number(new RegExp(`^${metric}\\{[^}]*lock_name="gpu"[^}]*\\} (\\d+)$`, 'm').exec(text)?.[1]);
+      return [value('argosync_locks_held'), value('argosync_locks_pending')];
+    };
+    expect(await gauges(a)).toEqual([1, 0]);
+    expect(await gauges(b)).toEqual([0, 2]);
   });
 
   it('honours rows written by an Argo controller on tables created by replaying Argo DDL', async () => {

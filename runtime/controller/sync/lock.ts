@@ -52,22 +52,35 @@ export interface LockSnapshot {
 }
 
 /**
- * One semaphore or mutex. `Session` is the scope in which an all-or-nothing acquisition checks and grants:
- * `void` for in-memory locks (the sync manager's mutex makes their check-then-grant atomic), the SERIALIZABLE
- * transaction for database locks (so the grants of a whole lock set commit together or not at all).
+ * Where the all-or-nothing acquisitions of a set of locks are decided together, when it is more than this
+ * process: the sync database session decides database locks in one transaction. In-memory locks have none:
+ * the sync manager's per-lock mutex makes their check-then-grant atomic.
  */
-export interface Lock<Session = void> {
+export interface AcquisitionScope<Session> {
+  /**
+   * Runs `decide` once for the locks with the given keys, in one session whose grants commit together or not
+   * at all. Throws AcquisitionDeferred when it cannot decide now (the attempt then waits).
+   */
+  decide<T>(lockKeys: readonly string[], decide: (session: Session) => Promise<T>): Promise<T>;
+  /** Why this scope admits nobody at the moment (e.g. the controller is re-verifying its holds), if so. */
+  refusal(): string | undefined;
+}
+
+/** One semaphore or mutex. `Session` is its scope's session: `void` in memory, the transaction in the database. */
+export interface Lock<Session = unknown> {
   /** Lock name of SPEC §2, e.g. `team-a/ConfigMap/limits/gpu`. */
   readonly name: string;
   readonly kind: LockKind;
   readonly storage: LockStorage;
+  /** How the lock is known where it is stored: the lock name in memory, the row name (`sem/…`, `mtx/…`) in the database. */
+  readonly key: string;
+  /** Undefined for locks decided in this process alone. */
+  readonly scope: AcquisitionScope<Session> | undefined;
   /**
    * Queues the waiter; idempotent; re-queuing an existing key updates its priority; a current holder is not
    * queued. Given the acquisition's session, the queue entry is written in it.
    */
   enqueue(waiter: Waiter, session?: Session): Promise<void>;
-  /** Removes the key from the queue (no-op when absent). */
-  dequeue(holderKey: string): Promise<void>;
   /**
    * The current limit (through the cache), or the problem that keeps the lock from having one. Read before an
    * acquisition's transaction, as Argo reads limits outside it, which keeps the transaction short.
@@ -77,11 +90,31 @@ export interface Lock<Session = void> {
   check(holderKey: string, limit: number | string, session: Session): Promise<LockCheck>;
   /** Grants the lock to `holderKey` (which must have checked `acquirable` in the same session) and removes it from the queue. */
   grant(holderKey: string, session: Session): Promise<Holder>;
-  /** Releases a hold; returns false when the key held nothing. Never throws for a non-holder. */
+  /** Releases the key's hold and removes it from the queue; false when it held nothing. Never throws for a non-holder. */
   release(holderKey: string): Promise<boolean>;
   /** At controller start: re-registers a hold recorded in workflow status (even above the limit); throws when it cannot. */
   reacquire(holderKey: string): Promise<void>;
+  /** After this controller was declared inactive: forgets and returns the holds it had that are gone now. */
+  lostHolds(): Promise<string[]>;
   /** Holder keys of the waiters that the free slots would admit now, in queue order (for waking them). */
   admissible(): Promise<string[]>;
+  /** Holder keys this controller holds or queues on the lock. */
+  keys(): string[];
+  /** The same, for one workflow's holds and queue entries, at workflow and template level. */
+  keysOf(workflowKey: string): string[];
   snapshot(): Promise<LockSnapshot>;
+}
+
+/**
+ * The acquisition could not be decided now: another controller keeps a `sync_lock` row of `lockKey` (Argo's
+ * "failed to lock()"), or this controller stopped while the transaction was losing to contention. The
+ * attempt ends as waiting; the next change notice or poll tries again.
+ */
+export class AcquisitionDeferred extends Error {
+  constructor(
+    readonly lockKey: string,
+    message = 'failed to lock()',
+  ) {
+    super(message);
+  }
 }

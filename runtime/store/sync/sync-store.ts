@@ -1,0 +1,106 @@
+import { sql } from 'kysely';
+import type { SqlDatabase } from '../sql-database.js';
+import { migrateArgosyncSyncSchema, migrateSyncSchema, type SyncTableNames } from '../migrations/sync-migrations.js';
+import { ControllerRows } from './controller-rows.js';
+import { LimitRows } from './limit-rows.js';
+import { LockRows } from './lock-rows.js';
+import { syncSchema, type SyncSchema, type SyncTransaction } from './sync-schema.js';
+
+/**
+ * The owner of every statement on the sync tables (SPEC §4): limits, heartbeats, queue and hold rows, guard
+ * rows, fencing. Controllers and the API server reach the tables only through it.
+ */
+export class SyncStore {
+  readonly #schema: SyncSchema;
+  readonly #names: SyncTableNames;
+  readonly limits: LimitRows;
+  readonly controllers: ControllerRows;
+  readonly #locks = new Map<string, LockRows>();
+
+  constructor(database: SqlDatabase, names: SyncTableNames) {
+    this.#schema = syncSchema(database, names);
+    this.#names = names;
+    this.limits = new LimitRows(this.#schema);
+    this.controllers = new ControllerRows(this.#schema);
+  }
+
+  /** e.g. `postgresql at 127.0.0.1:5432/test`. */
+  get description(): string {
+    return this.#schema.database.description;
+  }
+
+  /** The rows of one lock, by its row name (`sem/<ns>/<key>`, `mtx/<ns>/<name>`). */
+  lock(key: string): LockRows {
+    let rows = this.#locks.get(key);
+    if (!rows) this.#locks.set(key, (rows = new LockRows(this.#schema, key)));
+    return rows;
+  }
+
+  /** Argo's sync schema (unless skipped: an operator migrates) and argosync's additions beside it. */
+  async migrate(skipArgoSchema: boolean): Promise<void> {
+    const { database } = this.#schema;
+    if (!skipArgoSchema) await migrateSyncSchema(database, this.#names);
+    await migrateArgosyncSyncSchema(database);
+  }
+
+  /**
+   * One attempt of an acquisition: a SERIALIZABLE transaction that first inserts the `sync_lock` guard row of
+   * every key (Argo's cross-controller guard), runs `fn`, and deletes the guard rows again before committing.
+   * Another acquirer of the same lock waits on the uncommitted row instead of polling for it, a crash can never
+   * leave one behind, and two commits are saved. `onGuard` hears which key is being guarded, so a unique
+   * violation can be told apart as "another controller keeps this guard".
+   */
+  acquisition<T>(keys: readonly string[], controller: string, now: Date, onGuard: (key: string | undefined) => void, fn: (tx: SyncTransaction) => Promise<T>): Promise<T> {
+    const { db, tables } = this.#schema;
+    return db
+      .transaction()
+      .setIsolationLevel('serializable')
+      .execute(async (tx) => {
+        for (const key of keys) {
+          onGuard(key);
+          await tx.insertInto(tables.lock).values({ name: key, controller, time: now }).execute();
+        }
+        onGuard(undefined);
+        const result = await fn(tx);
+        await tx.deleteFrom(tables.lock).where('name', 'in', keys).where('controller', '=', controller).execute();
+        return result;
+      });
+  }
+
+  /** One attempt of a plain transaction whose writes may be lost in a database crash (releases, queue rows). */
+  relaxedTransaction<T>(fn: (tx: SyncTransaction) => Promise<T>): Promise<T> {
+    return this.#schema.db.transaction().execute(async (tx) => {
+      await this.relaxDurability(tx);
+      return fn(tx);
+    });
+  }
+
+  /** Lets `tx` commit without waiting for the disk. Grants are never relaxed, so a crash can never over-admit. */
+  relaxDurability(tx: SyncTransaction): Promise<void> {
+    return this.#schema.engine.relaxCommitDurability(tx);
+  }
+
+  /** A serialization failure or deadlock: the transaction may be retried as a whole. */
+  isContention(error: unknown): boolean {
+    return this.#schema.engine.isRetryableTransactionError(error);
+  }
+
+  isUniqueViolation(error: unknown): boolean {
+    return this.#schema.engine.isUniqueViolation(error);
+  }
+
+  /** Sends `payload` on `channel` where the engine has notifications; given a transaction, on its commit. */
+  async notify(channel: string, payload: string, tx?: SyncTransaction): Promise<void> {
+    await this.#schema.engine.notifications?.notify(channel, payload, tx);
+  }
+
+  /** Listens on `channel`; undefined where the engine has no notifications (MySQL: callers poll). */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>> | undefined {
+    return this.#schema.engine.notifications?.listen(channel, onPayload);
+  }
+
+  /** Whether the database answers. */
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.#schema.db);
+  }
+}
