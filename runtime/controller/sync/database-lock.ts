@@ -1,8 +1,9 @@
 import type { LockRows } from '../../store/sync/lock-rows.js';
-import type { DatabaseSession, DatabaseSync } from './database-sync.js';
-import { isSameWorkflowNodeKeys, workflowKeyOf } from './holder-key.js';
+import type { LockState } from '../../store/sync/sync-store.js';
+import type { DatabaseSync } from './database-sync.js';
+import { workflowKeyOf } from './holder-key.js';
 import { LimitTracker, type LimitSource } from './limit-source.js';
-import type { Holder, Lock, LockCheck, LockKind, LockSnapshot, Waiter } from './lock.js';
+import type { AcquisitionScope, Lock, LockCheck, LockKind, LockSnapshot, ScopedLock, Waiter } from './lock.js';
 import { databaseWaitingMessage, missingLimitMessage } from './lock-messages.js';
 
 /**
@@ -11,13 +12,18 @@ import { databaseWaitingMessage, missingLimitMessage } from './lock-messages.js'
  * argosync's fencing counter for the lock and record the token. The lock owns this controller's rows: it
  * remembers which of its keys hold and which wait, so releases and sweeps need not ask the database.
  */
-export class DatabaseLock implements Lock<DatabaseSession> {
+export class DatabaseLock implements ScopedLock {
   readonly storage = 'database';
   readonly #limit: LimitTracker;
   readonly #rows: LockRows;
   /** This controller's rows of the lock, as written (after commit) or verified at startup. */
   readonly #mine = new Map<string, 'held' | 'queued'>();
   #queued = 0;
+  /**
+   * Why the last decision found the lock closed to everyone but holders (full, or another waiter in front),
+   * and the lock's change count then: until a change is heard, another attempt would only be told the same.
+   */
+  #closed: { readonly message: string; readonly changes: number } | undefined;
 
   constructor(
     readonly name: string,
@@ -32,44 +38,60 @@ export class DatabaseLock implements Lock<DatabaseSession> {
     for (const row of sync.takeLeftovers(key)) this.#note(row.holderKey, row.held ? 'held' : 'queued');
   }
 
-  get scope(): DatabaseSync {
-    return this.sync;
+  get scope(): AcquisitionScope {
+    return this.sync.acquisitions;
   }
 
-  /** Inserts the queue row unless this controller has a row for the key; inside the acquisition when given one. */
-  async enqueue(waiter: Waiter, session?: DatabaseSession): Promise<void> {
+  /** Rows of this lock in the store. */
+  get rows(): LockRows {
+    return this.#rows;
+  }
+
+  /** Inserts the queue row unless this controller has a row for the key (when an acquisition cannot be decided). */
+  async enqueue(waiter: Waiter): Promise<void> {
     if (this.#mine.has(waiter.holderKey)) return;
-    const { controllerName } = this.sync;
-    if (session) {
-      await this.#rows.enqueue(controllerName, waiter, session.tx);
-      session.onCommit(() => this.#note(waiter.holderKey, 'queued'));
-      return;
-    }
-    await this.sync.write(() => this.#rows.enqueue(controllerName, waiter));
+    await this.sync.write(() => this.#rows.enqueue(this.sync.controllerName, waiter));
     this.#note(waiter.holderKey, 'queued');
+  }
+
+  /** Whether this controller already has a queue row or hold for the key. */
+  has(holderKey: string): boolean {
+    return this.#mine.has(holderKey);
   }
 
   readLimit(): Promise<number | string> {
     return this.#limit.read();
   }
 
-  async check(holderKey: string, limit: number | string, session: DatabaseSession): Promise<LockCheck> {
-    const { holders, front } = await this.#rows.holdersAndFront(session.tx, this.sync.liveCutoff());
-    if (holders.includes(holderKey)) return { status: 'held' };
-    // Nothing is granted in a transaction in which a lock waits: its queue rows need not survive a crash.
-    await this.sync.store.relaxDurability(session.tx);
+  /**
+   * The waiting check a new attempt of a queued key would get without asking the database: set while nothing
+   * was heard about the lock since it was found full or fronted by another waiter.
+   */
+  knownClosed(holderKey: string): LockCheck | undefined {
+    if (!this.#closed || this.#closed.changes !== this.sync.changes(this.key) || this.#mine.get(holderKey) !== 'queued') return undefined;
+    return { status: 'waiting', message: this.#closed.message };
+  }
+
+  /** Argo's checkAcquire on the state an acquisition found; remembers a closed lock. */
+  verdict(limit: number | string, state: LockState, changes: number): LockCheck {
+    this.#closed = undefined;
+    if (state.alreadyHeld) return { status: 'held' };
     if (typeof limit === 'string') return { status: 'waiting', message: missingLimitMessage(this.name, limit), missingLimit: limit };
-    const waiting = { status: 'waiting', message: databaseWaitingMessage(this.name, this.key, holders.length, limit) } as const;
-    if (holders.length >= limit) return waiting;
-    if (!front || front.controller !== this.sync.controllerName || !isSameWorkflowNodeKeys(front.holderKey, holderKey)) return waiting;
+    const message = databaseWaitingMessage(this.name, this.key, state.holders, limit);
+    if (state.holders >= limit) {
+      this.#closed = { message, changes };
+      return { status: 'waiting', message };
+    }
+    if (!state.frontIsOurs) {
+      this.#closed = { message, changes };
+      return { status: 'waiting', message, slotFree: true };
+    }
     return { status: 'acquirable' };
   }
 
-  async grant(holderKey: string, session: DatabaseSession): Promise<Holder> {
-    const since = this.sync.now();
-    const token = await this.#rows.grant(session.tx, this.sync.controllerName, holderKey, since);
-    session.onCommit(() => this.#note(holderKey, 'held'));
-    return { holderKey, token, since: since.getTime(), controller: this.sync.controllerName };
+  /** After an acquisition committed: the key holds (granted or already held) or waits in the queue. */
+  settle(holderKey: string, holds: boolean): void {
+    this.#note(holderKey, holds ? 'held' : 'queued');
   }
 
   /** A row is either a hold or a queue entry: only the one this controller knows of is touched (both when unknown). */

@@ -3,7 +3,8 @@ import type { SqlDatabase } from '../../store/sql-database.js';
 import type { SyncTableNames } from '../../store/migrations/sync-migrations.js';
 import type { SyncTransaction } from '../../store/sync/sync-schema.js';
 import { SyncStore } from '../../store/sync/sync-store.js';
-import { AcquisitionDeferred, type AcquisitionScope } from './lock.js';
+import { DatabaseAcquisition } from './database-acquisition.js';
+import { AcquisitionDeferred } from './lock.js';
 
 export interface DatabaseSyncOptions {
   readonly database: SqlDatabase;
@@ -20,12 +21,6 @@ export interface DatabaseSyncOptions {
   readonly fastPollMs?: number;
   /** Hears failures of the periodic heartbeat and maintenance (which retry on their next round). */
   readonly onError?: (task: string, error: unknown) => void;
-}
-
-/** The acquisition transaction as database locks see it: writes go to `tx`; `onCommit` runs only once it committed. */
-export interface DatabaseSession {
-  readonly tx: SyncTransaction;
-  onCommit(effect: () => void): void;
 }
 
 const CHANNEL = 'argosync_sync';
@@ -58,9 +53,13 @@ const RETRY = { guardAttempts: 12, initialMs: 2, factor: 2, jitter: 0.5, capMs: 
  * (LISTEN/NOTIFY, or short polling on MySQL), reclaiming holds of dead controllers, and noticing that this
  * controller was declared inactive. The statements themselves belong to the SyncStore.
  */
-export class DatabaseSync implements AcquisitionScope<DatabaseSession> {
+export class DatabaseSync {
   readonly store: SyncStore;
   readonly controllerName: string;
+  /** Decides the acquisitions of this database's locks. */
+  readonly acquisitions: DatabaseAcquisition;
+  /** How many changes were heard per lock row name: a lock found closed stays closed until its count moves. */
+  readonly #changes = new Map<string, number>();
   readonly #options: DatabaseSyncOptions;
   readonly #changeListeners = new Set<(lockKey: string) => void>();
   readonly #inactiveListeners = new Set<() => Promise<void>>();
@@ -79,6 +78,12 @@ export class DatabaseSync implements AcquisitionScope<DatabaseSession> {
     this.#options = options;
     this.store = new SyncStore(options.database, options.tables);
     this.controllerName = options.controllerName;
+    this.acquisitions = new DatabaseAcquisition(this);
+  }
+
+  /** How many changes were heard about the lock so far. */
+  changes(lockKey: string): number {
+    return this.#changes.get(lockKey) ?? 0;
   }
 
   get description(): string {
@@ -182,31 +187,32 @@ export class DatabaseSync implements AcquisitionScope<DatabaseSession> {
   }
 
   /**
-   * Runs one all-or-nothing acquisition in the store's guarded SERIALIZABLE transaction. An Argo controller's
-   * committed guard row, serialization failures and deadlocks are retried with backoff; effects registered
-   * with `onCommit` run once the transaction committed. Throws AcquisitionDeferred when a guard row stays
-   * taken or the controller stops meanwhile; never a serialization failure or deadlock.
+   * Runs one acquisition decision (`decide`, which guards `lockKeys` in the database), retrying serialization
+   * failures and deadlocks with backoff for as long as this controller runs, and an Argo controller's committed
+   * guard row a few times. Throws AcquisitionDeferred when a guard row stays taken or the controller stops
+   * meanwhile; never a serialization failure or deadlock.
    */
-  async decide<T>(lockKeys: readonly string[], fn: (session: DatabaseSession) => Promise<T>): Promise<T> {
-    const keys = [...new Set(lockKeys)].sort();
-    let busyKey: string | undefined;
+  async attempt<T>(lockKeys: readonly string[], decide: () => Promise<T>, busyKey: () => string | undefined = () => lockKeys[0]): Promise<T> {
     let guardAttempts = 0;
-    let effects: (() => void)[] = [];
     try {
-      const result = await this.#retrying(
-        () => {
-          effects = [];
-          return this.store.acquisition(keys, this.controllerName, this.now(), (key) => (busyKey = key), (tx) => fn({ tx, onCommit: (effect) => effects.push(effect) }));
-        },
-        (error) => this.store.isUniqueViolation(error) && busyKey !== undefined && (guardAttempts += 1) < RETRY.guardAttempts,
-      );
-      for (const effect of effects) effect();
-      return result;
+      return await this.#retrying(decide, (error) => this.store.isUniqueViolation(error) && busyKey() !== undefined && (guardAttempts += 1) < RETRY.guardAttempts);
     } catch (error) {
-      if (busyKey !== undefined && this.store.isUniqueViolation(error)) throw new AcquisitionDeferred(busyKey);
-      if (this.store.isContention(error)) throw new AcquisitionDeferred(keys[0]!, `controller ${this.controllerName} is stopping`);
+      const busy = busyKey();
+      if (busy !== undefined && this.store.isUniqueViolation(error)) throw new AcquisitionDeferred(busy);
+      if (this.store.isContention(error)) throw new AcquisitionDeferred(lockKeys[0]!, `controller ${this.controllerName} is stopping`);
       throw error;
     }
+  }
+
+  /** An acquisition decided statement by statement, in the store's guarded SERIALIZABLE transaction, as `attempt` retries it. */
+  guardedTransaction<T>(lockKeys: readonly string[], fn: (tx: SyncTransaction) => Promise<T>): Promise<T> {
+    const keys = [...new Set(lockKeys)].sort();
+    let busyKey: string | undefined;
+    return this.attempt(
+      keys,
+      () => this.store.acquisition(keys, this.controllerName, this.now(), (key) => (busyKey = key), fn),
+      () => busyKey,
+    );
   }
 
   /**
@@ -259,6 +265,7 @@ export class DatabaseSync implements AcquisitionScope<DatabaseSession> {
   }
 
   #emitChange(lockKey: string): void {
+    this.#changes.set(lockKey, this.changes(lockKey) + 1);
     if (!this.#waitingLocks.has(lockKey)) return;
     for (const listener of this.#changeListeners) listener(lockKey);
   }

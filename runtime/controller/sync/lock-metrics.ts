@@ -7,7 +7,7 @@ type Labels = 'type' | 'storage' | 'lock_name' | 'namespace';
 const METRIC_NAMES = ['argosync_locks_taken_total', 'argosync_locks_missing_limit_total', 'argosync_locks_held', 'argosync_locks_pending'];
 
 /** Argo's labels: storage `configmap` for ConfigMap semaphores and in-memory mutexes; lock_name `<cm>/<key>` or the resource name. */
-function labelsOf(lock: Pick<Lock<unknown>, 'name' | 'kind' | 'storage'>): Record<Labels, string> {
+function labelsOf(lock: Pick<Lock, 'name' | 'kind' | 'storage'>): Record<Labels, string> {
   const identity = decodeLockName(lock.name);
   return {
     type: lock.kind,
@@ -62,11 +62,11 @@ export class LockMetrics {
     for (const name of METRIC_NAMES) this.#registry.removeSingleMetric(name);
   }
 
-  taken(lock: Lock<unknown>): void {
+  taken(lock: Lock): void {
     this.#taken.inc(labelsOf(lock));
   }
 
-  missingLimit(lock: Lock<unknown>): void {
+  missingLimit(lock: Lock): void {
     this.#missing.inc(labelsOf(lock));
   }
 }

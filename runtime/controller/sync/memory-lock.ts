@@ -1,7 +1,7 @@
 import type { Clock } from '../../clock.js';
 import { isSameWorkflowNodeKeys, workflowKeyOf } from './holder-key.js';
 import { LimitTracker, type LimitSource } from './limit-source.js';
-import type { Holder, Lock, LockCheck, LockKind, LockSnapshot, LockStorage, Waiter } from './lock.js';
+import type { Holder, InProcessLock, LockCheck, LockKind, LockSnapshot, LockStorage, Waiter } from './lock.js';
 import { missingLimitMessage, waitingMessage } from './lock-messages.js';
 import { compareWaiters } from './queue-order.js';
 
@@ -10,7 +10,7 @@ import { compareWaiters } from './queue-order.js';
  * counted against the live limit, so lowering a limit lets holders drain and raising it admits at once.
  * Check-then-grant atomicity comes from the sync manager's per-lock mutex.
  */
-export class MemoryLock implements Lock<void> {
+export class MemoryLock implements InProcessLock {
   readonly storage: LockStorage;
   readonly scope = undefined;
   readonly #holders = new Map<string, Holder>();
@@ -65,8 +65,9 @@ export class MemoryLock implements Lock<void> {
     if (typeof limit === 'string') return { status: 'waiting', message: missingLimitMessage(this.name, limit), missingLimit: limit };
     const waiting = { status: 'waiting', message: waitingMessage(this.name, limit - this.#holders.size, limit) } as const;
     const front = this.#queue[0];
-    if (front && !isSameWorkflowNodeKeys(front.holderKey, holderKey)) return waiting;
-    return this.#holders.size < limit ? { status: 'acquirable' } : waiting;
+    if (this.#holders.size >= limit) return waiting;
+    if (front && !isSameWorkflowNodeKeys(front.holderKey, holderKey)) return { ...waiting, slotFree: true };
+    return { status: 'acquirable' };
   }
 
   async grant(holderKey: string): Promise<Holder> {

@@ -4,7 +4,7 @@ import type { ConfigMapStore } from '../../store/configmap-store.js';
 import type { DatabaseSync } from './database-sync.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { holderKey as toHolderKey, workflowKeyOf } from './holder-key.js';
-import { AcquisitionDeferred, type Lock, type LockCheck, type LockSnapshot, type Waiter } from './lock.js';
+import { AcquisitionDeferred, type AcquisitionScope, type Lock, type LockCheck, type LockSnapshot, type ScopedDecision, type Waiter } from './lock.js';
 import { decodeDatabaseLockKey, type LockIdentity } from './lock-name.js';
 import { LockRegistry } from './lock-registry.js';
 import type { LockMetrics } from './lock-metrics.js';
@@ -129,13 +129,14 @@ export class SyncManager {
         const outcome = await this.#decide(locks, waiter);
         for (const lock of locks) this.#options.onLockChange?.(lock.name);
         if ('message' in outcome) {
-          for (const [index, check] of outcome.checks.entries()) if (check?.status === 'waiting') this.#wake(locks[index]!);
+          for (const [index, check] of outcome.checks.entries()) if (check?.status === 'waiting' && check.slotFree) this.#wake(locks[index]!);
           return { acquired: false, message: outcome.message, failedLockName: outcome.failedLockName, warnings };
         }
         const holds: { lockName: string; token?: number }[] = [];
         for (const [index, lock] of locks.entries()) {
           const check = outcome.checks[index]!;
-          const token = check.status === 'acquirable' ? (outcome.granted.get(index) ?? (await lock.grant(holderKey, undefined)).token) : undefined;
+          const granted = outcome.granted.get(index);
+          const token = check.status === 'acquirable' ? (granted ?? (lock.scope === undefined ? (await lock.grant(holderKey)).token : undefined)) : undefined;
           holds.push({ lockName: lock.name, ...(token === undefined ? {} : { token }) });
           if (check.status === 'acquirable') this.#options.metrics?.taken(lock);
         }
@@ -192,52 +193,61 @@ export class SyncManager {
   }
 
   /**
-   * Queues the waiter on every lock, checks them all, and when all are available grants the ones that have a
-   * scope (the sync database) in its session, so those grants commit together; in-process grants follow in
-   * tryAcquire, still under the per-lock mutex.
+   * Queues the waiter on every lock and checks them all: in-process locks first (under their mutex), then the
+   * locks of the scope (the sync database), which grants its locks in one commit when everything else was
+   * available; in-process grants follow in tryAcquire, still under the mutex.
    */
   async #decide(locks: readonly Lock[], waiter: Waiter): Promise<Outcome> {
     const limits: (number | string)[] = [];
     for (const lock of locks) limits.push(await lock.readLimit());
-    const decide = async (session: unknown): Promise<Outcome> => {
-      const sessionOf = (lock: Lock) => (lock.scope === undefined ? undefined : session);
-      for (const lock of locks) await lock.enqueue(waiter, sessionOf(lock));
-      const checks: LockCheck[] = [];
-      for (const [index, lock] of locks.entries()) checks.push(await lock.check(waiter.holderKey, limits[index]!, sessionOf(lock)));
-      const waitingIndex = checks.findIndex((check) => check.status === 'waiting');
-      const waiting = checks[waitingIndex];
-      if (waiting?.status === 'waiting') {
-        const lock = locks[waitingIndex]!;
-        if (waiting.missingLimit !== undefined) {
-          this.#options.metrics?.missingLimit(lock);
-          if (this.#options.missingLimit === 'error') throw new InvalidArgumentError(`failed to initialize semaphore ${lock.name} with limit: ${waiting.missingLimit}`);
-        }
-        return { checks, message: waiting.message, failedLockName: lock.name };
+    const checks: (LockCheck | undefined)[] = [];
+    for (const [index, lock] of locks.entries()) {
+      if (lock.scope !== undefined) continue;
+      await lock.enqueue(waiter);
+      checks[index] = await lock.check(waiter.holderKey, limits[index]!);
+    }
+    const scoped = locks.flatMap((lock, index) => (lock.scope === undefined ? [] : [{ lock, index }]));
+    const scope = scoped[0]?.lock.scope;
+    const granted = new Map<number, number>();
+    if (scope) {
+      const decision = await this.#decideInScope(
+        scope,
+        scoped.map(({ lock }) => lock),
+        waiter,
+        scoped.map(({ index }) => limits[index]!),
+        checks.every((check) => check === undefined || check.status !== 'waiting'),
+      );
+      for (const [position, { index }] of scoped.entries()) {
+        checks[index] = decision.checks[position];
+        const token = decision.tokens.get(position);
+        if (token !== undefined) granted.set(index, token);
       }
-      const granted = new Map<number, number>();
-      for (const [index, lock] of locks.entries()) {
-        if (lock.scope !== undefined && checks[index]!.status === 'acquirable') granted.set(index, (await lock.grant(waiter.holderKey, session)).token);
-      }
-      return { checks, granted };
-    };
-    const scoped = locks.filter((lock) => lock.scope !== undefined);
-    const scope = scoped[0]?.scope;
-    if (!scope) return decide(undefined);
-    // Without a decision the queue entries are still written, so other controllers see the waiter.
-    const waitOutside = async (message: string, lock: Lock): Promise<Outcome> => {
-      for (const each of locks) await each.enqueue(waiter);
-      return { checks: [], message, failedLockName: lock.name };
+    }
+    const waitingIndex = checks.findIndex((check) => check === undefined || check.status === 'waiting');
+    const waiting = checks[waitingIndex];
+    if (waitingIndex < 0) return { checks: checks as LockCheck[], granted };
+    const lock = locks[waitingIndex]!;
+    if (waiting?.status === 'waiting' && waiting.missingLimit !== undefined) {
+      this.#options.metrics?.missingLimit(lock);
+      if (this.#options.missingLimit === 'error') throw new InvalidArgumentError(`failed to initialize semaphore ${lock.name} with limit: ${waiting.missingLimit}`);
+    }
+    return { checks, message: waiting?.status === 'waiting' ? waiting.message : '', failedLockName: lock.name };
+  }
+
+  /** The scope's decision, or waiting (still queued, so other controllers see the waiter) when it cannot decide now. */
+  async #decideInScope(scope: AcquisitionScope, locks: readonly Lock[], waiter: Waiter, limits: readonly (number | string)[], mayGrant: boolean): Promise<ScopedDecision> {
+    // Undecided, every lock of the scope waits with the reason.
+    const waitOutside = async (message: string): Promise<ScopedDecision> => {
+      for (const lock of locks) await lock.enqueue(waiter);
+      return { checks: locks.map(() => ({ status: 'waiting', message })), tokens: new Map() };
     };
     const refusal = scope.refusal();
-    if (refusal !== undefined) return waitOutside(refusal, scoped[0]!);
+    if (refusal !== undefined) return waitOutside(refusal);
     try {
-      return await scope.decide(
-        scoped.map((lock) => lock.key),
-        decide,
-      );
+      return await scope.acquire(locks, waiter, limits, mayGrant);
     } catch (error) {
       if (!(error instanceof AcquisitionDeferred)) throw error;
-      return waitOutside(error.message, scoped.find((lock) => lock.key === error.lockKey) ?? scoped[0]!);
+      return waitOutside(error.message);
     }
   }
 
@@ -267,4 +277,4 @@ export class SyncManager {
 /** What the checks decided: granted (scoped grants' tokens by item index), or waiting with the first blocker. */
 type Outcome =
   | { readonly checks: readonly LockCheck[]; readonly granted: ReadonlyMap<number, number> }
-  | { readonly checks: readonly LockCheck[]; readonly message: string; readonly failedLockName: string };
+  | { readonly checks: readonly (LockCheck | undefined)[]; readonly message: string; readonly failedLockName: string };

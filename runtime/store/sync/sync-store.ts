@@ -1,10 +1,40 @@
 import { sql } from 'kysely';
+import type { Driver } from '../connection-spec.js';
 import type { SqlDatabase } from '../sql-database.js';
 import { migrateArgosyncSyncSchema, migrateSyncSchema, type SyncTableNames } from '../migrations/sync-migrations.js';
+import { acquireFunctionName, acquireFunctionSql } from './acquire-function.js';
 import { ControllerRows } from './controller-rows.js';
 import { LimitRows } from './limit-rows.js';
 import { LockRows } from './lock-rows.js';
 import { syncSchema, type SyncSchema, type SyncTransaction } from './sync-schema.js';
+
+/** The state of one lock as an acquisition found it, after queueing the key and before any grant. */
+export interface LockState {
+  readonly alreadyHeld: boolean;
+  readonly holders: number;
+  /** This controller's key of the same workflow is at the front of the live queue. */
+  readonly frontIsOurs: boolean;
+  /** The fencing token when the acquisition granted this lock. */
+  readonly token?: number;
+}
+
+/** One acquisition decision's input, for the server-side call. */
+export interface AcquisitionRequest {
+  readonly controller: string;
+  readonly holderKey: string;
+  readonly priority: number;
+  readonly creationTime: number;
+  readonly now: Date;
+  readonly liveAfter: Date;
+  /** Row names, sorted (guards are always taken in one order). */
+  readonly lockKeys: readonly string[];
+  /** Limits by position; null when missing (the lock then admits nobody). */
+  readonly limits: readonly (number | null)[];
+  readonly mayGrant: boolean;
+}
+
+/** Engines that run the acquisition as one server-side call; MySQL runs the guarded transaction statement by statement. */
+const SERVER_SIDE_ACQUISITION: Record<Driver, boolean> = { postgresql: true, pglite: true, mysql: false };
 
 /**
  * The owner of every statement on the sync tables (SPEC §4): limits, heartbeats, queue and hold rows, guard
@@ -41,6 +71,32 @@ export class SyncStore {
     const { database } = this.#schema;
     if (!skipArgoSchema) await migrateSyncSchema(database, this.#names);
     await migrateArgosyncSyncSchema(database);
+    if (this.acquiresServerSide) {
+      // Replacing a function another controller is calling is safe; two replacing it at once are not.
+      await database.engine.withMigrationLock(database.db, 'argosync-sync-acquire', () => sql.raw(acquireFunctionSql(this.#schema.tables)).execute(database.db));
+    }
+  }
+
+  /** Whether `acquireServerSide` serves this engine (one round trip per decision). */
+  get acquiresServerSide(): boolean {
+    return SERVER_SIDE_ACQUISITION[this.#schema.engine.driver];
+  }
+
+  /**
+   * One acquisition decision in one statement (see acquireFunctionSql): guards, queue rows, checks, grants.
+   * Fails with a unique violation when another controller keeps a guard row committed (an Argo controller).
+   */
+  async acquireServerSide(request: AcquisitionRequest): Promise<LockState[]> {
+    const { rows } = await sql<{ already_held: boolean; holder_count: number; front_is_ours: boolean; token: string | number | null }>`
+      select already_held, holder_count, front_is_ours, token from ${sql.raw(acquireFunctionName(this.#schema.tables))}(
+        ${request.controller}, ${request.holderKey}, ${request.priority}, ${new Date(request.creationTime)}, ${request.now}, ${request.liveAfter},
+        ${JSON.stringify(request.lockKeys)}, ${JSON.stringify(request.limits)}, ${request.mayGrant})`.execute(this.#schema.db);
+    return rows.map((row) => ({
+      alreadyHeld: row.already_held,
+      holders: Number(row.holder_count),
+      frontIsOurs: row.front_is_ours,
+      ...(row.token === null ? {} : { token: Number(row.token) }),
+    }));
   }
 
   /**
