@@ -20,8 +20,8 @@ export class DatabaseLock implements ScopedLock {
   readonly #mine = new Map<string, 'held' | 'queued'>();
   #queued = 0;
   /**
-   * Why the last decision found the lock closed to everyone but holders (full, or another waiter in front),
-   * and the lock's change count then: until a change is heard, another attempt would only be told the same.
+   * The waiting message when the last decision found the lock full, and the lock's change count then: until a
+   * change is heard (a release, a limit change, a poll), another attempt would only be told the same.
    */
   #closed: { readonly message: string; readonly changes: number } | undefined;
 
@@ -65,7 +65,7 @@ export class DatabaseLock implements ScopedLock {
 
   /**
    * The waiting check a new attempt of a queued key would get without asking the database: set while nothing
-   * was heard about the lock since it was found full or fronted by another waiter.
+   * was heard about the lock since it was found full.
    */
   knownClosed(holderKey: string): LockCheck | undefined {
     if (!this.#closed || this.#closed.changes !== this.sync.changes(this.key) || this.#mine.get(holderKey) !== 'queued') return undefined;
@@ -82,10 +82,8 @@ export class DatabaseLock implements ScopedLock {
       this.#closed = { message, changes };
       return { status: 'waiting', message };
     }
-    if (!state.frontIsOurs) {
-      this.#closed = { message, changes };
-      return { status: 'waiting', message, slotFree: true };
-    }
+    // Not remembered: the waiter in front is told otherwise, and it may be one of this controller's.
+    if (!state.frontIsOurs) return { status: 'waiting', message, slotFree: true };
     return { status: 'acquirable' };
   }
 
