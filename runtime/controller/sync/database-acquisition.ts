@@ -2,6 +2,7 @@ import type { LockState } from '../../store/sync/sync-store.js';
 import type { DatabaseLock } from './database-lock.js';
 import type { DatabaseSync } from './database-sync.js';
 import { isSameWorkflowNodeKeys } from './holder-key.js';
+import { KeyedMutex } from './keyed-mutex.js';
 import type { AcquisitionScope, Lock, LockCheck, ScopedDecision, Waiter } from './lock.js';
 
 /**
@@ -10,15 +11,29 @@ import type { AcquisitionScope, Lock, LockCheck, ScopedDecision, Waiter } from '
  * (MySQL). A waiter whose attempt cannot succeed (a lock found closed, nothing heard since) costs no round trip.
  */
 export class DatabaseAcquisition implements AcquisitionScope {
+  /**
+   * One attempt per lock at a time from this controller: the guard row would serialise them in the database
+   * anyway, where waiting ones hold pooled connections (that releases then wait for) and, on MySQL, deadlock.
+   * Releases never take it.
+   */
+  readonly #attempts = new KeyedMutex();
+
   constructor(private readonly sync: DatabaseSync) {}
 
   refusal(): string | undefined {
     return this.sync.refusal();
   }
 
-  async acquire(locks: readonly Lock[], waiter: Waiter, limits: readonly (number | string)[], mayGrant: boolean): Promise<ScopedDecision> {
+  acquire(locks: readonly Lock[], waiter: Waiter, limits: readonly (number | string)[], mayGrant: boolean): Promise<ScopedDecision> {
     // A scope is only ever given the locks that name it.
     const databaseLocks = locks as readonly DatabaseLock[];
+    return this.#attempts.runExclusive(
+      databaseLocks.map((lock) => lock.key),
+      () => this.#decide(databaseLocks, waiter, limits, mayGrant),
+    );
+  }
+
+  async #decide(databaseLocks: readonly DatabaseLock[], waiter: Waiter, limits: readonly (number | string)[], mayGrant: boolean): Promise<ScopedDecision> {
     const known = databaseLocks.map((lock) => lock.knownClosed(waiter.holderKey));
     if (known.every((check) => check !== undefined)) return { checks: known as LockCheck[], tokens: new Map() };
     const changes = databaseLocks.map((lock) => this.sync.changes(lock.key));

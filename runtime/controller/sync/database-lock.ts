@@ -96,7 +96,7 @@ export class DatabaseLock implements ScopedLock {
   async release(holderKey: string): Promise<boolean> {
     const known = this.#mine.get(holderKey);
     let released = false;
-    if (known !== 'queued') released = (await this.sync.releasing(this.key, (tx) => this.#rows.release(tx, this.sync.controllerName, holderKey))) > 0;
+    if (known !== 'queued') released = await this.sync.release(this.key, holderKey);
     if (known !== 'held') await this.sync.write(() => this.#rows.dequeue(holderKey));
     this.#note(holderKey, undefined);
     return released;
@@ -126,9 +126,9 @@ export class DatabaseLock implements ScopedLock {
     const limit = await this.#limit.read();
     if (typeof limit === 'string') return [];
     // No more than `limit` waiters can be admitted, so a long queue is not read whole.
-    const { holders, waiters } = await this.#rows.holdersAndWaiters(this.sync.liveCutoff(), limit);
+    const { holders, waiters } = await this.#rows.frontOfQueue(this.sync.liveCutoff(), limit);
     return waiters
-      .slice(0, Math.max(0, limit - holders.length))
+      .slice(0, Math.max(0, limit - holders))
       .filter((waiter) => waiter.controller === this.sync.controllerName)
       .map((waiter) => waiter.holderKey);
   }

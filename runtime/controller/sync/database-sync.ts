@@ -216,20 +216,14 @@ export class DatabaseSync {
   }
 
   /**
-   * Runs `fn` (which returns how many holds it removed) in a transaction; when it removed any, tells every
-   * controller that `lockKey` may have a free slot: others on commit (NOTIFY), this one at once.
+   * Releases this controller's hold of `holderKey` on the lock; when there was one, tells every controller
+   * that the lock may have a free slot: others on commit (NOTIFY), this one at once. Returns whether it held.
    */
-  async releasing(lockKey: string, fn: (tx: SyncTransaction) => Promise<number>): Promise<number> {
-    const released = await this.#retrying(() =>
-      // A release lost in a database crash only delays the next grant until the existence sweep: never unsafe.
-      this.store.relaxedTransaction(async (tx) => {
-        const count = await fn(tx);
-        if (count > 0) await this.store.notify(CHANNEL, changePayload(lockKey, this.controllerName), tx);
-        return count;
-      }),
-    );
+  async release(lockKey: string, holderKey: string): Promise<boolean> {
+    const notice = { channel: CHANNEL, payload: changePayload(lockKey, this.controllerName) };
+    const released = await this.#retrying(() => this.store.lock(lockKey).release(this.controllerName, holderKey, notice));
     if (released > 0) this.#emitChange(lockKey);
-    return released;
+    return released > 0;
   }
 
   /** A write outside any acquisition, retried like one (InnoDB may pick it as a deadlock victim). */

@@ -46,17 +46,32 @@ export class LockRows {
     await this.schema.db.deleteFrom(this.schema.tables.state).where('name', '=', this.key).where('workflowkey', '=', holderKey).where('held', '=', false).execute();
   }
 
-  /** Deletes this controller's hold of the key and its grant record; returns how many holds were deleted. */
-  async release(tx: SyncTransaction, controller: string, holderKey: string): Promise<number> {
-    const deleted = await tx
-      .deleteFrom(this.schema.tables.state)
-      .where('name', '=', this.key)
-      .where('workflowkey', '=', holderKey)
-      .where('controller', '=', controller)
-      .where('held', '=', true)
-      .executeTakeFirst();
-    await tx.deleteFrom('argosync_sync_grant').where('name', '=', this.key).where('workflowkey', '=', holderKey).where('controller', '=', controller).execute();
-    return Number(deleted.numDeletedRows);
+  /**
+   * Deletes this controller's hold of the key and its grant record and, when a hold went, sends `notice` on
+   * commit; the commit does not wait for the disk (a release lost in a crash only delays the next grant).
+   * Returns how many holds were deleted. One statement where the engine notifies (PostgreSQL, PGlite).
+   */
+  async release(controller: string, holderKey: string, notice: { readonly channel: string; readonly payload: string }): Promise<number> {
+    const { db, tables, engine } = this.schema;
+    if (engine.notifications) {
+      const { rows } = await sql<{ n: number | string }>`
+        with released as (delete from ${sql.table(tables.state)} where name = ${this.key} and workflowkey = ${holderKey} and controller = ${controller} and held = ${true} returning 1),
+          forgotten as (delete from argosync_sync_grant where name = ${this.key} and workflowkey = ${holderKey} and controller = ${controller})
+        select count(*) as n from released
+          cross join lateral (select set_config('synchronous_commit', 'off', true), pg_notify(${notice.channel}, ${notice.payload})) as announced`.execute(db);
+      return Number(rows[0]?.n ?? 0);
+    }
+    return db.transaction().execute(async (tx) => {
+      const deleted = await tx
+        .deleteFrom(tables.state)
+        .where('name', '=', this.key)
+        .where('workflowkey', '=', holderKey)
+        .where('controller', '=', controller)
+        .where('held', '=', true)
+        .executeTakeFirst();
+      await tx.deleteFrom('argosync_sync_grant').where('name', '=', this.key).where('workflowkey', '=', holderKey).where('controller', '=', controller).execute();
+      return Number(deleted.numDeletedRows);
+    });
   }
 
   /** Every holder key and the front of the live queue, in one round trip (it runs while the guard is held). */
@@ -100,6 +115,20 @@ export class LockRows {
   async heldBy(controller: string): Promise<string[]> {
     const rows = await this.schema.db.selectFrom(this.schema.tables.state).select('workflowkey').where('name', '=', this.key).where('controller', '=', controller).where('held', '=', true).execute();
     return rows.map((row) => row.workflowkey);
+  }
+
+  /**
+   * The first `limit` queue rows of live controllers in SPEC §5 order, each with the lock's current number of
+   * holders: what a wake-up needs, in one small read (no queue row: nobody to wake).
+   */
+  async frontOfQueue(liveCutoff: Date, limit: number): Promise<{ holders: number; waiters: Pick<QueueRow, 'holderKey' | 'controller'>[] }> {
+    const { db, tables } = this.schema;
+    const state = sql.table(tables.state);
+    const { rows } = await sql<{ workflowkey: string; controller: string; holders: number | string }>`
+      select workflowkey, controller, (select count(*) from ${state} h where h.name = ${this.key} and h.held = ${true}) as holders from ${state}
+        where name = ${this.key} and held = ${false} and controller in ${liveControllers(this.schema, db, liveCutoff)}
+        order by priority desc, time asc, workflowkey asc limit ${limit}`.execute(db);
+    return { holders: Number(rows[0]?.holders ?? 0), waiters: rows.map((row) => ({ holderKey: row.workflowkey, controller: row.controller })) };
   }
 
   /** In one read: the holders with their grants, then up to `waiterLimit` queue rows of live controllers in SPEC §5 order. */

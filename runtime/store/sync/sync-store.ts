@@ -123,14 +123,6 @@ export class SyncStore {
       });
   }
 
-  /** One attempt of a plain transaction whose writes may be lost in a database crash (releases, queue rows). */
-  relaxedTransaction<T>(fn: (tx: SyncTransaction) => Promise<T>): Promise<T> {
-    return this.#schema.db.transaction().execute(async (tx) => {
-      await this.relaxDurability(tx);
-      return fn(tx);
-    });
-  }
-
   /** Lets `tx` commit without waiting for the disk. Grants are never relaxed, so a crash can never over-admit. */
   relaxDurability(tx: SyncTransaction): Promise<void> {
     return this.#schema.engine.relaxCommitDurability(tx);
@@ -145,9 +137,9 @@ export class SyncStore {
     return this.#schema.engine.isUniqueViolation(error);
   }
 
-  /** Sends `payload` on `channel` where the engine has notifications; given a transaction, on its commit. */
-  async notify(channel: string, payload: string, tx?: SyncTransaction): Promise<void> {
-    await this.#schema.engine.notifications?.notify(channel, payload, tx);
+  /** Sends `payload` on `channel` where the engine has notifications. */
+  async notify(channel: string, payload: string): Promise<void> {
+    await this.#schema.engine.notifications?.notify(channel, payload);
   }
 
   /** Listens on `channel`; undefined where the engine has no notifications (MySQL: callers poll). */
