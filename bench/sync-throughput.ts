@@ -1,9 +1,12 @@
 // Acquire+release cycles per second on one database semaphore shared by three controllers with 16 acquirers
-// each, against `pgbench -b tpcb-like` transactions per second on the same PostgreSQL server in the same run.
+// each, against `pgbench -b tpcb-like` transactions per second on the same PostgreSQL server in the same run
+// (MariaDB: against autocommitted single-row updates from as many clients).
 // It also checks safety under that contention: no acquisition fails, an observer reading the held rows never
 // sees more than the limit, and the fencing tokens handed out are exactly 1…n.
 import { spawnSync } from 'node:child_process';
+import { sql } from 'kysely';
 import { DATABASE_SEMAPHORE, startCluster } from './bench-support.js';
+import { createTestDatabase } from '../test/support/databases.js';
 import type { Driver } from '../runtime/store/connection-spec.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
@@ -30,6 +33,31 @@ interface Run {
   readonly failures: string[];
   readonly mostHoldersSeen: number;
   readonly tokensInOrder: boolean;
+}
+
+/**
+ * MariaDB's baseline in the same run, in place of mysqlslap: autocommitted single-row updates per second from
+ * as many clients as there are controllers, on a fresh database of the same server.
+ */
+async function singleRowUpdatesPerSecond(driver: Driver): Promise<number> {
+  const database = await createTestDatabase(driver);
+  const handle = await database.open();
+  await sql`create table bench_counter (id int primary key, n bigint not null)`.execute(handle.db);
+  await sql`insert into bench_counter values (1, 0)`.execute(handle.db);
+  let updates = 0;
+  const deadline = performance.now() + SECONDS * 1000;
+  const client = async () => {
+    const own = await database.open();
+    while (performance.now() < deadline) {
+      await sql`update bench_counter set n = n + 1 where id = 1`.execute(own.db);
+      updates += 1;
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: CONTROLLERS }, client));
+  const rate = updates / ((performance.now() - started) / 1000);
+  await database.drop();
+  return rate;
 }
 
 async function cyclesPerSecond(driver: Driver, limit: number): Promise<Run> {
@@ -69,6 +97,7 @@ async function cyclesPerSecond(driver: Driver, limit: number): Promise<Run> {
 }
 
 const tps = pgbenchTps();
+const mysqlBaseline = await singleRowUpdatesPerSecond('mysql');
 const WORKFLOWS = CONTROLLERS * WORKFLOWS_PER_CONTROLLER;
 // limit = workflows in flight: nobody waits, so this is the cost of the protocol itself (the SPEC target);
 // limit 1: every cycle is a hand-off between workflows, often across controllers (bounded by hand-off latency).
@@ -76,10 +105,12 @@ for (const driver of ['postgresql', 'mysql'] as const) {
   for (const limit of [WORKFLOWS, 1]) {
     const { rate, failures, mostHoldersSeen, tokensInOrder } = await cyclesPerSecond(driver, limit);
     const compared =
-      driver === 'postgresql' && tps !== undefined
-        ? `; pgbench tpcb-like (${CONTROLLERS} clients) ${tps.toFixed(0)} tps → ratio ${(rate / tps).toFixed(2)}` +
-          (limit === WORKFLOWS ? ` (target ≥ ${TARGET_RATIO}: ${rate / tps >= TARGET_RATIO ? 'met' : 'MISSED'})` : '')
-        : '';
+      driver === 'postgresql'
+        ? tps === undefined
+          ? ''
+          : `; pgbench tpcb-like (${CONTROLLERS} clients) ${tps.toFixed(0)} tps → ratio ${(rate / tps).toFixed(2)}` +
+            (limit === WORKFLOWS ? ` (target ≥ ${TARGET_RATIO}: ${rate / tps >= TARGET_RATIO ? 'met' : 'MISSED'})` : '')
+        : `; single-row updates (${CONTROLLERS} clients, autocommit) ${mysqlBaseline.toFixed(0)}/s → ratio ${(rate / mysqlBaseline).toFixed(2)}`;
     console.log(`${driver}, limit ${limit}: ${CONTROLLERS} controllers × ${WORKFLOWS_PER_CONTROLLER} workflows: ${rate.toFixed(0)} acquire+release cycles/s${compared}`);
     console.log(`  failed acquisitions ${failures.length}, most holders seen ${mostHoldersSeen} (limit ${limit}), fencing tokens 1…n: ${tokensInOrder ? 'yes' : 'NO'}`);
     if (failures.length > 0 || mostHoldersSeen > limit || !tokensInOrder) {

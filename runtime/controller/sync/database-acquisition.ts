@@ -49,25 +49,22 @@ export class DatabaseAcquisition implements AcquisitionScope {
   #serverSide(locks: readonly DatabaseLock[], waiter: Waiter, limits: readonly (number | string)[], mayGrant: boolean): Promise<LockState[]> {
     // Guards are taken in one order by everyone, so two acquirers of overlapping sets never deadlock.
     const order = locks.map((_, index) => index).sort((a, b) => (locks[a]!.key < locks[b]!.key ? -1 : 1));
-    return this.sync.attempt(
-      order.map((index) => locks[index]!.key),
-      async () => {
-        const sorted = await this.sync.store.acquireServerSide({
-          controller: this.sync.controllerName,
-          holderKey: waiter.holderKey,
-          priority: waiter.priority,
-          creationTime: waiter.creationTime,
-          now: this.sync.now(),
-          liveAfter: this.sync.liveCutoff(),
-          lockKeys: order.map((index) => locks[index]!.key),
-          limits: order.map((index) => (typeof limits[index] === 'number' ? limits[index] : null)),
-          mayGrant,
-        });
-        const states: LockState[] = [];
-        for (const [position, index] of order.entries()) states[index] = sorted[position]!;
-        return states;
-      },
-    );
+    return this.sync.attempt(async () => {
+      const sorted = await this.sync.store.acquireServerSide({
+        controller: this.sync.controllerName,
+        holderKey: waiter.holderKey,
+        priority: waiter.priority,
+        creationTime: waiter.creationTime,
+        now: this.sync.now(),
+        liveAfter: this.sync.liveCutoff(),
+        lockKeys: order.map((index) => locks[index]!.key),
+        limits: order.map((index) => (typeof limits[index] === 'number' ? limits[index] : null)),
+        mayGrant,
+      });
+      const states: LockState[] = [];
+      for (const [position, index] of order.entries()) states[index] = sorted[position]!;
+      return states;
+    });
   }
 
   /** MySQL: the same decision as the server-side call, in the store's guarded transaction. */

@@ -187,19 +187,19 @@ export class DatabaseSync {
   }
 
   /**
-   * Runs one acquisition decision (`decide`, which guards `lockKeys` in the database), retrying serialization
+   * Runs one acquisition decision (`decide`, which takes guard rows; `guarding` says whether it was taking one
+   * when it failed), retrying serialization
    * failures and deadlocks with backoff for as long as this controller runs, and an Argo controller's committed
    * guard row a few times. Throws AcquisitionDeferred when a guard row stays taken or the controller stops
    * meanwhile; never a serialization failure or deadlock.
    */
-  async attempt<T>(lockKeys: readonly string[], decide: () => Promise<T>, busyKey: () => string | undefined = () => lockKeys[0]): Promise<T> {
+  async attempt<T>(decide: () => Promise<T>, guarding: () => boolean = () => true): Promise<T> {
     let guardAttempts = 0;
     try {
-      return await this.#retrying(decide, (error) => this.store.isUniqueViolation(error) && busyKey() !== undefined && (guardAttempts += 1) < RETRY.guardAttempts);
+      return await this.#retrying(decide, (error) => this.store.isUniqueViolation(error) && guarding() && (guardAttempts += 1) < RETRY.guardAttempts);
     } catch (error) {
-      const busy = busyKey();
-      if (busy !== undefined && this.store.isUniqueViolation(error)) throw new AcquisitionDeferred(busy);
-      if (this.store.isContention(error)) throw new AcquisitionDeferred(lockKeys[0]!, `controller ${this.controllerName} is stopping`);
+      if (guarding() && this.store.isUniqueViolation(error)) throw new AcquisitionDeferred('failed to lock()');
+      if (this.store.isContention(error)) throw new AcquisitionDeferred(`controller ${this.controllerName} is stopping`);
       throw error;
     }
   }
@@ -209,9 +209,8 @@ export class DatabaseSync {
     const keys = [...new Set(lockKeys)].sort();
     let busyKey: string | undefined;
     return this.attempt(
-      keys,
       () => this.store.acquisition(keys, this.controllerName, this.now(), (key) => (busyKey = key), fn),
-      () => busyKey,
+      () => busyKey !== undefined,
     );
   }
 

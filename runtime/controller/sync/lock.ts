@@ -124,15 +124,8 @@ export interface ScopedLock extends LockBase {
 export type Lock = InProcessLock | ScopedLock;
 
 /**
- * The acquisition could not be decided now: another controller keeps a `sync_lock` row of `lockKey` (Argo's
+ * The acquisition could not be decided now: another controller keeps a lock's `sync_lock` row (Argo's
  * "failed to lock()"), or this controller stopped while the transaction was losing to contention. The
- * attempt ends as waiting; the next change notice or poll tries again.
+ * attempt ends as waiting with this message; the next change notice or poll tries again.
  */
-export class AcquisitionDeferred extends Error {
-  constructor(
-    readonly lockKey: string,
-    message = 'failed to lock()',
-  ) {
-    super(message);
-  }
-}
+export class AcquisitionDeferred extends Error {}
