@@ -55,10 +55,10 @@ export class LockRows {
     const { db, tables, engine } = this.schema;
     if (engine.notifications) {
       const { rows } = await sql<{ n: number | string }>`
-        with released as (delete from ${sql.table(tables.state)} where name = ${this.key} and workflowkey = ${holderKey} and controller = ${controller} and held = ${true} returning 1),
+        with released as (delete from ${sql.table(tables.state)} where name = ${this.key} and workflowkey = ${holderKey} and controller = ${controller} and held = ${true} returning 1 as one),
           forgotten as (delete from argosync_sync_grant where name = ${this.key} and workflowkey = ${holderKey} and controller = ${controller})
         select count(*) as n from released
-          cross join lateral (select set_config('synchronous_commit', 'off', true), pg_notify(${notice.channel}, ${notice.payload})) as announced`.execute(db);
+          cross join lateral (select set_config('synchronous_commit', 'off', true), pg_notify(${notice.channel}, ${notice.payload}) where released.one = 1) as announced`.execute(db);
       return Number(rows[0]?.n ?? 0);
     }
     return db.transaction().execute(async (tx) => {
