@@ -14,6 +14,27 @@ export default tseslint.config(
     },
   },
   {
+    // STYLE §4: storage stays in runtime/store/, the only folder that speaks to a database driver or builds SQL.
+    files: ['runtime/**/*.ts'],
+    ignores: [
+      'runtime/store/**',
+      // Not sync tables; they still build their own SQL and move into runtime/store/ on their own.
+      'runtime/controller/leader/database-lease-lock.ts',
+      'runtime/controller/offload/offload-repository.ts',
+      'runtime/controller/archive/sql-workflow-archive.ts',
+      'runtime/server/sync-limits/sync-audit.ts',
+    ],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['kysely', 'pg', 'mysql2', 'mysql2/promise', '@electric-sql/pglite'].map((name) => ({ name, message: 'database access belongs in runtime/store/ (STYLE §4)' })),
+          patterns: [{ group: ['@electric-sql/pglite/*', 'pg-*', 'kysely/*'], message: 'database access belongs in runtime/store/ (STYLE §4)' }],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.cjs'],
     languageOptions: { globals: globals.node },
   },

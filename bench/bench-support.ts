@@ -16,6 +16,8 @@ export interface BenchCluster {
   readonly controllers: TestController[];
   /** p99-style baseline: one `select 1` round trip on this database, in ms. */
   roundTripMs(samples?: number): Promise<number[]>;
+  /** How many held rows `ns/bench` has, read by an independent connection. */
+  heldRows(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -42,6 +44,10 @@ export async function startCluster(driver: Driver, controllerCount: number, limi
         times.push(performance.now() - start);
       }
       return times;
+    },
+    async heldRows() {
+      const { rows } = await sql<{ n: number | string }>`select count(*) as n from sync_state where name = 'sem/ns/bench' and held = ${true}`.execute(admin.db);
+      return Number(rows[0]?.n ?? 0);
     },
     async close() {
       for (const controller of controllers) await controller.stop();

@@ -1,6 +1,5 @@
-import { sql } from 'kysely';
 import type { ReadinessCheck, ReadinessStatus } from './server/routes/operations.js';
-import type { SqlDatabase } from './store/sql-database.js';
+import { pingDatabase, type SqlDatabase } from './store/sql-database.js';
 
 /** What a readiness check looks at now: the database in use (the config API may switch it), or why there is none. */
 export type DatabaseInUse = { readonly database: SqlDatabase; readonly note?: string } | { readonly database: undefined; readonly note: string };
@@ -15,7 +14,7 @@ export function databaseReadiness(name: string, inUse: () => DatabaseInUse): Rea
     async check(): Promise<ReadinessStatus> {
       const { database, note } = inUse();
       if (!database) return { ready: true, message: note };
-      await sql`select 1`.execute(database.db);
+      await pingDatabase(database);
       return { ready: true, message: note ? `${database.description} (${note})` : database.description };
     },
   };

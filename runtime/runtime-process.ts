@@ -5,7 +5,6 @@ import { ConfigSections, type SectionName, type SectionTarget } from './config/c
 import { inlineSecretResolver } from './config/inline-secret-resolver.js';
 import type { RuntimeConfig, SynchronizationConfig } from './config/runtime-config.js';
 import { startSyncEngine, type SyncEngine } from './controller/sync-engine.js';
-import type { SyncTables } from './controller/sync/sync-tables.js';
 import { homeOf, openRuntime, type RuntimeContext, type RuntimeFlags } from './runtime-context.js';
 import { startServer } from './server/app.js';
 import { createLogger } from './server/logger.js';
@@ -28,14 +27,13 @@ import type { ConfigMapStore } from './store/configmap-store.js';
 import { KubernetesConfigMapStore } from './store/kubernetes-configmap-store.js';
 import { SqlConfigMapStore } from './store/sql-configmap-store.js';
 import { KubernetesAuthorizer } from './server/auth/kubernetes-authorizer.js';
-import { announceLimitChange, DatabaseSync } from './controller/sync/database-sync.js';
-import { DatabaseLimitSource } from './controller/sync/database-limit-source.js';
-import { DatabaseLock } from './controller/sync/database-lock.js';
+import { announceLimitChange } from './controller/sync/database-sync.js';
+import { databaseLockSnapshot } from './controller/sync/database-lock.js';
+import { SyncStore } from './store/sync/sync-store.js';
 import type { LockSnapshot } from './controller/sync/lock.js';
-import { databaseLockKey, encodeLockName, type LockIdentity } from './controller/sync/lock-name.js';
+import { databaseLimitKey, databaseLockKey, encodeLockName, type LockIdentity } from './controller/sync/lock-name.js';
 import { InvalidArgumentError, NotFoundError } from './errors.js';
 import type { SqlDatabase } from './store/sql-database.js';
-import type { Kysely } from 'kysely';
 import { chooseExecutor } from './controller/workflows/executors/choose-executor.js';
 import type { Archiving, NodeStatusCodec, WorkflowController } from './controller/workflows/workflow-controller.js';
 import { ControllerReplica } from './controller/controller-replica.js';
@@ -77,6 +75,8 @@ export interface RunningRuntime {
 interface SyncInUse {
   readonly config: SynchronizationConfig;
   readonly database: SqlDatabase;
+  /** The sync tables: the engine's store, or one of its own in the `server` role. */
+  readonly store: SyncStore;
   readonly engine: SyncEngine | undefined;
   readonly limits: DatabaseLimits | undefined;
 }
@@ -84,19 +84,10 @@ interface SyncInUse {
 /** A database lock's holders and queue read straight from the sync tables, for a server without a controller. */
 async function readDatabaseLock(identity: LockIdentity, sync: SyncInUse): Promise<LockSnapshot> {
   if (identity.kind !== 'Database') throw new NotFoundError('holders of ConfigMap semaphores are known to the controller only');
-  const session = new DatabaseSync({
-    database: sync.database,
-    tables: sync.config,
-    controllerName: sync.config.controllerName,
-    clock: systemClock,
-    pollSeconds: sync.config.pollSeconds,
-    heartbeatSeconds: sync.config.heartbeatSeconds,
-    inactiveControllerSeconds: sync.config.inactiveControllerSeconds,
-    reclaimInactiveHolds: false,
-    skipMigration: true,
-  });
-  const limits = new DatabaseLimitSource(session.db, session.tables, identity.namespace, identity.name);
-  return new DatabaseLock(encodeLockName(identity), 'semaphore', databaseLockKey(identity), limits, session).snapshot();
+  const limit = identity.mutex ? 1 : await sync.store.limits.read(databaseLimitKey(identity.namespace, identity.name));
+  const liveCutoff = new Date(Date.now() - sync.config.inactiveControllerSeconds * 1000);
+  const lock = { name: encodeLockName(identity), kind: identity.mutex ? 'mutex' : 'semaphore' } as const;
+  return databaseLockSnapshot(lock, limit ?? undefined, sync.store.lock(databaseLockKey(identity)), liveCutoff);
 }
 
 /**
@@ -148,13 +139,14 @@ export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInp
             onLockChange: (lockName) => events.publish({ namespace: lockName.slice(0, lockName.indexOf('/')), lock: lockName, reason: 'holders' }),
             onError: (task, error) => say(`sync ${task} failed, retrying: ${(error as Error).message}`),
           });
+    const store = engine?.database.store ?? new SyncStore(database, config);
     const limits = config.enableAPI
-      ? new DatabaseLimits(database, config.limitTableName, (namespace, key) => {
-          void announceLimitChange(database, databaseLockKey({ kind: 'Database', namespace, name: key, mutex: false })).catch(() => undefined);
+      ? new DatabaseLimits(store.limits, (namespace, key) => {
+          void announceLimitChange(store, databaseLockKey({ kind: 'Database', namespace, name: key, mutex: false })).catch(() => undefined);
         })
       : undefined;
     if (engine) say(`controller ${config.controllerName} started on ${database.description} (heartbeat every ${config.heartbeatSeconds}s)`);
-    return { config, database, engine, limits };
+    return { config, database, store, engine, limits };
   };
   let sync = await startSync(context.config.synchronization, context.syncDatabase);
 
@@ -181,12 +173,11 @@ export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInp
     },
     async describe(section: SectionName) {
       if (section === 'persistence') return persistence ? { schemaVersion: await readSchemaVersion(persistence, PERSISTENCE_VERSION_TABLE) } : {};
-      const db = sync.database.db as Kysely<SyncTables>;
-      const controllers = await db.selectFrom(sync.config.controllerTableName as 'sync_controller').select(['controller', 'time']).orderBy('controller').execute();
+      const controllers = await sync.store.controllers.list();
       return {
         schemaVersion: await readSchemaVersion(sync.database, SYNC_SCHEMA_VERSION_TABLE),
         database: sync.database.description,
-        controllers: controllers.map((row) => ({ name: row.controller, lastHeartbeat: row.time?.toISOString() ?? null })),
+        controllers: controllers.map((row) => ({ name: row.name, lastHeartbeat: row.lastHeartbeat?.toISOString() ?? null })),
       };
     },
   };

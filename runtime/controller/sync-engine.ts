@@ -47,7 +47,7 @@ export async function startSyncEngine(options: SyncEngineOptions): Promise<SyncE
   await database.start();
   const metricsRegistry = options.metricsRegistry ?? new Registry();
   // Scrapes read the manager's snapshots, so the metrics refer to it before it exists.
-  const metrics: LockMetrics = new LockMetrics(metricsRegistry, () => manager.snapshots());
+  const metrics: LockMetrics = new LockMetrics(metricsRegistry, () => manager.snapshots(), config.controllerName);
   const manager: SyncManager = new SyncManager({
     controllerName: config.controllerName,
     configMaps: options.configMaps,

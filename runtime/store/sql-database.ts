@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { ConnectionSpec, Driver } from './connection-spec.js';
 import type { EngineTraits } from './engines/engine-traits.js';
 import { openMysql } from './engines/mysql.js';
@@ -71,6 +71,11 @@ export function databaseHandle(
 ): SqlDatabase {
   let closing: Promise<void> | undefined;
   return { ...parts, onReconnected: (listener) => reconnected.add(listener), destroy: () => (closing ??= close()) };
+}
+
+/** Whether the database answers: one trivial round trip. */
+export async function pingDatabase(database: SqlDatabase): Promise<void> {
+  await sql`select 1`.execute(database.db);
 }
 
 /** Opens a database; fails with `cannot connect to <driver> at <host:port>: <cause>` when it cannot. */

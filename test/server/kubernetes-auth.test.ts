@@ -10,7 +10,8 @@ import { SyncAudit } from '../../runtime/server/sync-limits/sync-audit.js';
 import { SyncEvents } from '../../runtime/server/sync-limits/sync-events.js';
 import { KubernetesConfigMapStore } from '../../runtime/store/kubernetes-configmap-store.js';
 import { migrateArgosyncSchema } from '../../runtime/store/migrations/argosync-migrations.js';
-import { migrateSyncSchema } from '../../runtime/store/migrations/sync-migrations.js';
+import { DEFAULT_SYNC_TABLES, migrateSyncSchema } from '../../runtime/store/migrations/sync-migrations.js';
+import { SyncStore } from '../../runtime/store/sync/sync-store.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { kubeConfigFor, startKubeApiServer, type KubeApiServer } from '../support/kube-api-server.js';
 import { startTestServer, type TestResponse, type TestServer } from './server-harness.js';
@@ -44,7 +45,7 @@ describe('client auth mode on Kubernetes: TokenReview and SubjectAccessReview on
     await migrateArgosyncSchema(handle);
     await migrateSyncSchema(handle);
     const kubeConfig = kubeConfigFor(kube);
-    const databaseLimits = new DatabaseLimits(handle, 'sync_limit');
+    const databaseLimits = new DatabaseLimits(new SyncStore(handle, DEFAULT_SYNC_TABLES).limits);
     const routes: FastifyPluginAsync = async (api) => {
       await api.register(syncLimitRoutes, {
         configMapLimits: new ConfigMapLimits(new KubernetesConfigMapStore(kubeConfig)),

@@ -11,7 +11,8 @@ import { DatabaseLimits } from '../../runtime/server/sync-limits/database-limits
 import { SyncAudit } from '../../runtime/server/sync-limits/sync-audit.js';
 import { SyncEvents } from '../../runtime/server/sync-limits/sync-events.js';
 import { migrateArgosyncSchema } from '../../runtime/store/migrations/argosync-migrations.js';
-import { migrateSyncSchema } from '../../runtime/store/migrations/sync-migrations.js';
+import { DEFAULT_SYNC_TABLES, migrateSyncSchema } from '../../runtime/store/migrations/sync-migrations.js';
+import { SyncStore } from '../../runtime/store/sync/sync-store.js';
 import { SqlConfigMapStore } from '../../runtime/store/sql-configmap-store.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases.js';
 import { startTestServer, temporaryHome, type TestResponse, type TestServer } from './server-harness.js';
@@ -46,7 +47,7 @@ describe.each(DIALECTS)('sync limits API with database limits on %s', (driver) =
         ],
       }),
     );
-    const databaseLimits = new DatabaseLimits(handle, 'sync_limit');
+    const databaseLimits = new DatabaseLimits(new SyncStore(handle, DEFAULT_SYNC_TABLES).limits);
     const routes: FastifyPluginAsync = async (api) => {
       await api.register(syncLimitRoutes, {
         configMapLimits: new ConfigMapLimits(store),

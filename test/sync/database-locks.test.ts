@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { LockMetrics } from '../../runtime/controller/sync/lock-metrics.js';
 import { migrateArgosyncSchema } from '../../runtime/store/migrations/argosync-migrations.js';
 import { syncSchemaSteps } from '../../runtime/store/migrations/sync-migrations.js';
 import { SqlConfigMapStore } from '../../runtime/store/sql-configmap-store.js';
@@ -103,6 +105,34 @@ describe.each(DIALECTS)('database locks on %s', (driver) => {
     expect(rows.rows.map((row) => row.workflowkey)).toEqual(['ns/alive']);
   });
 
+  it('answers a waiter on a full lock from memory until a change of the lock is heard', async () => {
+    await setLimit(1);
+    const a = await controller('controller-a');
+    await a.acquire({ name: 'holder' }, gpu);
+    expect((await a.acquire({ name: 'waiter' }, gpu)).acquired).toBe(false);
+    const store = a.database!.store;
+    const decisions = [vi.spyOn(store, 'acquireServerSide'), vi.spyOn(store, 'acquisition')];
+    expect(await a.acquire({ name: 'waiter' }, gpu)).toMatchObject({ acquired: false, message: `Waiting for ${LOCK} lock (sem/ns/gpu). Lock status: 1/1` });
+    expect(decisions.map((spy) => spy.mock.calls.length)).toEqual([0, 0]);
+    const woken = a.wakes.next('ns/waiter');
+    await a.manager.releaseAll('ns', 'holder');
+    await woken;
+    expect((await a.acquire({ name: 'waiter' }, gpu)).acquired).toBe(true);
+  });
+
+  it('admits the front waiter at its wake even when a waiter behind it found the free slot first', async () => {
+    await setLimit(1);
+    const a = await controller('controller-a');
+    await a.acquire({ name: 'holder' }, gpu);
+    await a.acquire({ name: 'first', created: T }, gpu);
+    await a.acquire({ name: 'second', created: T + 1000 }, gpu);
+    const woken = a.wakes.next('ns/first');
+    await a.manager.releaseAll('ns', 'holder');
+    await woken;
+    expect((await a.acquire({ name: 'second', created: T + 1000 }, gpu)).acquired).toBe(false);
+    expect((await a.acquire({ name: 'first', created: T }, gpu)).acquired).toBe(true);
+  });
+
   it('keeps one queue across controllers: priority first, then creation time, with immediate hand-off', async () => {
     await setLimit(1);
     const [a, b] = [await controller('controller-a'), await controller('controller-b')];
@@ -177,6 +207,54 @@ describe.each(DIALECTS)('database locks on %s', (driver) => {
     expect(maxRows).toBeLessThanOrEqual(2);
     expect(tokens).toHaveLength(24);
     expect([...tokens].sort((x, y) => x - y)).toEqual(Array.from({ length: 24 }, (_, index) => index + 1));
+    expect(await heldRows()).toEqual([]);
+  });
+
+  it("counts only its own controller's rows in the held and pending gauges, as Argo's per-controller metrics", async () => {
+    await setLimit(1);
+    const [a, b] = [await controller('controller-a'), await controller('controller-b')];
+    await a.acquire({ name: 'a-holder' }, gpu);
+    await b.acquire({ name: 'b-waiter' }, gpu);
+    await b.acquire({ name: 'b-waiter-2' }, gpu);
+    const gauges = async (who: TestController) => {
+      const registry = new Registry();
+      new LockMetrics(registry, () => who.manager.snapshots(), who.name);
+      const text = await registry.metrics();
+      const value = (metric: string) => Number(new RegExp(`^${metric}\\{[^}]*lock_name="gpu"[^}]*\\} (\\d+)$`, 'm').exec(text)?.[1]);
+      return [value('argosync_locks_held'), value('argosync_locks_pending')];
+    };
+    expect(await gauges(a)).toEqual([1, 0]);
+    expect(await gauges(b)).toEqual([0, 2]);
+  });
+
+  it('stays within the limit while an Argo-style controller competes through SQL with two argosync controllers', async () => {
+    await setLimit(2);
+    // Argo's releases send no notification: argosync's waiters hear of them at their poll.
+    const polling = { database: { pollSeconds: 0.2 } };
+    const competitors = [await controller('controller-a', polling), await controller('controller-b', polling)];
+    const argo = await testDatabase.open();
+    await sql`insert into sync_controller (controller, time) values ('argo', ${new Date()})`.execute(argo.db);
+    let maxRows = 0;
+    let running = true;
+    const observer = (async () => {
+      while (running) {
+        maxRows = Math.max(maxRows, (await heldRows()).length);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })();
+    const argoGrants = await argoStyleWorkflows(argo, driver, 6);
+    const work = competitors.flatMap((who, index) =>
+      Array.from({ length: 6 }, async (_, round) => {
+        const name = `w-${index}-${round}`;
+        await who.acquireWhenWoken({ name }, gpu);
+        await new Promise((resolve) => setImmediate(resolve));
+        await who.manager.releaseAll('ns', name);
+      }),
+    );
+    await Promise.all([...work, argoGrants]);
+    running = false;
+    await observer;
+    expect(maxRows).toBeLessThanOrEqual(2);
     expect(await heldRows()).toEqual([]);
   });
 
@@ -258,4 +336,47 @@ async function installGrantFailure(database: SqlDatabase, driver: string): Promi
 
 async function removeGrantFailure(database: SqlDatabase, driver: string): Promise<void> {
   await sql.raw(driver === 'mysql' ? 'drop trigger fail_grant' : 'drop trigger fail_grant on argosync_sync_grant').execute(database.db);
+}
+
+/**
+ * An Argo controller's acquisitions as its source does them (argo-reference §4.5, §5.3), through SQL: queue row
+ * outside the transaction; a committed `sync_lock` guard row (a taken one means "failed to lock()", try later);
+ * a SERIALIZABLE transaction that checks holders and the live queue's front and flips the row to held (retried on
+ * serialization failures and deadlocks); the guard deleted; then a short hold, released by deleting the row.
+ * It polls, as Argo does, since nobody tells it about releases.
+ */
+async function argoStyleWorkflows(argo: SqlDatabase, driver: string, count: number): Promise<void> {
+  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  for (let index = 0; index < count; index += 1) {
+    const key = `ns/argo-${index}`;
+    await sql`insert into sync_state (name, workflowkey, controller, held, priority, time) values ('sem/ns/gpu', ${key}, 'argo', ${false}, 0, ${new Date(T)})`.execute(argo.db);
+    for (let granted = false; !granted; ) {
+      try {
+        await sql`insert into sync_lock (name, controller, time) values ('sem/ns/gpu', 'argo', ${new Date()})`.execute(argo.db);
+      } catch {
+        await pause(5);
+        continue;
+      }
+      try {
+        granted = await argo.db
+          .transaction()
+          .setIsolationLevel('serializable')
+          .execute(async (tx) => {
+            const holders = await sql<{ n: number | string }>`select count(*) as n from sync_state where name = 'sem/ns/gpu' and held = ${true}`.execute(tx);
+            const front = await sql<{ workflowkey: string }>`select workflowkey from sync_state where name = 'sem/ns/gpu' and held = ${false}
+              and controller in (select controller from sync_controller where time > ${new Date(Date.now() - 600_000)}) order by priority desc, time asc limit 1`.execute(tx);
+            if (Number(holders.rows[0]!.n) >= 2 || front.rows[0]?.workflowkey !== key) return false;
+            await sql`update sync_state set held = ${true} where name = 'sem/ns/gpu' and workflowkey = ${key} and controller = 'argo'`.execute(tx);
+            return true;
+          });
+      } catch (error) {
+        if (!argo.engine.isRetryableTransactionError(error)) throw new Error(`${driver}: ${(error as Error).message}`);
+      } finally {
+        await sql`delete from sync_lock where name = 'sem/ns/gpu' and controller = 'argo'`.execute(argo.db);
+      }
+      if (!granted) await pause(5);
+    }
+    await pause(2);
+    await sql`delete from sync_state where name = 'sem/ns/gpu' and workflowkey = ${key} and controller = 'argo'`.execute(argo.db);
+  }
 }

@@ -7,6 +7,8 @@ import { UnavailableError } from '../../runtime/errors.js';
 import type { ReconnectionLog } from '../../runtime/store/reconnection-policy.js';
 import type { SqlConfigMapStore } from '../../runtime/store/sql-configmap-store.js';
 import { openDatabase, type SqlDatabase } from '../../runtime/store/sql-database.js';
+import { DEFAULT_SYNC_TABLES } from '../../runtime/store/migrations/sync-migrations.js';
+import { SyncStore } from '../../runtime/store/sync/sync-store.js';
 import type { TestDatabase } from '../support/databases.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { createSyncTestDatabase, startController, type TestController, type WorkflowRef } from '../support/sync-controllers.js';
@@ -108,7 +110,7 @@ describe.each(['postgresql', 'mysql'] as const)('a sync database outage on %s', 
     const woken = b.wakes.next('ns/fresh');
     expect(await b.acquire({ name: 'fresh' }, { semaphores: [{ database: { key: 'fresh' } }] })).toMatchObject({ acquired: false });
     await run(`insert into sync_limit (name, sizelimit) values ('ns/fresh', 1)`);
-    await announceLimitChange(admin, 'sem/ns/fresh');
+    await announceLimitChange(new SyncStore(admin, DEFAULT_SYNC_TABLES), 'sem/ns/fresh');
     await within(2000, woken, 'wake after the limit was created');
 
     if (driver === 'postgresql') {

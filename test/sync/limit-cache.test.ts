@@ -67,7 +67,7 @@ describe('lock metrics', () => {
     const registry = new Registry();
     const clock = new ManualClock();
     const lock = new MemoryLock('team-a/ConfigMap/limits/gpu', 'semaphore', new SteeredSource({ limit: 1 }), clock);
-    const metrics = new LockMetrics(registry, async () => [await lock.snapshot()]);
+    const metrics = new LockMetrics(registry, async () => [await lock.snapshot()], 'controller-a');
     await lock.enqueue({ holderKey: 'team-a/a', priority: 0, creationTime: 1 });
     await lock.grant('team-a/a');
     metrics.taken(lock);

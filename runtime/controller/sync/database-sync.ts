@@ -1,9 +1,10 @@
-import type { Transaction } from 'kysely';
 import type { Clock } from '../../clock.js';
-import type { EngineTraits } from '../../store/engines/engine-traits.js';
 import type { SqlDatabase } from '../../store/sql-database.js';
-import { migrateArgosyncSyncSchema, migrateSyncSchema, type SyncTableNames } from '../../store/migrations/sync-migrations.js';
-import { syncTableRefs, type SyncDb, type SyncTableRefs, type SyncTables } from './sync-tables.js';
+import type { SyncTableNames } from '../../store/migrations/sync-migrations.js';
+import type { SyncTransaction } from '../../store/sync/sync-schema.js';
+import { SyncStore } from '../../store/sync/sync-store.js';
+import { DatabaseAcquisition } from './database-acquisition.js';
+import { AcquisitionDeferred } from './lock.js';
 
 export interface DatabaseSyncOptions {
   readonly database: SqlDatabase;
@@ -22,14 +23,14 @@ export interface DatabaseSyncOptions {
   readonly onError?: (task: string, error: unknown) => void;
 }
 
-export type SyncTransaction = Transaction<SyncTables>;
+const CHANNEL = 'argosync_sync';
 
 /**
  * Tells every controller on the database that a lock's limit changed (the sync API calls this), so their
  * waiters look again at once; without NOTIFY (MySQL) they notice at their next poll.
  */
-export async function announceLimitChange(database: SqlDatabase, lockKey: string): Promise<void> {
-  await database.engine.notifications?.notify(CHANNEL, changePayload(lockKey));
+export async function announceLimitChange(store: SyncStore, lockKey: string): Promise<void> {
+  await store.notify(CHANNEL, changePayload(lockKey));
 }
 
 /** A notification names the lock and, for a release, the controller that has already woken its own waiters. */
@@ -40,31 +41,32 @@ interface ChangeNotice {
 
 const changePayload = (lock: string, from?: string) => JSON.stringify(from === undefined ? { lock } : { lock, from });
 
-/** Raised inside the acquisition transaction when another controller holds a `sync_lock` row: not acquirable now. */
-export class LockGuardBusy extends Error {
-  constructor(readonly lockKey: string) {
-    super('failed to lock()');
-  }
-}
-
-const CHANNEL = 'argosync_sync';
 // Retry of a transaction that lost a serialization conflict or deadlock, or found a guard row taken: Argo's
 // capped, jittered exponential backoff, started lower (2 ms, not 10 ms) because a hand-off is waiting on it.
-const RETRY = { attempts: 12, initialMs: 2, factor: 2, jitter: 0.5, capMs: 200 };
+// Contention is retried for as long as the controller runs (a busy cluster must never fail a workflow for it);
+// a guard row another controller keeps committed is given up after `guardAttempts`, and the attempt waits.
+const RETRY = { guardAttempts: 12, initialMs: 2, factor: 2, jitter: 0.5, capMs: 200 };
 
 /**
- * One controller's session on a shared sync database (SPEC §5 rule 6): migration, the heartbeat row, the
- * `sync_lock` guard and SERIALIZABLE transaction around each acquisition, change notifications (LISTEN/NOTIFY,
- * or short polling on MySQL), reclaiming holds of dead controllers, and self-fencing when this controller finds
- * it was declared inactive.
+ * One controller's session on a shared sync database (SPEC §5 rule 6): migration, the heartbeat, the guarded
+ * SERIALIZABLE transaction around each acquisition, retries under contention, change notifications
+ * (LISTEN/NOTIFY, or short polling on MySQL), reclaiming holds of dead controllers, and noticing that this
+ * controller was declared inactive. The statements themselves belong to the SyncStore.
  */
 export class DatabaseSync {
-  readonly db: SyncDb;
-  readonly tables: SyncTableRefs;
+  readonly store: SyncStore;
   readonly controllerName: string;
+  /** Decides the acquisitions of this database's locks. */
+  readonly acquisitions: DatabaseAcquisition;
+  /** How many changes were heard per lock row name: a lock found closed stays closed until its count moves. */
+  readonly #changes = new Map<string, number>();
   readonly #options: DatabaseSyncOptions;
-  readonly #changeListeners = new Set<(lockKey: string | undefined) => void>();
+  readonly #changeListeners = new Set<(lockKey: string) => void>();
   readonly #inactiveListeners = new Set<() => Promise<void>>();
+  /** This controller's rows found at start (left by its previous run), by lock row name, until their lock takes them. */
+  readonly #leftovers = new Map<string, { holderKey: string; held: boolean }[]>();
+  /** Row names of the locks on which this controller has waiters, so polling looks only where someone waits. */
+  readonly #waitingLocks = new Set<string>();
   /** The pending timer of each periodic task, by task. */
   readonly #timers = new Map<string, () => void>();
   #stopListening: (() => Promise<void>) | undefined;
@@ -72,40 +74,46 @@ export class DatabaseSync {
   #started = false;
   #admitting = true;
   #stopped = false;
-  #hasWaiters: () => boolean = () => false;
 
   constructor(options: DatabaseSyncOptions) {
     this.#options = options;
-    this.db = options.database.db as SyncDb;
-    this.tables = syncTableRefs(options.tables);
+    this.store = new SyncStore(options.database, options.tables);
     this.controllerName = options.controllerName;
+    this.acquisitions = new DatabaseAcquisition(this);
+  }
+
+  /** How many changes were heard about the lock so far. */
+  changes(lockKey: string): number {
+    return this.#changes.get(lockKey) ?? 0;
   }
 
   get description(): string {
-    return this.#options.database.description;
+    return this.store.description;
   }
 
-  /** False while this controller re-verifies its holds after finding itself declared inactive. */
-  get admitting(): boolean {
-    return this.#admitting;
+  /** Set while this controller re-verifies its holds after finding itself declared inactive. */
+  refusal(): string | undefined {
+    return this.#admitting ? undefined : `controller ${this.controllerName} was declared inactive and is re-verifying its holds`;
   }
 
   async start(): Promise<void> {
-    if (!this.#options.skipMigration) await migrateSyncSchema(this.#options.database, this.#options.tables);
-    await migrateArgosyncSyncSchema(this.#options.database);
-    // Guard rows this controller left behind when it died mid-acquisition.
-    await this.db.deleteFrom(this.tables.lock).where('controller', '=', this.controllerName).execute();
+    await this.store.migrate(this.#options.skipMigration);
+    await this.store.controllers.clearGuardsOf(this.controllerName);
+    for (const row of await this.store.controllers.rowsOf(this.controllerName)) {
+      const rows = this.#leftovers.get(row.lockKey) ?? [];
+      rows.push({ holderKey: row.holderKey, held: row.held });
+      this.#leftovers.set(row.lockKey, rows);
+    }
     await this.heartbeat();
-    const notifications = this.#options.database.engine.notifications;
-    if (notifications)
-      this.#stopListening = await notifications.listen(CHANNEL, (payload) => {
-        const notice = JSON.parse(payload) as ChangeNotice;
-        if (notice.from !== this.controllerName) this.#emitChange(notice.lock);
-      });
+    const listening = this.store.listen(CHANNEL, (payload) => {
+      const notice = JSON.parse(payload) as ChangeNotice;
+      if (notice.from !== this.controllerName) this.#emitChange(notice.lock);
+    });
+    this.#stopListening = await listening;
     this.#watchReconnections();
     this.#every('heartbeat', this.#options.heartbeatSeconds * 1000, () => this.heartbeat());
     this.#every('maintain', this.#options.pollSeconds * 1000, () => this.maintain());
-    if (!notifications) this.#pollWhileWaiting();
+    if (!listening) this.#pollWhileWaiting();
   }
 
   async stop(): Promise<void> {
@@ -116,8 +124,8 @@ export class DatabaseSync {
     await this.#stopListening?.();
   }
 
-  /** Calls `listener` with a lock key when that lock may have freed a slot, or undefined when any may have. */
-  onChange(listener: (lockKey: string | undefined) => void): () => void {
+  /** Calls `listener` with a lock's row name when that lock may have freed a slot for one of this controller's waiters. */
+  onChange(listener: (lockKey: string) => void): () => void {
     this.#changeListeners.add(listener);
     return () => this.#changeListeners.delete(listener);
   }
@@ -127,22 +135,30 @@ export class DatabaseSync {
     this.#inactiveListeners.add(listener);
   }
 
-  /** Tells the sync manager whether to poll fast (MySQL) because local workflows wait on database locks. */
-  setWaiterProbe(hasWaiters: () => boolean): void {
-    this.#hasWaiters = hasWaiters;
+  /** Row names of the locks that have rows of this controller's previous run not yet taken over. */
+  leftoverLocks(): string[] {
+    return [...this.#leftovers.keys()];
+  }
+
+  /** Hands the rows of this controller's previous run on a lock to that lock, once. */
+  takeLeftovers(lockKey: string): { holderKey: string; held: boolean }[] {
+    const rows = this.#leftovers.get(lockKey) ?? [];
+    this.#leftovers.delete(lockKey);
+    return rows;
+  }
+
+  /** Database locks say whether this controller has waiters on them, so only those locks are looked at again. */
+  setWaiting(lockKey: string, waiting: boolean): void {
+    if (waiting) this.#waitingLocks.add(lockKey);
+    else this.#waitingLocks.delete(lockKey);
   }
 
   /**
-   * Lets `tx` commit without waiting for the disk: for writes that are safe to lose in a database crash
-   * (guard rows, queue rows, releases). Grants are never relaxed, so a crash can never over-admit.
+   * Makes every lock on which this controller has waiters look again at once. The single entry point for
+   * "something may have changed that no notification told us": the poll, and a reconnected listener.
    */
-  relaxDurability(tx: SyncTransaction): Promise<void> {
-    return this.#options.database.engine.relaxCommitDurability(tx);
-  }
-
-  /** How the engine upserts (grants and fencing tokens are one statement each). */
-  get upsert(): EngineTraits['upsert'] {
-    return this.#options.database.engine.upsert;
+  recheckWaitingLocks(): void {
+    for (const lockKey of [...this.#waitingLocks]) this.#emitChange(lockKey);
   }
 
   /** Heartbeats older than this belong to inactive controllers. */
@@ -159,21 +175,8 @@ export class DatabaseSync {
    * timeout means others may have reclaimed this controller's holds: it then fences itself (SPEC §5).
    */
   async heartbeat(): Promise<void> {
-    const { db, tables, controllerName } = this;
-    const previous = await db.selectFrom(tables.controller).select('time').where('controller', '=', controllerName).executeTakeFirst();
-    const now = this.now();
-    if (previous) {
-      await db.updateTable(tables.controller).set({ time: now }).where('controller', '=', controllerName).execute();
-    } else {
-      await db
-        .insertInto(tables.controller)
-        .values({ controller: controllerName, time: now })
-        .execute()
-        .catch((error: unknown) => {
-          if (!this.#options.database.engine.isUniqueViolation(error)) throw error;
-        });
-    }
-    const declaredInactive = this.#started && (!previous || previous.time === null || previous.time <= this.liveCutoff());
+    const previous = await this.store.controllers.beat(this.controllerName, this.now());
+    const declaredInactive = this.#started && (previous === undefined || previous === null || previous <= this.liveCutoff());
     this.#started = true;
     if (declaredInactive) await this.#selfFence();
   }
@@ -181,89 +184,71 @@ export class DatabaseSync {
   /** The periodic work of every `pollSeconds`: reclaim dead controllers' rows, then let waiters look again. */
   async maintain(): Promise<void> {
     const cutoff = this.liveCutoff();
-    const live = this.db.selectFrom(this.tables.controller).select('controller').where('time', '>', cutoff);
-    await this.db.deleteFrom(this.tables.lock).where('controller', 'not in', live).execute();
-    if (this.#options.reclaimInactiveHolds) {
-      const reclaimed = await this.db.selectFrom(this.tables.state).select('name').distinct().where('held', '=', true).where('controller', 'not in', live).execute();
-      if (reclaimed.length > 0) {
-        await this.db.deleteFrom(this.tables.state).where('held', '=', true).where('controller', 'not in', live).execute();
-        await this.db.deleteFrom('argosync_sync_grant').where('controller', 'not in', live).execute();
-      }
-    }
-    this.#emitChange(undefined);
+    await this.store.controllers.expireInactiveGuards(cutoff);
+    if (this.#options.reclaimInactiveHolds) await this.store.controllers.reclaimInactiveHolds(cutoff);
+    this.recheckWaitingLocks();
   }
 
   /**
-   * Runs one all-or-nothing acquisition in a SERIALIZABLE transaction guarded by the `sync_lock` rows of its
-   * locks (Argo's cross-controller guard). The guard rows are written and deleted inside the transaction:
-   * another acquirer of the same lock waits on the uncommitted row instead of polling for it, a crash can never
-   * leave one behind, and two commits are saved. An Argo controller's committed guard row makes the insert fail;
-   * that, serialization failures and deadlocks are retried with backoff. Throws LockGuardBusy when a guard row
-   * stays taken.
+   * Runs one acquisition decision (`decide`, which takes guard rows; `guarding` says whether it was taking one
+   * when it failed), retrying serialization
+   * failures and deadlocks with backoff for as long as this controller runs, and an Argo controller's committed
+   * guard row a few times. Throws AcquisitionDeferred when a guard row stays taken or the controller stops
+   * meanwhile; never a serialization failure or deadlock.
    */
-  async acquisition<T>(lockKeys: readonly string[], fn: (tx: SyncTransaction) => Promise<T>): Promise<T> {
-    const keys = [...new Set(lockKeys)].sort();
-    const { engine } = this.#options.database;
-    let busyKey: string | undefined;
+  async attempt<T>(decide: () => Promise<T>, guarding: () => boolean = () => true): Promise<T> {
+    let guardAttempts = 0;
     try {
-      return await this.#retrying(
-        () =>
-          this.db
-            .transaction()
-            .setIsolationLevel('serializable')
-            .execute(async (tx) => {
-              for (const key of keys) {
-                busyKey = key;
-                await tx.insertInto(this.tables.lock).values({ name: key, controller: this.controllerName, time: this.now() }).execute();
-              }
-              busyKey = undefined;
-              const result = await fn(tx);
-              await tx.deleteFrom(this.tables.lock).where('name', 'in', keys).where('controller', '=', this.controllerName).execute();
-              return result;
-            }),
-        (error) => engine.isUniqueViolation(error) && busyKey !== undefined,
-      );
+      return await this.#retrying(decide, (error) => this.store.isUniqueViolation(error) && guarding() && (guardAttempts += 1) < RETRY.guardAttempts);
     } catch (error) {
-      if (busyKey !== undefined && engine.isUniqueViolation(error)) throw new LockGuardBusy(busyKey);
+      if (guarding() && this.store.isUniqueViolation(error)) throw new AcquisitionDeferred('failed to lock()');
+      if (this.store.isContention(error)) throw new AcquisitionDeferred(`controller ${this.controllerName} is stopping`);
       throw error;
     }
   }
 
-  /**
-   * Runs `fn` (which returns how many holds it removed) in a transaction; when it removed any, tells every
-   * controller that `lockKey` may have a free slot: others on commit (NOTIFY), this one at once.
-   */
-  async releasing(lockKey: string, fn: (tx: SyncTransaction) => Promise<number>): Promise<number> {
-    const released = await this.#retrying(() => this.db.transaction().execute(async (tx) => {
-      // A release lost in a database crash only delays the next grant until the existence sweep: never unsafe.
-      await this.relaxDurability(tx);
-      const count = await fn(tx);
-      if (count > 0) await this.#options.database.engine.notifications?.notify(CHANNEL, changePayload(lockKey, this.controllerName), tx);
-      return count;
-    }));
-    if (released > 0) this.#emitChange(lockKey);
-    return released;
+  /** An acquisition decided statement by statement, in the store's guarded SERIALIZABLE transaction, as `attempt` retries it. */
+  guardedTransaction<T>(lockKeys: readonly string[], fn: (tx: SyncTransaction) => Promise<T>): Promise<T> {
+    const keys = [...new Set(lockKeys)].sort();
+    let busyKey: string | undefined;
+    return this.attempt(
+      () => this.store.acquisition(keys, this.controllerName, this.now(), (key) => (busyKey = key), fn),
+      () => busyKey !== undefined,
+    );
   }
 
-  /** Runs a write again on serialization failures and deadlocks (and on `alsoRetry`), with capped, jittered backoff. */
+  /**
+   * Releases this controller's hold of `holderKey` on the lock; when there was one, tells every controller
+   * that the lock may have a free slot: others on commit (NOTIFY), this one at once. Returns whether it held.
+   */
+  async release(lockKey: string, holderKey: string): Promise<boolean> {
+    const notice = { channel: CHANNEL, payload: changePayload(lockKey, this.controllerName) };
+    const released = await this.#retrying(() => this.store.lock(lockKey).release(this.controllerName, holderKey, notice));
+    if (released > 0) this.#emitChange(lockKey);
+    return released > 0;
+  }
+
+  /** A write outside any acquisition, retried like one (InnoDB may pick it as a deadlock victim). */
+  write<T>(statement: () => Promise<T>): Promise<T> {
+    return this.#retrying(statement);
+  }
+
+  /**
+   * Runs a write again on serialization failures and deadlocks, without limit while the controller runs (and on
+   * `alsoRetry`), with capped, jittered backoff.
+   */
   async #retrying<T>(write: () => Promise<T>, alsoRetry: (error: unknown) => boolean = () => false): Promise<T> {
-    const engine = this.#options.database.engine;
     let delay = RETRY.initialMs;
-    for (let attempt = 1; ; attempt += 1) {
+    for (;;) {
       try {
         return await write();
       } catch (error) {
-        const retryable = engine.isRetryableTransactionError(error) || alsoRetry(error);
-        if (attempt >= RETRY.attempts || !retryable || this.#stopped) throw error;
+        const retryable = this.store.isContention(error) || alsoRetry(error);
+        if (!retryable || this.#stopped) throw error;
         await this.#options.clock.sleep(delay * (1 + RETRY.jitter * Math.random()));
         delay = Math.min(delay * RETRY.factor, RETRY.capMs);
       }
     }
-  }
-
-  /** A single statement outside any acquisition, retried like one (InnoDB may pick it as a deadlock victim). */
-  write<T>(statement: (db: SyncDb) => Promise<T>): Promise<T> {
-    return this.#retrying(() => statement(this.db));
   }
 
   async #selfFence(): Promise<void> {
@@ -275,7 +260,9 @@ export class DatabaseSync {
     }
   }
 
-  #emitChange(lockKey: string | undefined): void {
+  #emitChange(lockKey: string): void {
+    this.#changes.set(lockKey, this.changes(lockKey) + 1);
+    if (!this.#waitingLocks.has(lockKey)) return;
     for (const listener of this.#changeListeners) listener(lockKey);
   }
 
@@ -290,13 +277,11 @@ export class DatabaseSync {
 
   /** After an outage or a re-established LISTEN, releases may have gone unheard: every lock with waiters looks once. */
   #watchReconnections(): void {
-    this.#stopWatchingReconnections = this.#options.database.onReconnected(() => this.#emitChange(undefined));
+    this.#stopWatchingReconnections = this.#options.database.onReconnected(() => this.recheckWaitingLocks());
   }
 
   /** MySQL has no NOTIFY: while local workflows wait, look for freed slots every few tens of milliseconds. */
   #pollWhileWaiting(): void {
-    this.#every('fast-poll', this.#options.fastPollMs ?? 50, async () => {
-      if (this.#hasWaiters()) this.#emitChange(undefined);
-    });
+    this.#every('fast-poll', this.#options.fastPollMs ?? 50, async () => this.recheckWaitingLocks());
   }
 }

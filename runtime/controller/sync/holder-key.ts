@@ -18,8 +18,3 @@ export function isSameWorkflowNodeKeys(first: string, second: string): boolean {
   const b = second.split('/');
   return a.length === b.length && a[1] === b[1];
 }
-
-/** Whether `key` belongs to the workflow `workflowKey` (`ns/wf`), at workflow or template level. */
-export function belongsToWorkflow(key: string, workflowKey: string): boolean {
-  return key === workflowKey || key.startsWith(`${workflowKey}/`);
-}

@@ -1,6 +1,6 @@
-/** Argo's in-memory waiting text: available slots over the limit. */
+/** Argo's in-memory waiting text: available slots over the limit, negative while holders exceed a lowered limit (as Argo prints it). */
 export function waitingMessage(lockName: string, available: number, limit: number): string {
-  return `Waiting for ${lockName} lock. Lock status: ${Math.max(available, 0)}/${limit}`;
+  return `Waiting for ${lockName} lock. Lock status: ${available}/${limit}`;
 }
 
 /** Argo's database waiting text: current holders over the limit, with the row name. */

@@ -7,7 +7,7 @@ type Labels = 'type' | 'storage' | 'lock_name' | 'namespace';
 const METRIC_NAMES = ['argosync_locks_taken_total', 'argosync_locks_missing_limit_total', 'argosync_locks_held', 'argosync_locks_pending'];
 
 /** Argo's labels: storage `configmap` for ConfigMap semaphores and in-memory mutexes; lock_name `<cm>/<key>` or the resource name. */
-function labelsOf(lock: Pick<Lock<unknown>, 'name' | 'kind' | 'storage'>): Record<Labels, string> {
+function labelsOf(lock: Pick<Lock, 'name' | 'kind' | 'storage'>): Record<Labels, string> {
   const identity = decodeLockName(lock.name);
   return {
     type: lock.kind,
@@ -17,13 +17,22 @@ function labelsOf(lock: Pick<Lock<unknown>, 'name' | 'kind' | 'storage'>): Recor
   };
 }
 
-/** Lock metrics of SPEC §7.1: taken counter, held and pending gauges read from live snapshots at scrape time. */
+/**
+ * Lock metrics of SPEC §7.1: taken counter, held and pending gauges read from live snapshots at scrape time.
+ * As Argo's, the gauges count this controller's holders and waiters only, so summing them across the
+ * controllers of one database counts every row once.
+ */
 export class LockMetrics {
   readonly #registry: Registry;
   readonly #taken: Counter<Labels>;
   readonly #missing: Counter<Labels>;
 
-  constructor(registry: Registry, snapshots: () => Promise<LockSnapshot[]>) {
+  constructor(
+    registry: Registry,
+    snapshots: () => Promise<LockSnapshot[]>,
+    /** Rows of other controllers (database locks) are not counted. */
+    controllerName: string,
+  ) {
     this.#registry = registry;
     this.#taken = new Counter({ name: 'argosync_locks_taken_total', help: 'Locks granted.', labelNames: ['type', 'storage', 'lock_name', 'namespace'], registers: [registry] });
     this.#missing = new Counter({
@@ -43,8 +52,9 @@ export class LockMetrics {
           for (const snapshot of await snapshots()) this.set(labelsOf(snapshot), count(snapshot));
         },
       });
-    gauge('argosync_locks_held', 'Current holders per lock.', (snapshot) => snapshot.holders.length);
-    gauge('argosync_locks_pending', 'Current waiters per lock.', (snapshot) => snapshot.waiters.length);
+    const mine = (entry: { readonly controller?: string }) => entry.controller === undefined || entry.controller === controllerName;
+    gauge('argosync_locks_held', "Current holders per lock, of this controller's.", (snapshot) => snapshot.holders.filter(mine).length);
+    gauge('argosync_locks_pending', "Current waiters per lock, of this controller's.", (snapshot) => snapshot.waiters.filter(mine).length);
   }
 
   /** Removes these metrics from the registry, so a replacing engine can register its own. */
@@ -52,11 +62,11 @@ export class LockMetrics {
     for (const name of METRIC_NAMES) this.#registry.removeSingleMetric(name);
   }
 
-  taken(lock: Lock<unknown>): void {
+  taken(lock: Lock): void {
     this.#taken.inc(labelsOf(lock));
   }
 
-  missingLimit(lock: Lock<unknown>): void {
+  missingLimit(lock: Lock): void {
     this.#missing.inc(labelsOf(lock));
   }
 }

@@ -10,11 +10,6 @@ import { MUTEX_LIMIT } from './limit-source.js';
 import { MemoryLock } from './memory-lock.js';
 import type { WatchedConfigMaps } from './watched-configmaps.js';
 
-/** A lock as the registry keeps it, with what is needed to find it again from events. */
-export type RegisteredLock =
-  | { readonly storage: 'memory'; readonly lock: MemoryLock; readonly identity: LockIdentity; readonly limitCache?: CachedLimitSource }
-  | { readonly storage: 'database'; readonly lock: DatabaseLock; readonly identity: LockIdentity; readonly limitCache?: CachedLimitSource };
-
 export interface LockRegistryOptions {
   readonly clock: Clock;
   readonly configMaps: WatchedConfigMaps;
@@ -23,63 +18,74 @@ export interface LockRegistryOptions {
   readonly semaphoreLimitCacheSeconds: number;
 }
 
+/** A ConfigMap semaphore's lock with the cache of its limit, so a change of the ConfigMap reaches both. */
+interface ConfigMapSemaphore {
+  readonly namespace: string;
+  readonly configMapName: string;
+  readonly limitCache: CachedLimitSource;
+  readonly lock: Lock;
+}
+
 /**
- * The locks this controller knows, created on first use: ConfigMap semaphores and mutexes in memory,
- * database semaphores and mutexes over the sync database. Database locks are keyed by their row name
- * (`sem/…`, `mtx/…`) so a database semaphore and mutex of the same name stay apart (Argo merges them).
+ * The one place that decides which implementation serves a lock: ConfigMap semaphores and mutexes in memory,
+ * database semaphores and mutexes over the sync database, created on first use and found again by their
+ * `key`. Database locks are keyed by their row name (`sem/…`, `mtx/…`) so a database semaphore and mutex of
+ * the same name stay apart (Argo merges them).
  */
 export class LockRegistry {
   readonly #options: LockRegistryOptions;
-  readonly #locks = new Map<string, RegisteredLock>();
+  readonly #locks = new Map<string, Lock>();
+  readonly #configMapSemaphores: ConfigMapSemaphore[] = [];
 
   constructor(options: LockRegistryOptions) {
     this.#options = options;
   }
 
-  get(identity: LockIdentity): Lock<unknown> {
-    return this.#entry(identity).lock as Lock<unknown>;
+  /** The lock of `identity`, created on first use; throws when it cannot be (no sync database). */
+  get(identity: LockIdentity): Lock {
+    const key = identity.kind === 'Database' ? databaseLockKey(identity) : encodeLockName(identity);
+    let lock = this.#locks.get(key);
+    if (!lock) {
+      lock = this.#create(identity);
+      this.#locks.set(key, lock);
+    }
+    return lock;
   }
 
-  entry(identity: LockIdentity): RegisteredLock {
-    return this.#entry(identity);
+  /** The registered lock with this key, if any. */
+  find(key: string): Lock | undefined {
+    return this.#locks.get(key);
   }
 
-  /** The registered database lock with this row name, if any. */
-  byDatabaseKey(databaseKey: string): RegisteredLock | undefined {
-    return this.#locks.get(databaseKey);
-  }
-
-  all(): RegisteredLock[] {
+  all(): Lock[] {
     return [...this.#locks.values()];
   }
 
-  #entry(identity: LockIdentity): RegisteredLock {
-    const key = identity.kind === 'Database' ? databaseLockKey(identity) : encodeLockName(identity);
-    let entry = this.#locks.get(key);
-    if (!entry) {
-      entry = this.#create(identity);
-      this.#locks.set(key, entry);
-    }
-    return entry;
+  /** Forgets the cached limits that ConfigMap `namespace/name` provides; returns their locks. */
+  configMapChanged(namespace: string, name: string): Lock[] {
+    const affected = this.#configMapSemaphores.filter((semaphore) => semaphore.namespace === namespace && semaphore.configMapName === name);
+    for (const semaphore of affected) semaphore.limitCache.invalidate();
+    return affected.map((semaphore) => semaphore.lock);
   }
 
-  #create(identity: LockIdentity): RegisteredLock {
+  #create(identity: LockIdentity): Lock {
     const { clock, configMaps, database, semaphoreLimitCacheSeconds } = this.#options;
     const name = encodeLockName(identity);
     const cached = (source: ConstructorParameters<typeof CachedLimitSource>[0]) => new CachedLimitSource(source, semaphoreLimitCacheSeconds * 1000, clock);
     switch (identity.kind) {
       case 'ConfigMap': {
         const limitCache = cached(new ConfigMapLimitSource(configMaps, identity.namespace, identity.configMapName, identity.key));
-        return { storage: 'memory', identity, limitCache, lock: new MemoryLock(name, 'semaphore', limitCache, clock) };
+        const lock = new MemoryLock(name, 'semaphore', limitCache, clock);
+        this.#configMapSemaphores.push({ namespace: identity.namespace, configMapName: identity.configMapName, limitCache, lock });
+        return lock;
       }
       case 'Mutex':
-        return { storage: 'memory', identity, lock: new MemoryLock(name, 'mutex', MUTEX_LIMIT, clock) };
+        return new MemoryLock(name, 'mutex', MUTEX_LIMIT, clock);
       case 'Database': {
         if (!database) throw new Error('synchronization database session is not available');
         const key = databaseLockKey(identity);
-        if (identity.mutex) return { storage: 'database', identity, lock: new DatabaseLock(name, 'mutex', key, MUTEX_LIMIT, database) };
-        const limitCache = cached(new DatabaseLimitSource(database.db, database.tables, identity.namespace, identity.name));
-        return { storage: 'database', identity, limitCache, lock: new DatabaseLock(name, 'semaphore', key, limitCache, database) };
+        if (identity.mutex) return new DatabaseLock(name, 'mutex', key, MUTEX_LIMIT, database);
+        return new DatabaseLock(name, 'semaphore', key, cached(new DatabaseLimitSource(database.store.limits, identity.namespace, identity.name)), database);
       }
     }
   }

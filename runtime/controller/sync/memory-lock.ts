@@ -1,7 +1,7 @@
 import type { Clock } from '../../clock.js';
 import { isSameWorkflowNodeKeys, workflowKeyOf } from './holder-key.js';
 import { LimitTracker, type LimitSource } from './limit-source.js';
-import type { Holder, Lock, LockCheck, LockKind, LockSnapshot, LockStorage, Waiter } from './lock.js';
+import type { Holder, InProcessLock, LockCheck, LockKind, LockSnapshot, LockStorage, Waiter } from './lock.js';
 import { missingLimitMessage, waitingMessage } from './lock-messages.js';
 import { compareWaiters } from './queue-order.js';
 
@@ -10,8 +10,9 @@ import { compareWaiters } from './queue-order.js';
  * counted against the live limit, so lowering a limit lets holders drain and raising it admits at once.
  * Check-then-grant atomicity comes from the sync manager's per-lock mutex.
  */
-export class MemoryLock implements Lock {
+export class MemoryLock implements InProcessLock {
   readonly storage: LockStorage;
+  readonly scope = undefined;
   readonly #holders = new Map<string, Holder>();
   readonly #queue: Waiter[] = [];
   /** Holder keys of holders and waiters by workflow (`ns/wf`), so that releasing one workflow looks at its keys only. */
@@ -27,6 +28,10 @@ export class MemoryLock implements Lock {
   ) {
     this.#limit = new LimitTracker(limits);
     this.storage = kind === 'mutex' ? 'memory' : 'configmap';
+  }
+
+  get key(): string {
+    return this.name;
   }
 
   async enqueue(waiter: Waiter): Promise<void> {
@@ -60,8 +65,9 @@ export class MemoryLock implements Lock {
     if (typeof limit === 'string') return { status: 'waiting', message: missingLimitMessage(this.name, limit), missingLimit: limit };
     const waiting = { status: 'waiting', message: waitingMessage(this.name, limit - this.#holders.size, limit) } as const;
     const front = this.#queue[0];
-    if (front && !isSameWorkflowNodeKeys(front.holderKey, holderKey)) return waiting;
-    return this.#holders.size < limit ? { status: 'acquirable' } : waiting;
+    if (this.#holders.size >= limit) return waiting;
+    if (front && !isSameWorkflowNodeKeys(front.holderKey, holderKey)) return { ...waiting, slotFree: true };
+    return { status: 'acquirable' };
   }
 
   async grant(holderKey: string): Promise<Holder> {
@@ -74,7 +80,10 @@ export class MemoryLock implements Lock {
   }
 
   async release(holderKey: string): Promise<boolean> {
-    if (!this.#holders.delete(holderKey)) return false;
+    if (!this.#holders.delete(holderKey)) {
+      await this.dequeue(holderKey);
+      return false;
+    }
     this.#unindex(holderKey);
     return true;
   }
@@ -82,6 +91,11 @@ export class MemoryLock implements Lock {
   async reacquire(holderKey: string): Promise<void> {
     if (this.#holders.has(holderKey)) return;
     await this.grant(holderKey);
+  }
+
+  /** Memory holds cannot be reclaimed by another controller. */
+  async lostHolds(): Promise<string[]> {
+    return [];
   }
 
   async admissible(): Promise<string[]> {
@@ -102,12 +116,10 @@ export class MemoryLock implements Lock {
     };
   }
 
-  /** Holder keys of every holder and waiter. */
   keys(): string[] {
     return [...this.#holders.keys(), ...this.#queue.map((waiter) => waiter.holderKey)];
   }
 
-  /** Holder keys of one workflow's holds and queue entries, at workflow and template level. */
   keysOf(workflowKey: string): string[] {
     return [...(this.#byWorkflow.get(workflowKey) ?? [])];
   }
@@ -125,6 +137,4 @@ export class MemoryLock implements Lock {
     keys?.delete(holderKey);
     if (keys?.size === 0) this.#byWorkflow.delete(workflowKey);
   }
-
-  /** The limit, or the problem that keeps the lock from having one. */
 }

@@ -1,13 +1,14 @@
 import { systemClock, type Clock } from '../../clock.js';
 import { InvalidArgumentError } from '../../errors.js';
 import type { ConfigMapStore } from '../../store/configmap-store.js';
-import { LockGuardBusy, type DatabaseSync, type SyncTransaction } from './database-sync.js';
+import type { DatabaseSync } from './database-sync.js';
 import { KeyedMutex } from './keyed-mutex.js';
-import { belongsToWorkflow, holderKey as toHolderKey, workflowKeyOf } from './holder-key.js';
-import type { LockCheck, LockSnapshot, Waiter } from './lock.js';
-import { decodeLockName, type LockIdentity } from './lock-name.js';
-import { LockRegistry, type RegisteredLock } from './lock-registry.js';
+import { holderKey as toHolderKey, workflowKeyOf } from './holder-key.js';
+import { AcquisitionDeferred, type AcquisitionScope, type Lock, type LockCheck, type LockSnapshot, type ScopedDecision, type Waiter } from './lock.js';
+import { decodeDatabaseLockKey, type LockIdentity } from './lock-name.js';
+import { LockRegistry } from './lock-registry.js';
 import type { LockMetrics } from './lock-metrics.js';
+import { SyncRecovery, type LostHold, type RecordedHold, type StaleHold } from './sync-recovery.js';
 import { parseSynchronization, type Synchronization } from './sync-items.js';
 import { WatchedConfigMaps } from './watched-configmaps.js';
 
@@ -50,42 +51,21 @@ export type AcquireResult =
       readonly warnings: readonly string[];
     };
 
-/** A hold recorded in a running workflow's status, re-established at startup (SPEC §5 rule 7). */
-export interface RecordedHold {
-  readonly namespace: string;
-  readonly workflowName: string;
-  readonly lockName: string;
-  readonly type: 'semaphore' | 'mutex';
-  readonly holderKey: string;
-}
-
-export interface StaleHold {
-  readonly namespace: string;
-  readonly workflowName: string;
-  /** `could not re-establish <type> "<lock>" at controller startup: <err>` */
-  readonly reason: string;
-}
-
-export interface LostHold {
-  readonly workflowKey: string;
-  readonly holderKey: string;
-  readonly lockName: string;
-}
+export type { LostHold, RecordedHold, StaleHold };
 
 /**
  * Argo's sync manager with argosync's improvements (SPEC §5): all-or-nothing acquisition over a workflow's
- * locks, queue order by priority then creation time, immediate hand-off on release, live limit changes,
- * release paths, the existence sweep, restart re-establishment and self-fencing.
+ * locks, queue order by priority then creation time, immediate hand-off on release, live limit changes and
+ * the release paths. It speaks to every lock through the Lock interface; restart re-establishment, the
+ * existence sweep and self-fencing live in SyncRecovery.
  */
 export class SyncManager {
   readonly #options: SyncManagerOptions;
   readonly #registry: LockRegistry;
   readonly #configMaps: WatchedConfigMaps;
+  readonly #recovery: SyncRecovery;
+  /** Makes check-then-grant atomic for locks decided in this process; locks with a scope are decided there. */
   readonly #mutex = new KeyedMutex();
-  /** Holder keys of this controller waiting on each database lock, so polling looks only where someone waits. */
-  readonly #databaseWaiters = new Map<string, Set<string>>();
-  /** Database holds granted or re-established by this controller, to notice the ones reclaimed from it. */
-  readonly #databaseHolds = new Map<string, Set<string>>();
   readonly #stops: (() => void)[] = [];
 
   constructor(options: SyncManagerOptions) {
@@ -97,22 +77,33 @@ export class SyncManager {
       database: options.database,
       semaphoreLimitCacheSeconds: options.semaphoreLimitCacheSeconds ?? 0,
     });
+    this.#recovery = new SyncRecovery({
+      lock: (identity) => this.#lock(identity),
+      locks: () => this.#registry.all(),
+      release: (lock, keys) => this.#releaseKeys(lock, keys),
+      ...(options.onHoldLost ? { onHoldLost: options.onHoldLost } : {}),
+    });
   }
 
   /**
-   * Starts following limit changes (ConfigMap watch, database notifications) and self-fencing, and loads
-   * this controller's rows of the sync database so releases know them without asking it.
+   * Starts following limit changes (ConfigMap watch, database notifications) and self-fencing, and takes over
+   * the rows this controller's previous run left in the sync database, so releases and sweeps find them.
    */
   async start(): Promise<void> {
-    await this.#configMaps.start((configMap) => this.#configMapChanged(configMap.namespace, configMap.name));
+    await this.#configMaps.start((configMap) => {
+      for (const lock of this.#registry.configMapChanged(configMap.namespace, configMap.name)) this.#wake(lock);
+    });
     this.#stops.push(() => this.#configMaps.stop());
     const database = this.#options.database;
     if (database) {
-      const rows = await database.db.selectFrom(database.tables.state).select(['name', 'workflowkey', 'held']).where('controller', '=', database.controllerName).execute();
-      for (const row of rows) addTo(row.held ? this.#databaseHolds : this.#databaseWaiters, row.name, row.workflowkey);
-      this.#stops.push(database.onChange((databaseKey) => this.#databaseChanged(databaseKey)));
-      database.setWaiterProbe(() => this.#databaseWaiters.size > 0);
-      database.onDeclaredInactive(() => this.#verifyDatabaseHolds());
+      for (const lockKey of database.leftoverLocks()) this.#registry.get(decodeDatabaseLockKey(lockKey));
+      this.#stops.push(
+        database.onChange((lockKey) => {
+          const lock = this.#registry.find(lockKey);
+          if (lock) this.#wake(lock);
+        }),
+      );
+      database.onDeclaredInactive(() => this.#recovery.reportLostHolds());
     }
   }
 
@@ -128,45 +119,26 @@ export class SyncManager {
   async tryAcquire(request: AcquireRequest): Promise<AcquireResult> {
     const { items, warnings } = parseSynchronization(request.synchronization, request.namespace);
     const holderKey = toHolderKey(request.namespace, request.workflowName, request.nodeId);
-    const entries = items.map((item) => this.#entry(item.identity));
-    if (entries.length === 0) return { acquired: true, holds: [], warnings };
+    const locks = items.map((item) => this.#lock(item.identity));
+    if (locks.length === 0) return { acquired: true, holds: [], warnings };
+    const inProcess = locks.filter((lock) => lock.scope === undefined);
     return this.#mutex.runExclusive(
-      entries.map((entry) => entry.lock.name),
+      inProcess.map((lock) => lock.key),
       async () => {
         const waiter = { holderKey, priority: request.priority, creationTime: request.creationTime };
-        // Database queue rows this controller already wrote need no second look inside the transaction.
-        const unqueued = entries.filter((entry) => entry.storage === 'database' && this.#knownDatabaseRow(entry.lock.databaseKey, holderKey) === undefined);
-        for (const entry of entries) {
-          if (entry.storage === 'database') addTo(this.#databaseWaiters, entry.lock.databaseKey, holderKey);
-          else await entry.lock.enqueue(waiter);
-        }
-        let outcome: Outcome;
-        try {
-          outcome = await this.#checkAndGrant(entries, waiter, unqueued);
-        } catch (error) {
-          // The transaction that would have written those queue rows rolled back.
-          for (const entry of unqueued) if (entry.storage === 'database') removeFrom(this.#databaseWaiters, entry.lock.databaseKey, holderKey);
-          throw error;
-        }
-        for (const entry of entries) this.#options.onLockChange?.(entry.lock.name);
+        const outcome = await this.#decide(locks, waiter);
+        for (const lock of locks) this.#options.onLockChange?.(lock.name);
         if ('message' in outcome) {
-          for (const [index, check] of outcome.checks.entries()) if (check?.status === 'waiting') this.#wake(entries[index]!);
+          for (const [index, check] of outcome.checks.entries()) if (check?.status === 'waiting' && check.slotFree) this.#wake(locks[index]!);
           return { acquired: false, message: outcome.message, failedLockName: outcome.failedLockName, warnings };
         }
         const holds: { lockName: string; token?: number }[] = [];
-        for (const [index, entry] of entries.entries()) {
+        for (const [index, lock] of locks.entries()) {
           const check = outcome.checks[index]!;
-          if (entry.storage === 'database') {
-            removeFrom(this.#databaseWaiters, entry.lock.databaseKey, holderKey);
-            const granted = outcome.granted.get(index);
-            if (granted !== undefined) addTo(this.#databaseHolds, entry.lock.databaseKey, holderKey);
-            holds.push({ lockName: entry.lock.name, ...(granted === undefined ? {} : { token: granted }) });
-          } else if (check.status === 'acquirable') {
-            holds.push({ lockName: entry.lock.name, token: (await entry.lock.grant(holderKey)).token });
-          } else {
-            holds.push({ lockName: entry.lock.name });
-          }
-          if (check.status === 'acquirable') this.#options.metrics?.taken(entry.lock);
+          const granted = outcome.granted.get(index);
+          const token = check.status === 'acquirable' ? (granted ?? (lock.scope === undefined ? (await lock.grant(holderKey)).token : undefined)) : undefined;
+          holds.push({ lockName: lock.name, ...(token === undefined ? {} : { token }) });
+          if (check.status === 'acquirable') this.#options.metrics?.taken(lock);
         }
         return { acquired: true, holds, warnings };
       },
@@ -177,227 +149,132 @@ export class SyncManager {
   async release(request: Omit<AcquireRequest, 'priority' | 'creationTime'>): Promise<void> {
     const { items } = parseSynchronization(request.synchronization, request.namespace);
     const holderKey = toHolderKey(request.namespace, request.workflowName, request.nodeId);
-    for (const item of items) await this.#releaseKeys(this.#entry(item.identity), [holderKey]);
+    for (const item of items) await this.#releaseKeys(this.#lock(item.identity), [holderKey]);
   }
 
   /** Everything of a workflow, at workflow and template level: on completion, termination and deletion. */
   async releaseAll(namespace: string, workflowName: string): Promise<void> {
     const workflowKey = toHolderKey(namespace, workflowName);
-    await this.#releaseWhere((key) => belongsToWorkflow(key, workflowKey), workflowKey);
+    for (const lock of this.#registry.all()) {
+      const keys = lock.keysOf(workflowKey);
+      if (keys.length > 0) await this.#releaseKeys(lock, keys);
+    }
   }
 
   /** Argo's `CheckWorkflowExistence`: drops holders and waiters whose workflow no longer exists. */
-  async sweep(exists: (workflowKey: string) => boolean): Promise<void> {
-    await this.#releaseWhere((key) => !exists(workflowKeyOf(key)));
+  sweep(exists: (workflowKey: string) => boolean): Promise<void> {
+    return this.#recovery.sweep(exists);
   }
 
   /**
-   * At controller start, before anyone is admitted: re-registers the holds recorded in running workflows
-   * (in memory even above the limit; in the database by verifying the row). Returns the workflows whose
-   * holds could not be re-established; throws for a hold that can never be (bad lock name, no database).
+   * At controller start, before anyone is admitted: re-registers the holds recorded in running workflows.
+   * Returns the workflows whose holds could not be re-established; throws for a hold that can never be.
    */
-  async initialize(holds: readonly RecordedHold[]): Promise<StaleHold[]> {
-    const stale: StaleHold[] = [];
-    for (const hold of holds) {
-      let entry: RegisteredLock;
-      try {
-        entry = this.#entry(this.#identityOf(hold));
-      } catch (error) {
-        throw new Error(`cannot re-establish ${hold.type} "${hold.lockName}" held by workflow ${hold.namespace}/${hold.workflowName} at startup: ${(error as Error).message}`);
-      }
-      try {
-        await entry.lock.reacquire(hold.holderKey);
-        if (entry.storage === 'database') addTo(this.#databaseHolds, entry.lock.databaseKey, hold.holderKey);
-      } catch (error) {
-        stale.push({
-          namespace: hold.namespace,
-          workflowName: hold.workflowName,
-          reason: `could not re-establish ${hold.type} "${hold.lockName}" at controller startup: ${(error as Error).message}`,
-        });
-      }
-    }
-    return stale;
+  initialize(holds: readonly RecordedHold[]): Promise<StaleHold[]> {
+    return this.#recovery.initialize(holds);
   }
 
   /** Holders and waiters of every lock this controller knows, for the API, UI and metrics. */
   async snapshots(): Promise<LockSnapshot[]> {
-    return Promise.all(this.#registry.all().map((entry) => entry.lock.snapshot()));
+    return Promise.all(this.#registry.all().map((lock) => lock.snapshot()));
   }
 
   /** Holders and waiters of one lock. */
   snapshot(identity: LockIdentity): Promise<LockSnapshot> {
-    return this.#entry(identity).lock.snapshot();
+    return this.#lock(identity).snapshot();
   }
 
-  #entry(identity: LockIdentity): RegisteredLock {
+  #lock(identity: LockIdentity): Lock {
     try {
-      return this.#registry.entry(identity);
+      return this.#registry.get(identity);
     } catch (error) {
       throw new InvalidArgumentError((error as Error).message);
     }
   }
 
-  #identityOf(hold: RecordedHold): LockIdentity {
-    const identity = decodeLockName(hold.lockName);
-    return identity.kind === 'Database' ? { ...identity, mutex: hold.type === 'mutex' } : identity;
-  }
-
   /**
-   * Checks every lock, and when all are available grants the database ones in the same SERIALIZABLE
-   * transaction, which also writes their queue rows; in-memory grants follow once it has committed, still
-   * under the per-lock mutex.
+   * Queues the waiter on every lock and checks them all: in-process locks first (under their mutex), then the
+   * locks of the scope (the sync database), which grants its locks in one commit when everything else was
+   * available; in-process grants follow in tryAcquire, still under the mutex.
    */
-  async #checkAndGrant(entries: readonly RegisteredLock[], waiter: Waiter, unqueued: readonly RegisteredLock[]): Promise<Outcome> {
-    const { holderKey } = waiter;
-    const databaseEntries = entries.filter((entry) => entry.storage === 'database');
+  async #decide(locks: readonly Lock[], waiter: Waiter): Promise<Outcome> {
     const limits: (number | string)[] = [];
-    for (const entry of entries) limits.push(await entry.lock.readLimit());
-    const decide = async (tx: SyncTransaction | undefined): Promise<Outcome> => {
-      for (const entry of unqueued) await entry.lock.enqueue(waiter, tx);
-      const checks: LockCheck[] = [];
-      for (const [index, entry] of entries.entries()) checks.push(await entry.lock.check(holderKey, limits[index]!, tx as SyncTransaction));
-      const waitingIndex = checks.findIndex((check) => check.status === 'waiting');
-      const waiting = checks[waitingIndex];
-      if (waiting?.status === 'waiting') {
-        const lockName = entries[waitingIndex]!.lock.name;
-        if (waiting.missingLimit !== undefined) {
-          this.#options.metrics?.missingLimit(entries[waitingIndex]!.lock);
-          if (this.#options.missingLimit === 'error') throw new InvalidArgumentError(`failed to initialize semaphore ${lockName} with limit: ${waiting.missingLimit}`);
-        }
-        // Only queue rows were written: they need not survive a database crash.
-        if (tx) await this.#options.database!.relaxDurability(tx);
-        return { checks, message: waiting.message, failedLockName: lockName };
-      }
-      const granted = new Map<number, number>();
-      for (const [index, entry] of entries.entries()) {
-        if (entry.storage === 'database' && checks[index]!.status === 'acquirable') granted.set(index, (await entry.lock.grant(holderKey, tx!)).token);
-      }
-      return { checks, granted };
-    };
-    const database = this.#options.database;
-    if (!database || databaseEntries.length === 0) return decide(undefined);
-    // Without an acquisition transaction the queue rows are still written, so other controllers see the waiter.
-    const waitOutside = async (message: string, failedLockName: string): Promise<Outcome> => {
-      for (const entry of unqueued) await entry.lock.enqueue(waiter);
-      return { checks: [], message, failedLockName };
-    };
-    if (!database.admitting) return waitOutside(`controller ${database.controllerName} was declared inactive and is re-verifying its holds`, databaseEntries[0]!.lock.name);
-    try {
-      return await database.acquisition(
-        databaseEntries.map((entry) => entry.lock.databaseKey),
-        decide,
+    for (const lock of locks) limits.push(await lock.readLimit());
+    const checks: (LockCheck | undefined)[] = [];
+    for (const [index, lock] of locks.entries()) {
+      if (lock.scope !== undefined) continue;
+      await lock.enqueue(waiter);
+      checks[index] = await lock.check(waiter.holderKey, limits[index]!);
+    }
+    const scoped = locks.flatMap((lock, index) => (lock.scope === undefined ? [] : [{ lock, index }]));
+    const scope = scoped[0]?.lock.scope;
+    const granted = new Map<number, number>();
+    if (scope) {
+      const decision = await this.#decideInScope(
+        scope,
+        scoped.map(({ lock }) => lock),
+        waiter,
+        scoped.map(({ index }) => limits[index]!),
+        checks.every((check) => check === undefined || check.status !== 'waiting'),
       );
-    } catch (error) {
-      if (!(error instanceof LockGuardBusy)) throw error;
-      const busy = databaseEntries.find((entry) => entry.lock.databaseKey === error.lockKey)!;
-      return waitOutside(error.message, busy.lock.name);
-    }
-  }
-
-  async #releaseKeys(entry: RegisteredLock, keys: readonly string[]): Promise<void> {
-    await this.#mutex.runExclusive([entry.lock.name], async () => {
-      for (const key of keys) {
-        // A database row is either a hold or a queue entry: touch only the one this controller knows of.
-        const known = entry.storage === 'database' ? this.#knownDatabaseRow(entry.lock.databaseKey, key) : undefined;
-        if (known !== 'queued') await entry.lock.release(key);
-        if (known !== 'held') await entry.lock.dequeue(key);
-        if (entry.storage === 'database') {
-          removeFrom(this.#databaseWaiters, entry.lock.databaseKey, key);
-          removeFrom(this.#databaseHolds, entry.lock.databaseKey, key);
-        }
+      for (const [position, { index }] of scoped.entries()) {
+        checks[index] = decision.checks[position];
+        const token = decision.tokens.get(position);
+        if (token !== undefined) granted.set(index, token);
       }
-    });
-    this.#options.onLockChange?.(entry.lock.name);
-    // Database releases announce themselves; in-memory ones wake the next waiters here.
-    if (entry.storage === 'memory') this.#wake(entry);
-  }
-
-  #knownDatabaseRow(databaseKey: string, holderKey: string): 'held' | 'queued' | undefined {
-    if (this.#databaseHolds.get(databaseKey)?.has(holderKey)) return 'held';
-    if (this.#databaseWaiters.get(databaseKey)?.has(holderKey)) return 'queued';
-    return undefined;
-  }
-
-  /**
-   * Releases and dequeues every holder key that matches, in memory and in this controller's database rows;
-   * with `workflowKey`, in-memory locks look up that workflow's keys instead of scanning their queues.
-   */
-  async #releaseWhere(matches: (holderKey: string) => boolean, workflowKey?: string): Promise<void> {
-    for (const entry of this.#registry.all()) {
-      if (entry.storage !== 'memory') continue;
-      const keys = workflowKey === undefined ? entry.lock.keys().filter(matches) : entry.lock.keysOf(workflowKey);
-      if (keys.length > 0) await this.#releaseKeys(entry, keys);
     }
-    for (const databaseKey of new Set([...this.#databaseHolds.keys(), ...this.#databaseWaiters.keys()])) {
-      const keys = [...(this.#databaseHolds.get(databaseKey) ?? []), ...(this.#databaseWaiters.get(databaseKey) ?? [])].filter(matches);
-      if (keys.length > 0) await this.#releaseKeys(this.#databaseEntry(databaseKey), keys);
+    const waitingIndex = checks.findIndex((check) => check === undefined || check.status === 'waiting');
+    const waiting = checks[waitingIndex];
+    if (waitingIndex < 0) return { checks: checks as LockCheck[], granted };
+    const lock = locks[waitingIndex]!;
+    if (waiting?.status === 'waiting' && waiting.missingLimit !== undefined) {
+      this.#options.metrics?.missingLimit(lock);
+      if (this.#options.missingLimit === 'error') throw new InvalidArgumentError(`failed to initialize semaphore ${lock.name} with limit: ${waiting.missingLimit}`);
+    }
+    return { checks, message: waiting?.status === 'waiting' ? waiting.message : '', failedLockName: lock.name };
+  }
+
+  /** The scope's decision, or waiting (still queued, so other controllers see the waiter) when it cannot decide now. */
+  async #decideInScope(scope: AcquisitionScope, locks: readonly Lock[], waiter: Waiter, limits: readonly (number | string)[], mayGrant: boolean): Promise<ScopedDecision> {
+    // Undecided, every lock of the scope waits with the reason.
+    const waitOutside = async (message: string): Promise<ScopedDecision> => {
+      for (const lock of locks) await lock.enqueue(waiter);
+      return { checks: locks.map(() => ({ status: 'waiting', message })), tokens: new Map() };
+    };
+    const refusal = scope.refusal();
+    if (refusal !== undefined) return waitOutside(refusal);
+    try {
+      return await scope.acquire(locks, waiter, limits, mayGrant);
+    } catch (error) {
+      if (!(error instanceof AcquisitionDeferred)) throw error;
+      return waitOutside(error.message);
     }
   }
 
-  /** The registered lock of a `sem/<ns>/<key>` or `mtx/<ns>/<name>` row, registering it when needed. */
-  #databaseEntry(databaseKey: string): RegisteredLock {
-    const [kind, namespace, ...rest] = databaseKey.split('/');
-    return this.#entry({ kind: 'Database', namespace: namespace ?? '', name: rest.join('/'), mutex: kind === 'mtx' });
+  /** Releases and dequeues `keys`; locks decided in this process wake their next waiters here (database releases announce themselves). */
+  async #releaseKeys(lock: Lock, keys: readonly string[]): Promise<void> {
+    const release = async () => {
+      for (const key of keys) await lock.release(key);
+    };
+    // A release never waits behind acquisition attempts that go to the database.
+    if (lock.scope === undefined) await this.#mutex.runExclusive([lock.key], release);
+    else await release();
+    this.#options.onLockChange?.(lock.name);
+    if (lock.scope === undefined) this.#wake(lock);
   }
 
   /** Wakes the waiters the lock's free slots would admit now (Argo's notifyWaiters). */
-  #wake(entry: RegisteredLock): void {
-    void entry.lock
+  #wake(lock: Lock): void {
+    void lock
       .admissible()
       .then((keys) => {
         for (const workflowKey of new Set(keys.map(workflowKeyOf))) this.#options.onWake(workflowKey);
       })
       .catch(() => undefined); // the next poll or release looks again
   }
-
-  #configMapChanged(namespace: string, name: string): void {
-    for (const entry of this.#registry.all()) {
-      const identity = entry.identity;
-      if (identity.kind === 'ConfigMap' && identity.namespace === namespace && identity.configMapName === name) {
-        entry.limitCache?.invalidate();
-        this.#wake(entry);
-      }
-    }
-  }
-
-  #databaseChanged(databaseKey: string | undefined): void {
-    const keys = databaseKey === undefined ? [...this.#databaseWaiters.keys()] : [databaseKey];
-    for (const key of keys) {
-      const entry = this.#registry.byDatabaseKey(key);
-      if (entry && this.#databaseWaiters.has(key)) this.#wake(entry);
-    }
-  }
-
-  /** Self-fencing (SPEC §5): after being declared inactive, find the holds other controllers reclaimed. */
-  async #verifyDatabaseHolds(): Promise<void> {
-    const database = this.#options.database!;
-    const rows = await database.db.selectFrom(database.tables.state).select(['name', 'workflowkey']).where('controller', '=', database.controllerName).where('held', '=', true).execute();
-    const present = new Set(rows.map((row) => `${row.name}\u0000${row.workflowkey}`));
-    for (const [databaseKey, holderKeys] of this.#databaseHolds) {
-      for (const holderKey of [...holderKeys]) {
-        if (present.has(`${databaseKey}\u0000${holderKey}`)) continue;
-        removeFrom(this.#databaseHolds, databaseKey, holderKey);
-        const lockName = this.#registry.byDatabaseKey(databaseKey)?.lock.name ?? databaseKey;
-        this.#options.onHoldLost?.({ workflowKey: workflowKeyOf(holderKey), holderKey, lockName });
-      }
-    }
-  }
 }
 
-/** What the checks decided: granted (database grants' tokens by item index), or waiting with the first blocker. */
+/** What the checks decided: granted (scoped grants' tokens by item index), or waiting with the first blocker. */
 type Outcome =
   | { readonly checks: readonly LockCheck[]; readonly granted: ReadonlyMap<number, number> }
-  | { readonly checks: readonly LockCheck[]; readonly message: string; readonly failedLockName: string };
-
-function addTo(map: Map<string, Set<string>>, key: string, value: string): void {
-  let set = map.get(key);
-  if (!set) map.set(key, (set = new Set()));
-  set.add(value);
-}
-
-function removeFrom(map: Map<string, Set<string>>, key: string, value: string): void {
-  const set = map.get(key);
-  if (!set) return;
-  set.delete(value);
-  if (set.size === 0) map.delete(key);
-}
+  | { readonly checks: readonly (LockCheck | undefined)[]; readonly message: string; readonly failedLockName: string };

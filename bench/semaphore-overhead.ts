@@ -1,0 +1,143 @@
+// End to end: what a database semaphore costs whole workflows. Trivial workflows (one zero-length suspend) run
+// on one and on two runtimes sharing a PostgreSQL sync database, in alternating rounds: without a semaphore
+// (the baseline of the same run), with a database semaphore whose limit is never reached, and with a limit-1
+// semaphore and the whole batch submitted at once. Prints throughput ratios against the baseline and the
+// hand-off gaps of the limit-1 batch: the time from one workflow finishing to the next one finishing, which
+// for a zero-length workflow is the hand-off (release, grant, status writes) plus its own bookkeeping.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { startRuntime, type RunningRuntime } from '../runtime/runtime-process.js';
+import { SqlWorkflowStore } from '../runtime/store/sql-workflow-store.js';
+import { openDatabase } from '../runtime/store/sql-database.js';
+import { createTestDatabase, type TestDatabase } from '../test/support/databases.js';
+import { runtimeApi } from '../test/support/runtime-api.js';
+import { ms, percentile } from './bench-support.js';
+
+const WORKFLOWS = Number(process.env.BENCH_WORKFLOWS ?? 200);
+const BATCH = Number(process.env.BENCH_BATCH ?? 100);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const HOST = '127.0.0.1';
+const PORT = 5432;
+
+type Mode = 'none' | 'non-binding' | 'limit-1 batch';
+
+interface Controller {
+  readonly runtime: RunningRuntime;
+  readonly home: string;
+  readonly stateStore: TestDatabase;
+  /** When the bench heard that each workflow this runtime runs finished. */
+  readonly finished: Map<string, number>;
+  stopWatching(): void;
+}
+
+const admin = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ host: HOST, port: PORT, user: 'postgres', database: 'test', max: 1 }) }) });
+const syncDatabaseName = `argosync_bench_${process.pid}`;
+await sql.raw(`create database ${syncDatabaseName}`).execute(admin);
+
+async function startController(name: string): Promise<Controller> {
+  const home = await mkdtemp(join(tmpdir(), 'argosync-bench-'));
+  const stateStore = await createTestDatabase('postgresql');
+  const { user, database, schema } = stateStore.spec;
+  const config = join(home, 'argosync.yaml');
+  await writeFile(config, stringify({ synchronization: { controllerName: name, postgresql: { host: HOST, port: PORT, database: syncDatabaseName, userName: 'postgres' } } }));
+  const runtime = await startRuntime(
+    { home, config, stateStore: `postgres://${user}@${HOST}:${PORT}/${database}?schema=${schema}` },
+    { port: 0, logFormat: 'json', logLevel: 'warn', apiRateLimit: '1000000000' },
+    () => undefined,
+  );
+  // The bench's own view of the state store: phase changes as the runtime writes them.
+  const store = new SqlWorkflowStore(await openDatabase({ driver: 'postgresql', host: HOST, port: PORT, user, database, schema }));
+  const finished = new Map<string, number>();
+  const stop = await store.watch((event) => {
+    const key = `${event.namespace}/${event.name}`;
+    if (event.type === 'DELETED' || finished.has(key)) return;
+    const heard = performance.now();
+    void store.get(event.namespace, event.name).then((workflow) => {
+      if (['Succeeded', 'Failed', 'Error'].includes(workflow?.status?.phase ?? '') && !finished.has(key)) finished.set(key, heard);
+    });
+  });
+  return {
+    runtime,
+    home,
+    stateStore,
+    finished,
+    stopWatching: () => {
+      stop();
+      void store.close();
+    },
+  };
+}
+
+const synchronizationOf = (mode: Mode) => (mode === 'none' ? {} : { synchronization: { semaphores: [{ database: { key: mode === 'non-binding' ? 'wide' : 'one' } }] } });
+
+/** Submits `count` workflows spread over the controllers and waits for all of them; returns workflows/s and the hand-off gaps. */
+async function round(controllers: readonly Controller[], mode: Mode, count: number, label: string): Promise<{ rate: number; gaps: number[] }> {
+  const namespace = `r-${label}`;
+  const names = Array.from({ length: count }, (_, index) => `w-${index}`);
+  const submit = async (name: string, index: number) => {
+    const controller = controllers[index % controllers.length]!;
+    const api = runtimeApi(() => controller.runtime);
+    const response = await api('POST', `/workflows/${namespace}`, {
+      workflow: { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name }, spec: { entrypoint: 'main', templates: [{ name: 'main', suspend: { duration: '0s' } }], ...synchronizationOf(mode) } },
+    });
+    if (response.status !== 200) throw new Error(`submitting ${name}: ${response.status} ${JSON.stringify(response.json)}`);
+  };
+  const started = performance.now();
+  if (mode === 'limit-1 batch') await Promise.all(names.map(submit));
+  else for (const [index, name] of names.entries()) await submit(name, index);
+  const finishedAt = () => names.map((name) => controllers.map((controller) => controller.finished.get(`${namespace}/${name}`)).find((time) => time !== undefined));
+  while (finishedAt().some((time) => time === undefined)) await new Promise((resolve) => setTimeout(resolve, 20));
+  const times = (finishedAt() as number[]).sort((a, b) => a - b);
+  return { rate: count / ((times.at(-1)! - started) / 1000), gaps: times.slice(1).map((time, index) => time - times[index]!) };
+}
+
+async function scenario(controllerCount: 1 | 2): Promise<void> {
+  const controllers: Controller[] = [];
+  for (let index = 0; index < controllerCount; index += 1) controllers.push(await startController(`bench-${index}`));
+  const syncDb = await openDatabase({ driver: 'postgresql', host: HOST, port: PORT, user: 'postgres', database: syncDatabaseName });
+  const rates: Record<Mode, number[]> = { none: [], 'non-binding': [], 'limit-1 batch': [] };
+  const gaps: number[] = [];
+  let serial = 0;
+  await round(controllers, 'none', 20, `warm-${controllerCount}`);
+  for (let index = 0; index < ROUNDS; index += 1) {
+    for (const mode of ['none', 'non-binding', 'limit-1 batch'] as const) {
+      const label = `${controllerCount}-${(serial += 1)}`;
+      // Limits live per namespace: each round's namespace gets its own rows.
+      await sql`insert into sync_limit (name, sizelimit) values (${`r-${label}/wide`}, 1000000), (${`r-${label}/one`}, 1)`.execute(syncDb.db);
+      const result = await round(controllers, mode, mode === 'limit-1 batch' ? BATCH : WORKFLOWS, label);
+      rates[mode].push(result.rate);
+      if (mode === 'limit-1 batch') gaps.push(...result.gaps);
+    }
+  }
+  const mean = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+  const baseline = mean(rates.none);
+  const ratio = mean(rates['non-binding']) / baseline;
+  const target = controllerCount === 1 ? 0.8 : 0.7;
+  const gapTarget = controllerCount === 1 ? 100 : 250;
+  const p90 = percentile(gaps, 90);
+  console.log(`${controllerCount} controller${controllerCount === 1 ? '' : 's'} on PostgreSQL, ${WORKFLOWS} workflows per round, ${ROUNDS} alternating rounds:`);
+  console.log(`  without a semaphore ${baseline.toFixed(1)} workflows/s; non-binding database semaphore ${mean(rates['non-binding']).toFixed(1)} workflows/s → ${ratio.toFixed(2)}× (target ≥ ${target}: ${ratio >= target ? 'met' : 'MISSED'})`);
+  console.log(
+    `  limit-1 batch of ${BATCH} submitted at once: ${mean(rates['limit-1 batch']).toFixed(1)} workflows/s; hand-off gap (finished → next finished) p50 ${ms(percentile(gaps, 50))}, ` +
+      `p90 ${ms(p90)} (target ≤ ${gapTarget} ms: ${p90 <= gapTarget ? 'met' : 'MISSED'}), p99 ${ms(percentile(gaps, 99))}`,
+  );
+  await syncDb.destroy();
+  for (const controller of controllers) {
+    controller.stopWatching();
+    await controller.runtime.stop();
+    await controller.stateStore.drop();
+    await rm(controller.home, { recursive: true, force: true });
+  }
+}
+
+try {
+  await scenario(1);
+  await scenario(2);
+} finally {
+  await sql.raw(`drop database if exists ${syncDatabaseName} with (force)`).execute(admin);
+  await admin.destroy();
+}

@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import type { SyncTableRefs } from './sync-schema.js';
+
+/** Bumped whenever the function's body or signature changes, so controllers of two versions never share one. */
+const VERSION = 1;
+
+/**
+ * The name of the acquisition function for these table names: argosync's prefix, so an Argo controller
+ * sharing the database never mistakes it for its own, and a hash of the table names, so two deployments with
+ * different tables in one database each have theirs.
+ */
+export function acquireFunctionName(tables: SyncTableRefs): string {
+  const hash = createHash('sha256').update(JSON.stringify([tables.limit, tables.controller, tables.state, tables.lock])).digest('hex').slice(0, 10);
+  return `argosync_sync_acquire_v${VERSION}_${hash}`;
+}
+
+/**
+ * One acquisition decision as a single server-side call (PostgreSQL and PGlite), doing exactly what the
+ * guarded transaction does statement by statement, so that at its commit the tables hold what Argo's
+ * protocol writes: the `sync_lock` guard row of every lock is inserted first (another acquirer waits on it,
+ * an Argo controller's committed one fails the insert) and deleted last; a queue row is added unless this
+ * controller has one for the key; and only when every lock admits the key (already held, or holders below the
+ * limit with this controller's key of the same workflow at the front of the live queue) and `may_grant`, the
+ * queue rows flip to holds, each with its next fencing token and grant record.
+ *
+ * It runs as one statement at READ COMMITTED: every statement inside sees what committed before it, so an
+ * acquirer that waited on a guard row reads the holders the previous one left, and the guard row serialises
+ * acquirers of a lock as Argo's protocol intends; a SERIALIZABLE snapshot taken before that wait would only
+ * fail with a serialization error. Arguments are JSON arrays, which every driver passes the same way.
+ */
+export function acquireFunctionSql(tables: SyncTableRefs): string {
+  const { state, lock, controller } = tables;
+  return `create or replace function ${acquireFunctionName(tables)}(
+    p_controller varchar, p_holder varchar, p_priority int, p_created timestamp, p_now timestamp, p_live_after timestamp,
+    p_locks text, p_limits text, p_may_grant boolean)
+  returns table (lock_name varchar, already_held boolean, holder_count int, front_is_ours boolean, token bigint)
+  language plpgsql as $argosync$
+  #variable_conflict use_column
+  declare
+    v_locks varchar[] := array(select json_array_elements_text(p_locks::json));
+    v_limits int[] := array(select (value #>> '{}')::int from json_array_elements(p_limits::json));
+    v_held boolean[] := '{}';
+    v_count int[] := '{}';
+    v_front boolean[] := '{}';
+    v_tokens bigint[] := '{}';
+    v_parts int := array_length(string_to_array(p_holder, '/'), 1);
+    v_ok boolean := p_may_grant;
+    v_front_key varchar;
+    v_front_controller varchar;
+    v_one_held boolean;
+    v_one_count int;
+    v_token bigint;
+  begin
+    for i in 1 .. coalesce(array_length(v_locks, 1), 0) loop
+      insert into ${lock} (name, controller, time) values (v_locks[i], p_controller, p_now);
+    end loop;
+    insert into ${state} (name, workflowkey, controller, held, priority, time)
+      select name, p_holder, p_controller, false, p_priority, p_created from unnest(v_locks) as name
+      on conflict do nothing;
+    for i in 1 .. coalesce(array_length(v_locks, 1), 0) loop
+      select count(*)::int, coalesce(bool_or(workflowkey = p_holder), false) into v_one_count, v_one_held
+        from ${state} where name = v_locks[i] and held = true;
+      v_front_key := null;
+      v_front_controller := null;
+      select workflowkey, controller into v_front_key, v_front_controller from ${state}
+        where name = v_locks[i] and held = false and controller in (select c.controller from ${controller} c where c.time > p_live_after)
+        order by priority desc, time asc, workflowkey asc limit 1;
+      v_held[i] := v_one_held;
+      v_count[i] := v_one_count;
+      -- Argo's isSameWorkflowNodeKeys: as many parts, the same workflow name.
+      v_front[i] := coalesce(v_front_controller = p_controller
+        and array_length(string_to_array(v_front_key, '/'), 1) = v_parts
+        and split_part(v_front_key, '/', 2) = split_part(p_holder, '/', 2), false);
+      if not v_one_held and (v_limits[i] is null or v_one_count >= v_limits[i] or not v_front[i]) then
+        v_ok := false;
+      end if;
+    end loop;
+    if v_ok then
+      for i in 1 .. coalesce(array_length(v_locks, 1), 0) loop
+        continue when v_held[i];
+        update ${state} set held = true where name = v_locks[i] and workflowkey = p_holder and controller = p_controller;
+        insert into argosync_sync_fence (name, token) values (v_locks[i], 1)
+          on conflict (name) do update set token = argosync_sync_fence.token + 1
+          returning argosync_sync_fence.token into v_token;
+        insert into argosync_sync_grant (name, workflowkey, controller, token, granted_at) values (v_locks[i], p_holder, p_controller, v_token, p_now)
+          on conflict (name, workflowkey, controller) do update set token = excluded.token, granted_at = excluded.granted_at;
+        v_tokens[i] := v_token;
+      end loop;
+    else
+      -- Only queue rows were written: they need not survive a database crash.
+      perform set_config('synchronous_commit', 'off', true);
+    end if;
+    delete from ${lock} where name = any(v_locks) and controller = p_controller;
+    return query select v_locks[i], v_held[i], v_count[i], v_front[i], v_tokens[i] from generate_subscripts(v_locks, 1) as i order by i;
+  end
+  $argosync$`;
+}
