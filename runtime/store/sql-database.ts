@@ -1,9 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { ConnectionSpec, Driver } from './connection-spec.js';
 import type { EngineTraits } from './engines/engine-traits.js';
-import { openMysql } from './engines/mysql.js';
-import { openPglite } from './engines/pglite.js';
-import { openPostgres } from './engines/postgres.js';
 import { InvalidArgumentError } from '../errors.js';
 
 /** An open database: kysely over one of the three engines, and what differs between them. */
@@ -18,10 +15,11 @@ export interface SqlDatabase {
   destroy(): Promise<void>;
 }
 
+// Each engine and its driver load on first use: a runtime on one engine never pays for the other two.
 const OPENERS: Record<Driver, (spec: ConnectionSpec, description: string) => Promise<SqlDatabase>> = {
-  postgresql: openPostgres,
-  mysql: openMysql,
-  pglite: openPglite,
+  postgresql: async (spec, description) => (await import('./engines/postgres.js')).openPostgres(spec, description),
+  mysql: async (spec, description) => (await import('./engines/mysql.js')).openMysql(spec, description),
+  pglite: async (spec, description) => (await import('./engines/pglite.js')).openPglite(spec, description),
 };
 
 /** The handle every engine returns: `destroy` runs `close` once, however often it is called. */

@@ -1,0 +1,16 @@
+import { PGlite } from '@electric-sql/pglite';
+const [dir, mode] = process.argv.slice(2);
+const opts = {};
+const extra = mode.split(',').slice(1);
+opts.startParams = [...PGlite.defaultStartParams, ...extra.flatMap((e) => ['-c', e])];
+if (mode?.includes('mem')) opts.initialMemory = 32 * 1024 * 1024;
+if (mode?.includes('relax')) opts.relaxedDurability = true;
+const t = performance.now();
+const db = await PGlite.create(dir === 'mem' ? undefined : dir, opts);
+await db.query('select 1');
+const t1 = performance.now() - t;
+await new Promise(r => setTimeout(r, 1000));
+global.gc?.();
+const m = process.memoryUsage();
+console.log(mode, `ready ${t1.toFixed(0)} ms rss ${(m.rss/1048576).toFixed(0)} MB ab ${(m.arrayBuffers/1048576).toFixed(0)} MB`, (await db.query('show shared_buffers')).rows[0]);
+await db.close();
