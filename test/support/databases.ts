@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'kysely';
 import { describe, inject } from 'vitest';
 import type { ConnectionSpec, Driver } from '../../runtime/store/connection-spec.js';
-import { PGLITE_OPTIONS, wrapPglite } from '../../runtime/store/engines/pglite.js';
+import { createPglite, wrapPglite } from '../../runtime/store/engines/pglite.js';
 import { openDatabase, parseDatabaseUrl, type SqlDatabase } from '../../runtime/store/sql-database.js';
 import { configuredServers, type TestServers } from './test-servers.js';
 
@@ -63,7 +62,7 @@ export async function createTestDatabase(driver: Driver): Promise<TestDatabase> 
   const closeHandles = () => Promise.all(handles.splice(0).map((handle) => handle.destroy()));
 
   if (driver === 'pglite') {
-    const pglite = await PGlite.create(undefined, PGLITE_OPTIONS);
+    const pglite = await createPglite(undefined);
     const spec: ConnectionSpec = { driver: 'pglite' };
     return {
       driver,

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -30,6 +30,11 @@ export async function copyPgliteTemplate(dataDir: string, template = pgliteTempl
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await extract({ file: template, cwd: dataDir });
   return true;
+}
+
+/** The template as PGlite loads it into an in-memory store (`loadDataDir`), when there is one. */
+export async function pgliteTemplateBlob(template = pgliteTemplatePath()): Promise<Blob | undefined> {
+  return existsSync(template) ? new Blob([await readFile(template)]) : undefined;
 }
 
 /** Writes the template for the installed PGlite unless it exists; `initialise` runs initdb in the directory it is given. */

@@ -6,18 +6,25 @@ import type { ConnectionSpec } from '../connection-spec.js';
 import { databaseHandle, type SqlDatabase } from '../sql-database.js';
 import { errorCode, messageLooksRetryable, type EngineTraits } from './engine-traits.js';
 import { PgliteDialect } from './pglite-driver.js';
-import { copyPgliteTemplate, ensurePgliteTemplate } from './pglite-template.js';
+import { copyPgliteTemplate, ensurePgliteTemplate, pgliteTemplateBlob } from './pglite-template.js';
 
 /**
  * Embedded PostgreSQL (PGlite). One process owns the data directory, so the migration lock is an
  * in-process queue per instance, and LISTEN/NOTIFY works within the process.
  */
 export async function openPglite(spec: ConnectionSpec, description: string): Promise<SqlDatabase> {
-  if (spec.dataDir && !existsSync(join(spec.dataDir, 'PG_VERSION')) && !(await copyPgliteTemplate(spec.dataDir))) {
-    mkdirSync(spec.dataDir, { recursive: true });
-  }
-  const pglite = await PGlite.create(spec.dataDir, PGLITE_OPTIONS);
+  const pglite = await createPglite(spec.dataDir);
   return wrapPglite(pglite, spec, description, () => pglite.close());
+}
+
+/** A PGlite on `dataDir` (in memory when undefined); a new one starts from the template when there is one. */
+export async function createPglite(dataDir: string | undefined): Promise<PGlite> {
+  if (dataDir === undefined) {
+    const template = await pgliteTemplateBlob();
+    return PGlite.create(undefined, { ...PGLITE_OPTIONS, ...(template ? { loadDataDir: template } : {}) });
+  }
+  if (!existsSync(join(dataDir, 'PG_VERSION')) && !(await copyPgliteTemplate(dataDir))) mkdirSync(dataDir, { recursive: true });
+  return PGlite.create(dataDir, PGLITE_OPTIONS);
 }
 
 /** Writes the data-directory template new homes start from (build step), unless it exists; returns its path. */
@@ -28,7 +35,7 @@ export function writePgliteTemplate(): Promise<string> {
   });
 }
 
-export const PGLITE_OPTIONS = {
+const PGLITE_OPTIONS = {
   /** Argo's `timestamp` columns hold UTC: read them as UTC whatever the machine's zone. */
   parsers: { 1114: (value: string) => new Date(`${value.replace(' ', 'T')}Z`) },
   // PostgreSQL's default 128 MB buffer cache is most of an idle runtime's memory; an embedded store is small.
