@@ -61,7 +61,7 @@ const line = (label: string, values: Sample[], readyTarget: number | undefined, 
   console.log(`  ${label.padEnd(28)} ${ready}, idle RSS ${rssMb.toFixed(0)} MB (${(rssMb / bare.rssMb).toFixed(1)}× bare; target ≤ ${rssTarget} MB: ${verdict(rssMb, rssTarget)})`);
 };
 console.log(`argosync up, median of ${ROUNDS} rounds; bare \`node -e\`: ready ${bare.readyMs.toFixed(0)} ms, RSS ${bare.rssMb.toFixed(0)} MB`);
-line('new home (PGlite initdb):', samples.newHome, TARGETS.newHomeMs, TARGETS.pgliteRssMb);
+line('new home (PGlite):', samples.newHome, TARGETS.newHomeMs, TARGETS.pgliteRssMb);
 line('existing home (PGlite):', samples.existingHome, TARGETS.existingHomeMs, TARGETS.pgliteRssMb);
 if (postgresMissing) console.log(`  state store on PostgreSQL: skipped, ${postgresMissing}`);
 else line('state store on PostgreSQL:', samples.postgres, undefined, TARGETS.postgresRssMb);
