@@ -13,6 +13,7 @@ import { appendFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const ADMISSIONS = 300;
+const log = benchLogFile('queue');
 
 /** N workflows waiting on one ConfigMap semaphore of limit 1, written to a fresh state store. */
 async function createWaitingWorkflows(database: TestDatabase, count: number): Promise<void> {
@@ -81,8 +82,8 @@ const rssOf = async (workflows: number) => {
     encoding: 'utf8',
   });
   await database.drop();
-  appendFileSync(benchLogFile('queue'), child.stderr);
-  if (child.status !== 0) throw new Error(`the RSS measurement failed with ${child.status}; see ${benchLogFile('queue')}`);
+  appendFileSync(log, child.stderr);
+  if (child.status !== 0) throw new Error(`the RSS measurement failed with ${child.status}; see ${log}`);
   return JSON.parse(child.stdout.trim().split('\n').at(-1)!) as Record<'rssMb' | 'heapMb' | 'externalMb' | 'startupMs', number>;
 };
 const idle = await rssOf(0);

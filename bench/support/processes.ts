@@ -2,7 +2,7 @@
 // never to the bench's output), and bare `node` baselines; their readiness time and resident memory.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,10 +12,12 @@ import { fileURLToPath } from 'node:url';
 const CLI = fileURLToPath(new URL('../../dist/runtime/cli.js', import.meta.url));
 const LOG_DIRECTORY = join(tmpdir(), 'argosync-bench-logs');
 
-/** Where a bench's children write their log lines. */
+/** Where a bench's children write their log lines: a file emptied when the bench asks for it. */
 export function benchLogFile(bench: string): string {
   mkdirSync(LOG_DIRECTORY, { recursive: true });
-  return join(LOG_DIRECTORY, `${bench}.log`);
+  const file = join(LOG_DIRECTORY, `${bench}.log`);
+  writeFileSync(file, '');
+  return file;
 }
 
 export interface StartedProcess {
