@@ -7,6 +7,7 @@ export default defineConfig({
   resolve: { alias: { '@argosync/pulumi': fileURLToPath(new URL('./sdk/nodejs/index.ts', import.meta.url)) } },
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/global-setup.ts'],
     pool: 'forks',
     maxWorkers: 4,
     testTimeout: 30_000,

@@ -3,18 +3,19 @@
 // The runtime reads the limit from its store on every request (PGlite by default; BENCH_STATE_STORE=postgres://...
 // measures PostgreSQL), as Argo does: a cache would let one server replica answer 404 for a limit just created
 // through another.
-import { createServer } from 'node:https';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { Agent, request } from 'undici';
-import { startRuntime } from '../runtime/runtime-process.js';
 import { tlsDirectory } from '../runtime/server/tls.js';
+import { benchLogFile, startArgosync, startProcess } from './support/processes.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = 10;
 const TARGET_RATIO = 0.5;
+const log = benchLogFile('api');
 
 async function measure(url: string, headers: Record<string, string>) {
   const result = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, headers });
@@ -23,7 +24,7 @@ async function measure(url: string, headers: Record<string, string>) {
 }
 
 const home = await mkdtemp(join(tmpdir(), 'argosync-bench-api-'));
-const runtime = await startRuntime({ home, ...(process.env.BENCH_STATE_STORE ? { stateStore: process.env.BENCH_STATE_STORE } : {}) }, { port: 0, apiRateLimit: 1_000_000_000, logFormat: 'json' }, () => undefined);
+const runtime = await startArgosync(home, log, ['--api-rate-limit', '1000000000', ...(process.env.BENCH_STATE_STORE ? ['--state-store', process.env.BENCH_STATE_STORE] : [])]);
 const headers = { authorization: `Bearer ${runtime.token}`, 'content-type': 'application/json' };
 const created = await request(`${runtime.url}api/v1/sync/bench`, {
   method: 'POST',
@@ -38,18 +39,18 @@ const argosync = await measure(`${runtime.url}${path}`, headers);
 
 const body = JSON.stringify({ type: 1, namespace: 'bench', key: 'gpu', limit: 4 });
 const tls = tlsDirectory(home);
-const bare = createServer({ cert: await readFile(join(tls, 'tls.crt')), key: await readFile(join(tls, 'tls.key')) }, (_request, response) => {
-  response.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(body);
-});
-await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
-const address = bare.address();
-const baseline = await measure(`https://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/${path}`, {});
-bare.close();
+const bare = await startProcess(
+  ['--import', 'tsx', fileURLToPath(new URL('support/bare-https.ts', import.meta.url)), join(tls, 'tls.crt'), join(tls, 'tls.key'), body],
+  /^listening on (\S+)/,
+  log,
+);
+const baseline = await measure(`${bare.ready}${path}`, {});
+await bare.stop();
 await runtime.stop();
 await rm(home, { recursive: true, force: true });
 
 const ratio = argosync.rps / baseline.rps;
-console.log(`GET /${path} over TLS, ${CONNECTIONS} connections, ${SECONDS}s each:`);
+console.log(`GET /${path} over TLS, ${CONNECTIONS} connections, ${SECONDS}s each, each server in a process of its own:`);
 console.log(`  argosync (auth, rate limit, database read): ${argosync.rps.toFixed(0)} req/s, p99 ${argosync.p99} ms`);
 console.log(`  bare node:https, same JSON:                 ${baseline.rps.toFixed(0)} req/s, p99 ${baseline.p99} ms`);
 console.log(`  ratio ${ratio.toFixed(2)} (target ≥ ${TARGET_RATIO}: ${ratio >= TARGET_RATIO ? 'met' : 'MISSED'})`);

@@ -5,8 +5,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient } from '../runtime/client/api-client.js';
-import { startRuntime } from '../runtime/runtime-process.js';
 import { EngineHarness, secret } from '../test/support/engine-harness.js';
+import { benchLogFile, startArgosync } from './support/processes.js';
 
 const RESOURCES = Number(process.env.BENCH_RESOURCES ?? 500);
 const PARALLELISM = 16;
@@ -15,29 +15,31 @@ const LIMIT = 'argosync:index:SemaphoreLimit';
 
 const home = await mkdtemp(join(tmpdir(), 'argosync-bench-refresh-'));
 // BENCH_STATE_STORE=postgres://... measures the runtime on PostgreSQL instead of its embedded PGlite.
-const runtime = await startRuntime({ home, ...(process.env.BENCH_STATE_STORE ? { stateStore: process.env.BENCH_STATE_STORE } : {}) }, { port: 0, apiRateLimit: 1_000_000_000, logFormat: 'json' }, () => undefined);
+const runtime = await startArgosync(home, benchLogFile('provider-refresh'), [
+  '--api-rate-limit',
+  '1000000000',
+  ...(process.env.BENCH_STATE_STORE ? ['--state-store', process.env.BENCH_STATE_STORE] : []),
+]);
 const engine = await EngineHarness.launch();
-await engine.configure({ endpoint: runtime.url, token: secret(runtime.token!), insecureSkipVerify: true, namespace: 'bench' });
+await engine.configure({ endpoint: runtime.url, token: secret(runtime.token), insecureSkipVerify: true, namespace: 'bench' });
 
-process.stdout.write(`creating ${RESOURCES} limits`);
 const names = Array.from({ length: RESOURCES }, (_, index) => `limit-${index}`);
 await inParallel(names, async (name, index) => {
   await engine.up(LIMIT, name, { key: name, limit: 1 + (index % 5) });
-  if (index % 100 === 99) process.stdout.write('.');
 });
 
 const started = performance.now();
 await inParallel(names, (name) => engine.refresh(LIMIT, name));
 const perResource = (performance.now() - started) / RESOURCES;
 
-const client = new ApiClient({ server: runtime.url, token: runtime.token!, insecureSkipVerify: true });
+const client = new ApiClient({ server: runtime.url, token: runtime.token, insecureSkipVerify: true });
 const baselineStart = performance.now();
 await inParallel(names, (name) => client.send('GET', `/api/v1/sync/bench/${name}?type=DATABASE`));
 const perGet = (performance.now() - baselineStart) / RESOURCES;
 await client.close();
 
 console.log(
-  `\nrefresh of ${RESOURCES} SemaphoreLimits at parallelism ${PARALLELISM}: ${perResource.toFixed(2)} ms per resource ` +
+  `refresh of ${RESOURCES} SemaphoreLimits at parallelism ${PARALLELISM}: ${perResource.toFixed(2)} ms per resource ` +
     `(target ≤ ${TARGET_MS} ms: ${perResource <= TARGET_MS ? 'met' : 'MISSED'}); a bare GET of a limit: ${perGet.toFixed(2)} ms ` +
     `→ refresh costs ${(perResource / perGet).toFixed(1)}× a GET (Read asks for the limit with its holders, then the engine diffs)`,
 );

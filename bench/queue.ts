@@ -6,11 +6,14 @@ import { migrateArgosyncSchema } from '../runtime/store/migrations/argosync-migr
 import { SqlWorkflowStore } from '../runtime/store/sql-workflow-store.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/databases.js';
 import { startController } from '../test/support/sync-controllers.js';
-import { CONFIGMAP_SEMAPHORE, ms, percentile } from './bench-support.js';
+import { CONFIGMAP_SEMAPHORE, ms, percentile, stateStoreUrl } from './bench-support.js';
+import { benchLogFile } from './support/processes.js';
 import { spawnSync } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const ADMISSIONS = 300;
+const log = benchLogFile('queue');
 
 /** N workflows waiting on one ConfigMap semaphore of limit 1, written to a fresh state store. */
 async function createWaitingWorkflows(database: TestDatabase, count: number): Promise<void> {
@@ -30,7 +33,6 @@ async function createWaitingWorkflows(database: TestDatabase, count: number): Pr
         templates: [{ name: 'main', container: { image: 'busybox', command: ['sleep', '600'] } }],
       },
     });
-    if (index % 2000 === 1999) process.stderr.write(`created ${index + 1} workflows\n`);
   }
   await store.close();
   await configMaps.close();
@@ -75,13 +77,13 @@ console.log(
 const rssOf = async (workflows: number) => {
   const database = await createTestDatabase('postgresql');
   await createWaitingWorkflows(database, workflows);
-  const { host, port, user, database: name, schema } = database.spec;
-  const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(new URL('support/waiting-workflows-rss.ts', import.meta.url)), `postgres://${user}@${host}:${port}/${name}?schema=${schema}`], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(new URL('support/waiting-workflows-rss.ts', import.meta.url)), stateStoreUrl(database.spec)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
     encoding: 'utf8',
   });
   await database.drop();
-  if (child.status !== 0) throw new Error(`the RSS measurement failed with ${child.status}`);
+  appendFileSync(log, child.stderr);
+  if (child.status !== 0) throw new Error(`the RSS measurement failed with ${child.status}; see ${log}`);
   return JSON.parse(child.stdout.trim().split('\n').at(-1)!) as Record<'rssMb' | 'heapMb' | 'externalMb' | 'startupMs', number>;
 };
 const idle = await rssOf(0);

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const only = process.argv.slice(2);
 const benches = readdirSync(here)
-  .filter((file) => file.endsWith('.ts') && file !== 'run-all.ts')
+  .filter((file) => file.endsWith('.ts') && file !== 'run-all.ts' && file !== 'bench-support.ts')
   .filter((file) => only.length === 0 || only.some((name) => file.includes(name)))
   .sort();
 

@@ -5,7 +5,6 @@ import type { ConfigSource } from './config/config-source.js';
 import { ConfigMapConfigSource } from './config/configmap-config-source.js';
 import { FileConfigSource } from './config/file-config-source.js';
 import { kubernetesFromEnvironment } from './kubernetes-access.js';
-import { KubernetesConfigMapStore } from './store/kubernetes-configmap-store.js';
 import type { ExecutorName, RuntimeConfig } from './config/runtime-config.js';
 import { toConnectionSpec } from './config/connection.js';
 import { inlineSecretResolver } from './config/inline-secret-resolver.js';
@@ -50,12 +49,12 @@ const sayingLog = (say: (line: string) => void): ReconnectionLog => ({ warn: (li
 export async function openRuntime(flags: RuntimeFlags, say: (line: string) => void, log: ReconnectionLog = sayingLog(say)): Promise<RuntimeContext> {
   const home = homeOf(flags);
   await mkdir(home, { recursive: true, mode: 0o700 });
-  const kubernetes = kubernetesFromEnvironment();
+  const kubernetes = await kubernetesFromEnvironment();
   const parse = { enableAPIByDefault: true };
   // On Kubernetes the ConfigMap argosync-config holds the configuration, unless --config names a file.
   const configSource: ConfigSource =
     kubernetes && !flags.config
-      ? new ConfigMapConfigSource(new KubernetesConfigMapStore(kubernetes), process.env.ARGOSYNC_NAMESPACE ?? 'default', parse)
+      ? new ConfigMapConfigSource(new (await import('./store/kubernetes-configmap-store.js')).KubernetesConfigMapStore(kubernetes), process.env.ARGOSYNC_NAMESPACE ?? 'default', parse)
       : new FileConfigSource({ path: flags.config ?? join(home, 'config.yaml'), parse });
   say(`configuration: ${configSource.description}`);
   const loaded = await configSource.load();

@@ -24,9 +24,7 @@ import { SyncEvents } from './server/sync-limits/sync-events.js';
 import { readSchemaVersion } from './store/migrations/migration-runner.js';
 import { SYNC_SCHEMA_VERSION_TABLE } from './store/migrations/sync-migrations.js';
 import type { ConfigMapStore } from './store/configmap-store.js';
-import { KubernetesConfigMapStore } from './store/kubernetes-configmap-store.js';
 import { SqlConfigMapStore } from './store/sql-configmap-store.js';
-import { KubernetesAuthorizer } from './server/auth/kubernetes-authorizer.js';
 import { announceLimitChange } from './controller/sync/database-sync.js';
 import { databaseLockSnapshot } from './controller/sync/database-lock.js';
 import { SyncStore } from './store/sync/sync-store.js';
@@ -116,7 +114,8 @@ export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInp
     throw error;
   });
   const embeddedConfigMaps = kubernetes ? undefined : new SqlConfigMapStore(context.stateStore);
-  const configMaps: ConfigMapStore = embeddedConfigMaps ?? new KubernetesConfigMapStore(kubernetes!);
+  // The Kubernetes-backed parts load only on Kubernetes (see kubernetesFromEnvironment).
+  const configMaps: ConfigMapStore = embeddedConfigMaps ?? new (await import('./store/kubernetes-configmap-store.js')).KubernetesConfigMapStore(kubernetes!);
   say(kubernetes ? 'ConfigMaps and tokens: Kubernetes API' : 'ConfigMaps and tokens: state store and policy file (no Kubernetes found)');
   const wakeListeners = new Set<(workflowKey: string) => void>();
   const events = new SyncEvents();
@@ -260,7 +259,7 @@ export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInp
   const running = await startServer(
     serverOptions,
     {
-      authorizer: policy ?? new KubernetesAuthorizer(kubernetes!),
+      authorizer: policy ?? new (await import('./server/auth/kubernetes-authorizer.js')).KubernetesAuthorizer(kubernetes!),
       metricsRegistry,
       ...(sso ? { sso } : {}),
       logger,

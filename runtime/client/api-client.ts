@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
@@ -54,6 +55,8 @@ export class ApiClient {
 
   constructor(options: ApiClientOptions) {
     this.#options = options;
+    // Every call in flight listens on the one signal; the engine runs many at once (refresh: 16), which is no leak.
+    if (options.signal) setMaxListeners(0, options.signal);
     const url = new URL(options.server);
     const prefix = joinPath(url.pathname, options.baseHref ?? '/');
     this.#origin = `${url.protocol}//${url.host}${prefix}`.replace(/\/$/, '');

@@ -4,7 +4,6 @@ import type { EnvironmentKnobs } from '../config/environment-knobs.js';
 import type { SqlDatabase } from '../store/sql-database.js';
 import { startGarbageCollection, type GarbageCollectionOptions } from './garbage-collection.js';
 import { DatabaseLeaseLock } from './leader/database-lease-lock.js';
-import { KubernetesLeaseLock } from './leader/kubernetes-lease-lock.js';
 import { LeaderElection } from './leader/leader-election.js';
 import { WorkflowController, type WorkflowControllerOptions } from './workflows/workflow-controller.js';
 
@@ -25,23 +24,12 @@ export interface ControllerReplicaOptions {
 /** One replica of the workflow controller: it reconciles and collects garbage only while it holds the lease. */
 export class ControllerReplica {
   readonly #options: ControllerReplicaOptions;
-  readonly #election: LeaderElection;
+  #election: LeaderElection | undefined;
   #controller: WorkflowController | undefined;
   #stopGarbageCollection: (() => void) | undefined;
 
   constructor(options: ControllerReplicaOptions) {
     this.#options = options;
-    const { knobs, kubernetes, namespace, stateStore, home } = options;
-    this.#election = new LeaderElection({
-      lock: kubernetes ? new KubernetesLeaseLock(kubernetes, namespace, CONTROLLER_LEASE_NAME) : new DatabaseLeaseLock(stateStore, CONTROLLER_LEASE_NAME),
-      identity: knobs.leaderElectionIdentity ?? `${hostname()}:${home}`,
-      leaseMs: knobs.leaderElectionLeaseMs,
-      renewDeadlineMs: knobs.leaderElectionRenewDeadlineMs,
-      retryPeriodMs: knobs.leaderElectionRetryPeriodMs,
-      onStartedLeading: () => this.#lead(),
-      onStoppedLeading: async () => this.#standBy(),
-      say: options.controller.say,
-    });
   }
 
   /** The controller while this replica leads. */
@@ -49,12 +37,25 @@ export class ControllerReplica {
     return this.#controller;
   }
 
-  start(): Promise<void> {
+  async start(): Promise<void> {
+    const { knobs, kubernetes, namespace, stateStore, home } = this.#options;
+    this.#election = new LeaderElection({
+      lock: kubernetes
+        ? new (await import('./leader/kubernetes-lease-lock.js')).KubernetesLeaseLock(kubernetes, namespace, CONTROLLER_LEASE_NAME)
+        : new DatabaseLeaseLock(stateStore, CONTROLLER_LEASE_NAME),
+      identity: knobs.leaderElectionIdentity ?? `${hostname()}:${home}`,
+      leaseMs: knobs.leaderElectionLeaseMs,
+      renewDeadlineMs: knobs.leaderElectionRenewDeadlineMs,
+      retryPeriodMs: knobs.leaderElectionRetryPeriodMs,
+      onStartedLeading: () => this.#lead(),
+      onStoppedLeading: async () => this.#standBy(),
+      say: this.#options.controller.say,
+    });
     return this.#election.start();
   }
 
-  stop(): Promise<void> {
-    return this.#election.stop();
+  async stop(): Promise<void> {
+    await this.#election?.stop();
   }
 
   async #lead(): Promise<void> {

@@ -1,7 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generate } from 'selfsigned';
 import type { Clock } from '../clock.js';
 
 /** PEM material for `https.createServer`. */
@@ -47,6 +46,8 @@ export async function ensureSelfSignedCertificate(home: string, clock: Clock): P
   if (stored && stored.expiresAt - clock.now() > RENEW_BEFORE_MS) return { cert: stored.cert, key: stored.key };
 
   const notBeforeDate = new Date(clock.now());
+  // Loaded only when a certificate must be made: it costs a third of a second, and restarts reuse the stored pair.
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: 'localhost' }, { name: 'organizationName', value: 'argosync' }], {
     keyType: 'ec',
     curve: 'P-256',

@@ -1,9 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { ConnectionSpec, Driver } from './connection-spec.js';
 import type { EngineTraits } from './engines/engine-traits.js';
-import { openMysql } from './engines/mysql.js';
-import { openPglite } from './engines/pglite.js';
-import { openPostgres } from './engines/postgres.js';
 import { InvalidArgumentError } from '../errors.js';
 import { addressOf, nameInOutages, type DatabaseRole } from './database-role.js';
 import { DEFAULT_RECONNECTION_POLICY, reconnect, silentReconnectionLog, type ReconnectionLog, type ReconnectionPolicy } from './reconnection-policy.js';
@@ -57,10 +54,11 @@ export class ReconnectedListeners {
   };
 }
 
+// Each engine and its driver load on first use: a runtime on one engine never pays for the other two.
 const OPENERS: Record<Driver, (spec: ConnectionSpec, opening: EngineOpening) => Promise<SqlDatabase>> = {
-  postgresql: openPostgres,
-  mysql: openMysql,
-  pglite: openPglite,
+  postgresql: async (spec, opening) => (await import('./engines/postgres.js')).openPostgres(spec, opening),
+  mysql: async (spec, opening) => (await import('./engines/mysql.js')).openMysql(spec, opening),
+  pglite: async (spec, opening) => (await import('./engines/pglite.js')).openPglite(spec, opening),
 };
 
 /** The handle every engine returns: `destroy` runs `close` once, however often it is called. */

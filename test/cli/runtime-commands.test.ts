@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, fetch } from 'undici';
 import { runCli } from '../support/cli-process.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { createTestDatabase, describeOn, type TestDatabase } from '../support/databases.js';
 
 const insecure = new Agent({ connect: { rejectUnauthorized: false } });
 
@@ -60,7 +60,7 @@ describe('argosync up', () => {
   }, 120_000); // seven child processes, each compiling the CLI with tsx: slow on a loaded 2-core machine
 });
 
-describe('argosync migrate', () => {
+describeOn('postgresql')('argosync migrate', () => {
   let database: TestDatabase;
   beforeAll(async () => {
     database = await createTestDatabase('postgresql');

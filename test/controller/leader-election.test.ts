@@ -4,7 +4,7 @@ import { KubernetesLeaseLock } from '../../runtime/controller/leader/kubernetes-
 import { LeaderElection, type LeaseLock } from '../../runtime/controller/leader/leader-election.js';
 import { migrateArgosyncSchema } from '../../runtime/store/migrations/argosync-migrations.js';
 import type { SqlDatabase } from '../../runtime/store/sql-database.js';
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases.js';
+import { createTestDatabase, describeEachDatabase, DIALECTS, type TestDatabase } from '../support/databases.js';
 import { kubeConfigFor, startKubeApiServer, type KubeApiServer } from '../support/kube-api-server.js';
 
 const LEASE_MS = 1_000;
@@ -69,7 +69,7 @@ function leaseLockSuite(open: () => Promise<{ lock: () => LeaseLock; close: () =
   });
 }
 
-describe.each(DIALECTS)('the leader lease as a row of argosync_leader on %s', (driver) => {
+describeEachDatabase(DIALECTS)('the leader lease as a row of argosync_leader on %s', (driver) => {
   let database: TestDatabase;
   leaseLockSuite(async () => {
     database = await createTestDatabase(driver);

@@ -11,7 +11,7 @@ import { SqlWorkflowStore } from '../../runtime/store/sql-workflow-store.js';
 import type { WorkflowListOptions } from '../../runtime/store/workflow-store.js';
 import { migratePersistenceSchema } from '../../runtime/store/migrations/persistence-migrations.js';
 import type { SqlDatabase } from '../../runtime/store/sql-database.js';
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases.js';
+import { createTestDatabase, describeEachDatabase, DIALECTS, type TestDatabase } from '../support/databases.js';
 import { workflowWithNodes } from '../support/large-workflow.js';
 
 describe('offload versions and compression', () => {
@@ -45,7 +45,7 @@ describe('offload versions and compression', () => {
   });
 });
 
-describe.each(DIALECTS)('offload and archive on %s', (driver) => {
+describeEachDatabase(DIALECTS)('offload and archive on %s', (driver) => {
   let database: TestDatabase;
   let sqlDatabase: SqlDatabase;
   beforeEach(async () => {

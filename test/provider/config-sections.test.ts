@@ -2,16 +2,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startRuntime, type RunningRuntime } from '../../runtime/runtime-process.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { createTestDatabase, describeOn, type TestDatabase } from '../support/databases.js';
 import { EngineHarness, secret, SECRET_KEY } from '../support/engine-harness.js';
 import { runtimeApi } from '../support/runtime-api.js';
 
 const TYPE = 'argosync:index:SyncDatabase';
 const USER = 'argosync_provider_test';
 
-describe('SyncDatabase and OffloadConfig through the plugin', () => {
+describeOn('mysql')('SyncDatabase and OffloadConfig through the plugin', () => {
   let home: string;
   let runtime: RunningRuntime;
   let engine: EngineHarness;

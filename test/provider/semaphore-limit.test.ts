@@ -33,6 +33,21 @@ describe('SemaphoreLimit against a running runtime', () => {
     return result.inputs;
   };
 
+  it('serves the 16 parallel reads of a refresh through one cancellable client without a listener-leak warning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+    process.on('warning', onWarning);
+    const client = new ApiClient({ server: runtime.url, token: runtime.token!, insecureSkipVerify: true, signal: new AbortController().signal });
+    try {
+      await Promise.all(Array.from({ length: 16 }, () => client.send('GET', '/api/v1/version')));
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+      await client.close();
+    }
+    expect(warnings).toEqual([]);
+  });
+
   it('rejects bad input before anything changes, with the property and the reason', () => {
     const failures = (news: Record<string, unknown>) => handler.check(news).failures.map((failure) => failure.property);
     expect(handler.check({ key: 'gpu', limit: -1 }).failures).toEqual([{ property: 'limit', reason: 'must be a whole number of at least 1, got -1' }]);

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { passwordSha256 } from '../../runtime/config/connection.js';
 import { startRuntime, type RunningRuntime } from '../../runtime/runtime-process.js';
 import { hashToken, policyFilePath } from '../../runtime/server/auth/policy-file-authorizer.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { createTestDatabase, describeOn, type TestDatabase } from '../support/databases.js';
 import { runtimeApi } from '../support/runtime-api.js';
 
 const USER = 'argosync_config_api';
@@ -16,7 +16,7 @@ const PASSWORD = 'not-needed-but-secret';
 const READER = 'reader-token';
 const OUTSIDER = 'outsider-token';
 
-describe('runtime configuration API on the embedded runtime', () => {
+describeOn('mysql')('runtime configuration API on the embedded runtime', () => {
   let home: string;
   let runtime: RunningRuntime;
   let mariadb: TestDatabase;
@@ -76,9 +76,9 @@ describe('runtime configuration API on the embedded runtime', () => {
     expect(response.status, JSON.stringify(response.json)).toBe(200);
     expect(response.json).toMatchObject({
       controllerName: 'controller-a',
-      mysql: { host: '127.0.0.1', userName: USER, passwordSha256: passwordSha256(PASSWORD) },
+      mysql: { host: mariadb.spec.host, userName: USER, passwordSha256: passwordSha256(PASSWORD) },
       schemaVersion: 10,
-      database: expect.stringMatching(/^mysql at 127\.0\.0\.1:3306\//),
+      database: `mysql at ${mariadb.spec.host}:${mariadb.spec.port}/${mariadb.spec.database}`,
       controllers: [{ name: 'controller-a', lastHeartbeat: expect.any(String) }],
     });
     expect(JSON.stringify(response.json)).not.toContain(PASSWORD);

@@ -2,13 +2,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { startRuntime, type RunningRuntime } from '../../runtime/runtime-process.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { createTestDatabase, describeOn, type TestDatabase } from '../support/databases.js';
 import { runtimeApi } from '../support/runtime-api.js';
 import { WorkflowGates } from '../support/workflow-gates.js';
 
-describe('argosync server and argosync controller as separate processes sharing one MariaDB state store and sync database', () => {
+describeOn('mysql')('argosync server and argosync controller as separate processes sharing one MariaDB state store and sync database', () => {
   let database: TestDatabase;
   let gates: WorkflowGates;
   const homes: string[] = [];

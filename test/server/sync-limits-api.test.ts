@@ -14,7 +14,7 @@ import { migrateArgosyncSchema } from '../../runtime/store/migrations/argosync-m
 import { DEFAULT_SYNC_TABLES, migrateSyncSchema } from '../../runtime/store/migrations/sync-migrations.js';
 import { SyncStore } from '../../runtime/store/sync/sync-store.js';
 import { SqlConfigMapStore } from '../../runtime/store/sql-configmap-store.js';
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases.js';
+import { createTestDatabase, describeEachDatabase, DIALECTS, type TestDatabase } from '../support/databases.js';
 import { startTestServer, temporaryHome, type TestResponse, type TestServer } from './server-harness.js';
 
 const TOKENS = {
@@ -24,7 +24,7 @@ const TOKENS = {
   deleteWithoutUpdate: 'delete-only-token',
 } as const;
 
-describe.each(DIALECTS)('sync limits API with database limits on %s', (driver) => {
+describeEachDatabase(DIALECTS)('sync limits API with database limits on %s', (driver) => {
   let database: TestDatabase;
   let server: TestServer;
   let store: SqlConfigMapStore;

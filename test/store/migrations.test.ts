@@ -1,11 +1,11 @@
 import { sql } from 'kysely';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { migrateArgosyncSchema } from '../../runtime/store/migrations/argosync-migrations.js';
 import { migratePersistenceSchema, PERSISTENCE_SCHEMA_VERSION } from '../../runtime/store/migrations/persistence-migrations.js';
 import { migrateSyncSchema, syncSchemaSteps } from '../../runtime/store/migrations/sync-migrations.js';
 import { readSchemaVersion } from '../../runtime/store/migrations/migration-runner.js';
 import type { SqlDatabase } from '../../runtime/store/sql-database.js';
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases.js';
+import { createTestDatabase, describeEachDatabase, DIALECTS, type TestDatabase } from '../support/databases.js';
 
 async function indexNames(database: SqlDatabase, table: string): Promise<string[]> {
   const query =
@@ -21,7 +21,7 @@ async function versionRows(database: SqlDatabase, table: string): Promise<number
   return rows.rows.map((row) => Number(row.v));
 }
 
-describe.each(DIALECTS)('migrations on %s', (driver) => {
+describeEachDatabase(DIALECTS)('migrations on %s', (driver) => {
   let testDatabase: TestDatabase;
   let database: SqlDatabase;
 

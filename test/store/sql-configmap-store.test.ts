@@ -1,12 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { ConfigMapEvent } from '../../runtime/store/configmap-store.js';
 import { migrateArgosyncSchema } from '../../runtime/store/migrations/argosync-migrations.js';
 import { SqlConfigMapStore } from '../../runtime/store/sql-configmap-store.js';
-import { createTestDatabase, DIALECTS } from '../support/databases.js';
+import { createTestDatabase, describeEachDatabase, DIALECTS } from '../support/databases.js';
 import { describeConfigMapStore } from './configmap-store.suite.js';
 
-for (const driver of DIALECTS) {
-  describeConfigMapStore(`embedded on ${driver}`, async () => {
+describeEachDatabase(DIALECTS)('the embedded ConfigMap store on %s', (driver) => {
+  describeConfigMapStore('embedded', async () => {
     const testDatabase = await createTestDatabase(driver);
     const database = await testDatabase.open();
     await migrateArgosyncSchema(database);
@@ -19,9 +19,9 @@ for (const driver of DIALECTS) {
       },
     };
   });
-}
+});
 
-describe.each(['pglite', 'postgresql', 'mysql'] as const)('embedded ConfigMaps shared through %s', (driver) => {
+describeEachDatabase(DIALECTS)('embedded ConfigMaps shared through %s', (driver) => {
   it('reach the watchers of another process (LISTEN/NOTIFY, or polled announcements on MySQL)', async () => {
     const testDatabase = await createTestDatabase(driver);
     try {

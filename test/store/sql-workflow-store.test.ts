@@ -1,11 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import type { Workflow } from '../../runtime/controller/workflows/workflow.js';
 import { ConflictError } from '../../runtime/errors.js';
 import { CHANGE_POLL_MS } from '../../runtime/store/change-channel.js';
 import { migrateArgosyncSchema } from '../../runtime/store/migrations/argosync-migrations.js';
 import { SqlWorkflowStore } from '../../runtime/store/sql-workflow-store.js';
 import type { NewWorkflow, WorkflowEvent } from '../../runtime/store/workflow-store.js';
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases.js';
+import { createTestDatabase, describeEachDatabase, DIALECTS, type TestDatabase } from '../support/databases.js';
 
 const manifest = (metadata: NewWorkflow['metadata']): NewWorkflow => ({
   apiVersion: 'argoproj.io/v1alpha1',
@@ -14,7 +14,7 @@ const manifest = (metadata: NewWorkflow['metadata']): NewWorkflow => ({
   spec: { entrypoint: 'main', templates: [{ name: 'main', container: { image: 'busybox' } }] },
 });
 
-describe.each(DIALECTS)('the SQL workflow store on %s', (driver) => {
+describeEachDatabase(DIALECTS)('the SQL workflow store on %s', (driver) => {
   let database: TestDatabase;
   let store: SqlWorkflowStore;
   beforeEach(async () => {
@@ -90,7 +90,7 @@ describe.each(DIALECTS)('the SQL workflow store on %s', (driver) => {
   });
 });
 
-describe.each(['postgresql', 'mysql'] as const)('the SQL workflow store across processes on %s', (driver) => {
+describeEachDatabase(['postgresql', 'mysql'])('the SQL workflow store across processes on %s', (driver) => {
   it('lets a second store instance hear writes (LISTEN/NOTIFY, or polled announcements on MySQL), until it closes', async () => {
     const database = await createTestDatabase(driver);
     const writerDatabase = await database.open();

@@ -1,15 +1,42 @@
 import { randomBytes } from 'node:crypto';
-import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'kysely';
+import { describe, inject } from 'vitest';
 import type { ConnectionSpec, Driver } from '../../runtime/store/connection-spec.js';
-import { PGLITE_OPTIONS, wrapPglite } from '../../runtime/store/engines/pglite.js';
+import { createPglite, wrapPglite } from '../../runtime/store/engines/pglite.js';
 import { openDatabase, parseDatabaseUrl, type SqlDatabase } from '../../runtime/store/sql-database.js';
+import { configuredServers, type TestServers } from './test-servers.js';
 
 /** Every SQL-touching suite runs on these three (SPEC §10). */
 export const DIALECTS: readonly Driver[] = ['pglite', 'postgresql', 'mysql'];
 
-const POSTGRES_URL = process.env.ARGOSYNC_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
-const MYSQL_URL = process.env.ARGOSYNC_TEST_MYSQL ?? 'mysql://root@127.0.0.1:3306/test';
+// Under vitest the global set-up has found (or started) the servers; benches take the environment as it is.
+const SERVERS: TestServers = process.env.VITEST ? inject('testServers') : configuredServers(process.env);
+
+/** Why the suites on `driver` cannot run here (the global set-up printed it), or undefined when they can. */
+export function missingDatabase(driver: Driver): string | undefined {
+  if (driver === 'pglite') return undefined;
+  const location = SERVERS[driver];
+  return 'missing' in location ? location.missing : undefined;
+}
+
+/** `describe`, skipped when one of `drivers` has no server here. */
+export function describeOn(...drivers: Driver[]) {
+  return describe.skipIf(drivers.some((driver) => missingDatabase(driver) !== undefined));
+}
+
+/** `describe.each(drivers)` (`%s` in the title is the driver), skipping the drivers that have no server here. */
+export function describeEachDatabase<D extends Driver>(drivers: readonly D[]) {
+  return (title: string, body: (driver: D) => void): void => {
+    for (const driver of drivers) describeOn(driver)(title.replace('%s', driver), () => body(driver));
+  };
+}
+
+/** The server a test database of `driver` lives on. */
+export function testServer(driver: 'postgresql' | 'mysql'): ConnectionSpec {
+  const location = SERVERS[driver];
+  if ('missing' in location) throw new Error(`no ${driver} server for this test: ${location.missing}`);
+  return parseDatabaseUrl(location.url);
+}
 
 /**
  * A database of its own for one test: a PostgreSQL schema, a MariaDB database or a fresh in-memory PGlite,
@@ -35,7 +62,7 @@ export async function createTestDatabase(driver: Driver): Promise<TestDatabase> 
   const closeHandles = () => Promise.all(handles.splice(0).map((handle) => handle.destroy()));
 
   if (driver === 'pglite') {
-    const pglite = await PGlite.create(undefined, PGLITE_OPTIONS);
+    const pglite = await createPglite(undefined);
     const spec: ConnectionSpec = { driver: 'pglite' };
     return {
       driver,
@@ -48,7 +75,7 @@ export async function createTestDatabase(driver: Driver): Promise<TestDatabase> 
     };
   }
 
-  const server = parseDatabaseUrl(driver === 'postgresql' ? POSTGRES_URL : MYSQL_URL);
+  const server = testServer(driver);
   const spec: ConnectionSpec = driver === 'postgresql' ? { ...server, schema: name } : { ...server, database: name };
   // PostgreSQL creates the schema on first open; MariaDB needs the database first.
   if (driver === 'mysql') await runOnServer(server, `create database ${name}`);
@@ -70,7 +97,7 @@ export async function createTestDatabase(driver: Driver): Promise<TestDatabase> 
 export async function createWholeDatabase(driver: 'postgresql' | 'mysql'): Promise<Pick<TestDatabase, 'driver' | 'spec' | 'drop'>> {
   if (driver === 'mysql') return createTestDatabase(driver);
   const name = `t_${randomBytes(6).toString('hex')}`;
-  const server = parseDatabaseUrl(POSTGRES_URL);
+  const server = testServer('postgresql');
   await runOnServer(server, `create database ${name}`);
   return { driver, spec: { ...server, database: name }, drop: () => runOnServer(server, `drop database if exists ${name} with (force)`) };
 }

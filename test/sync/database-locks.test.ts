@@ -1,13 +1,13 @@
 import { sql } from 'kysely';
 import { Registry } from 'prom-client';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { LockMetrics } from '../../runtime/controller/sync/lock-metrics.js';
 import { migrateArgosyncSchema } from '../../runtime/store/migrations/argosync-migrations.js';
 import { syncSchemaSteps } from '../../runtime/store/migrations/sync-migrations.js';
 import { SqlConfigMapStore } from '../../runtime/store/sql-configmap-store.js';
 import type { SqlDatabase } from '../../runtime/store/sql-database.js';
 import type { Synchronization } from '../../runtime/controller/sync/sync-items.js';
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases.js';
+import { createTestDatabase, describeEachDatabase, DIALECTS, type TestDatabase } from '../support/databases.js';
 import { createSyncTestDatabase, startController, type ControllerOptions, type TestController } from '../support/sync-controllers.js';
 
 const gpu: Synchronization = { semaphores: [{ database: { key: 'gpu' } }] };
@@ -15,7 +15,7 @@ const LOCK = 'ns/Database/gpu';
 /** A creation time MySQL's `timestamp` can hold. */
 const T = Date.UTC(2026, 0, 1);
 
-describe.each(DIALECTS)('database locks on %s', (driver) => {
+describeEachDatabase(DIALECTS)('database locks on %s', (driver) => {
   let testDatabase: TestDatabase;
   let admin: SqlDatabase;
   let configMaps: SqlConfigMapStore;

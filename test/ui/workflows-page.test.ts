@@ -1,14 +1,14 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM_MISSING, launchBrowser, openPage } from '../support/browser.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { createTestDatabase, missingDatabase, type TestDatabase } from '../support/databases.js';
 import { embeddedRuntime, mysqlPersistence } from '../support/embedded-runtime.js';
 import { runtimeApi } from '../support/runtime-api.js';
 import { WorkflowGates } from '../support/workflow-gates.js';
 
 if (CHROMIUM_MISSING) console.warn(`skipping the workflows UI suite: ${CHROMIUM_MISSING}`);
 
-describe.skipIf(CHROMIUM_MISSING !== undefined)('the workflows and archive pages in Chromium, under --base-href /argo/', () => {
+describe.skipIf(CHROMIUM_MISSING !== undefined || missingDatabase('mysql') !== undefined)('the workflows and archive pages in Chromium, under --base-href /argo/', () => {
   let database: TestDatabase;
   let gates: WorkflowGates;
   let browser: Browser;

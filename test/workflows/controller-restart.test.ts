@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli, type CliProcess } from '../support/cli-process.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { createTestDatabase, describeOn, type TestDatabase } from '../support/databases.js';
 import { runtimeApi } from '../support/runtime-api.js';
 import { WorkflowGates } from '../support/workflow-gates.js';
 
@@ -119,7 +119,7 @@ describe('a controller killed with SIGKILL while workflows hold locks', () => {
   }, 120_000);
 });
 
-describe('two controller replicas on one PostgreSQL state store', () => {
+describeOn('postgresql')('two controller replicas on one PostgreSQL state store', () => {
   let database: TestDatabase;
   let gates: WorkflowGates;
   const homes: string[] = [];

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { SqlOffloadRepository } from '../../runtime/controller/offload/offload-repository.js';
 import type { SqlDatabase } from '../../runtime/store/sql-database.js';
 import { SqlWorkflowStore } from '../../runtime/store/sql-workflow-store.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { createTestDatabase, describeOn, type TestDatabase } from '../support/databases.js';
 import { embeddedRuntime, mysqlPersistence } from '../support/embedded-runtime.js';
 import { runtimeApi } from '../support/runtime-api.js';
 
@@ -14,7 +14,7 @@ const SHORT_PERIODS = {
   ARCHIVED_WORKFLOW_GC_PERIOD: '200ms',
 };
 
-describe('the leader collects old offloaded node versions and archived workflows past archiveTTL (short test periods)', () => {
+describeOn('mysql')('the leader collects old offloaded node versions and archived workflows past archiveTTL (short test periods)', () => {
   let database: TestDatabase;
   let persistence: SqlDatabase;
   const saved = { ...process.env };

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { hashToken } from '../../runtime/server/auth/policy-file-authorizer.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { createTestDatabase, describeOn, type TestDatabase } from '../support/databases.js';
 import { embeddedRuntime, mysqlPersistence } from '../support/embedded-runtime.js';
 import { runtimeApi } from '../support/runtime-api.js';
 
@@ -15,7 +15,7 @@ const echo = (name: string, extra: Record<string, unknown> = {}) => ({
   spec: { entrypoint: 'main', templates: [{ name: 'main', container: { image: 'busybox', command: ['echo', name] } }], ...extra },
 });
 
-describe('workflows and archive API (SPEC 7.3): status codes, texts, auth and bad input', () => {
+describeOn('mysql')('workflows and archive API (SPEC 7.3): status codes, texts, auth and bad input', () => {
   let database: TestDatabase;
   beforeAll(async () => {
     database = await createTestDatabase('mysql');

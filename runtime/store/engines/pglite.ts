@@ -1,23 +1,46 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, sql } from 'kysely';
 import type { ConnectionSpec } from '../connection-spec.js';
 import { databaseHandle, ReconnectedListeners, type EngineOpening, type SqlDatabase } from '../sql-database.js';
 import { errorCode, messageLooksRetryable, type EngineTraits } from './engine-traits.js';
 import { PgliteDialect } from './pglite-driver.js';
+import { copyPgliteTemplate, ensurePgliteTemplate, pgliteTemplateBlob } from './pglite-template.js';
 
 /**
  * Embedded PostgreSQL (PGlite). One process owns the data directory, so the migration lock is an
  * in-process queue per instance, and LISTEN/NOTIFY works within the process.
  */
 export async function openPglite(spec: ConnectionSpec, opening: EngineOpening): Promise<SqlDatabase> {
-  if (spec.dataDir) mkdirSync(spec.dataDir, { recursive: true });
-  const pglite = await PGlite.create(spec.dataDir, PGLITE_OPTIONS);
+  const pglite = await createPglite(spec.dataDir);
   return wrapPglite(pglite, spec, opening.description, () => pglite.close());
 }
 
-/** Argo's `timestamp` columns hold UTC: read them as UTC whatever the machine's zone. */
-export const PGLITE_OPTIONS = { parsers: { 1114: (value: string) => new Date(`${value.replace(' ', 'T')}Z`) } };
+/** A PGlite on `dataDir` (in memory when undefined); a new one starts from the template when there is one. */
+export async function createPglite(dataDir: string | undefined): Promise<PGlite> {
+  if (dataDir === undefined) {
+    const template = await pgliteTemplateBlob();
+    return PGlite.create(undefined, { ...PGLITE_OPTIONS, ...(template ? { loadDataDir: template } : {}) });
+  }
+  if (!existsSync(join(dataDir, 'PG_VERSION')) && !(await copyPgliteTemplate(dataDir))) mkdirSync(dataDir, { recursive: true });
+  return PGlite.create(dataDir, PGLITE_OPTIONS);
+}
+
+/** Writes the data-directory template new homes start from (build step), unless it exists; returns its path. */
+export function writePgliteTemplate(): Promise<string> {
+  return ensurePgliteTemplate(async (dataDir) => {
+    const pglite = await PGlite.create(dataDir, PGLITE_OPTIONS);
+    await pglite.close();
+  });
+}
+
+const PGLITE_OPTIONS = {
+  /** Argo's `timestamp` columns hold UTC: read them as UTC whatever the machine's zone. */
+  parsers: { 1114: (value: string) => new Date(`${value.replace(' ', 'T')}Z`) },
+  // PostgreSQL's default 128 MB buffer cache is most of an idle runtime's memory; an embedded store is small.
+  startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=8MB'],
+};
 
 const migrationQueues = new WeakMap<PGlite, Promise<unknown>>();
 

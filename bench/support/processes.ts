@@ -1,0 +1,82 @@
+// Child processes for the benches: the built `argosync` command as a user starts it (its log lines go to a file,
+// never to the bench's output), and bare `node` baselines; their readiness time and resident memory.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../../dist/runtime/cli.js', import.meta.url));
+const LOG_DIRECTORY = join(tmpdir(), 'argosync-bench-logs');
+
+/** Where a bench's children write their log lines: a file emptied when the bench asks for it. */
+export function benchLogFile(bench: string): string {
+  mkdirSync(LOG_DIRECTORY, { recursive: true });
+  const file = join(LOG_DIRECTORY, `${bench}.log`);
+  writeFileSync(file, '');
+  return file;
+}
+
+export interface StartedProcess {
+  readonly pid: number;
+  /** From spawn to the line that says it is ready, in ms. */
+  readonly readyMs: number;
+  /** The first capture group of the ready pattern (the URL for argosync). */
+  readonly ready: string;
+  /** Resident set size now, in MB. */
+  rssMb(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** Starts `node args…` and resolves once a stdout line matches `readyPattern`; stdout and stderr go to `logFile`. */
+export async function startProcess(args: readonly string[], readyPattern: RegExp, logFile: string, env: NodeJS.ProcessEnv = process.env): Promise<StartedProcess> {
+  const log = createWriteStream(logFile, { flags: 'a' });
+  const started = performance.now();
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stderr.pipe(log);
+  const ready = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    lines.on('line', (line) => {
+      log.write(`${line}\n`);
+      const match = readyPattern.exec(line);
+      if (match) resolve(match[1] ?? line);
+    });
+    child.once('exit', (code, signal) => reject(new Error(`node ${args.join(' ')} exited with ${code ?? signal} before it was ready; see ${logFile}`)));
+  });
+  const readyMs = performance.now() - started;
+  return { pid: child.pid!, readyMs, ready, rssMb: () => residentMb(child.pid!), stop: () => stopChild(child) };
+}
+
+export interface RuntimeProcess extends StartedProcess {
+  readonly url: string;
+  readonly token: string;
+}
+
+/** `argosync up` from the build (as `npm start` runs it) on `home`, on an ephemeral port, with a known admin token. */
+export async function startArgosync(home: string, logFile: string, extraArgs: readonly string[] = []): Promise<RuntimeProcess> {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
+  const token = randomBytes(24).toString('base64url');
+  const started = await startProcess([CLI, 'up', '--home', home, '--port', '0', '--log-format', 'json', ...extraArgs], /^argosync listening on (\S+)/, logFile, {
+    ...process.env,
+    ARGOSYNC_ADMIN_TOKEN: token,
+  });
+  return { ...started, url: started.ready, token };
+}
+
+/** The RSS of a process in MB, from /proc on Linux. */
+async function residentMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kilobytes = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]);
+  return kilobytes / 1024;
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
