@@ -6,7 +6,8 @@ import * as pulumi from '@pulumi/pulumi';
 import { sql } from 'kysely';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, parseDatabaseUrl } from '../../runtime/store/sql-database.js';
+import { openDatabase } from '../../runtime/store/sql-database.js';
+import { describeOn, testServer } from '../support/databases.js';
 import { embeddedRuntime } from '../support/embedded-runtime.js';
 import { EngineHarness, secret, urnOf } from '../support/engine-harness.js';
 import { runtimeApi } from '../support/runtime-api.js';
@@ -59,15 +60,15 @@ describe('the TypeScript examples', () => {
   });
 });
 
-describe('the YAML programs (root Pulumi.yaml and examples/) through preview, up and destroy against running runtimes', () => {
+describeOn('postgresql')('the YAML programs (root Pulumi.yaml and examples/) through preview, up and destroy against running runtimes', () => {
   const clusterA = embeddedRuntime();
   const clusterB = embeddedRuntime();
   const api = runtimeApi(clusterA);
-  const server = parseDatabaseUrl(process.env.ARGOSYNC_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test');
+  const server = () => testServer('postgresql');
   const dbName = `t_${randomBytes(6).toString('hex')}`;
   const otherDbName = `${dbName}_b`;
   const onServer = async (statement: string) => {
-    const database = await openDatabase(server);
+    const database = await openDatabase(server());
     await sql.raw(statement).execute(database.db).finally(() => database.destroy());
   };
   // The examples' database and endpoints are stack config: here, a database of its own on the test PostgreSQL.
@@ -76,9 +77,9 @@ describe('the YAML programs (root Pulumi.yaml and examples/) through preview, up
     'argosync:token': secret(TOKEN),
     clusterAEndpoint: clusterA().url,
     clusterBEndpoint: clusterB().url,
-    dbHost: server.host!,
+    dbHost: server().host!,
     dbName,
-    dbUser: server.user ?? 'postgres',
+    dbUser: server().user ?? 'postgres',
     dbPassword: 'unused-with-trust-auth',
     dbSsl: false,
   });
@@ -99,7 +100,7 @@ describe('the YAML programs (root Pulumi.yaml and examples/) through preview, up
       // Another database for the stack: the sync database moves, and persistence (useSyncDatabase) with it.
       const moved = await runYamlProgram(loadYamlProgram(`${EXAMPLES}offload-archive/Pulumi.yaml`), { ...stack(), dbName: otherDbName }, false, pool);
       expect(moved.resources.get('sync')?.outputs).toMatchObject({ database: otherDbName });
-      const other = await openDatabase({ ...server, database: otherDbName });
+      const other = await openDatabase({ ...server(), database: otherDbName });
       const tables = await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = 'public'`.execute(other.db).finally(() => other.destroy());
       expect(tables.rows.map((row) => row.name)).toEqual(expect.arrayContaining(['sync_limit', 'argo_workflows', 'argo_archived_workflows']));
     },

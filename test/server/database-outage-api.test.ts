@@ -3,15 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { stringify } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { startRuntime, type RunningRuntime } from '../../runtime/runtime-process.js';
-import { createTestDatabase, createWholeDatabase, type TestDatabase } from '../support/databases.js';
+import { createTestDatabase, createWholeDatabase, describeEachDatabase, type TestDatabase } from '../support/databases.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { insecureAgent, runtimeApi } from '../support/runtime-api.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe.each(['postgresql', 'mysql'] as const)('a runtime whose %s sync database goes away', (driver) => {
+describeEachDatabase(['postgresql', 'mysql'] as const, 'postgresql')('a runtime whose %s sync database goes away', (driver) => {
   let database: Pick<TestDatabase, 'spec' | 'drop'>;
   /** On PostgreSQL, reached directly: only the sync database goes away (and PGlite's start would be slower). */
   let stateStore: TestDatabase;
@@ -87,7 +87,7 @@ describe.each(['postgresql', 'mysql'] as const)('a runtime whose %s sync databas
       json: {
         status: 'unavailable',
         checks: {
-          stateStore: { ready: true, message: 'postgresql at 127.0.0.1:5432/test' },
+          stateStore: { ready: true, message: `postgresql at ${stateStore.spec.host}:${stateStore.spec.port}/${stateStore.spec.database}` },
           syncDatabase: { ready: false, message },
           persistenceDatabase: { ready: true, message: 'not configured' },
         },

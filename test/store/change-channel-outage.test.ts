@@ -1,13 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ChangeChannel } from '../../runtime/store/change-channel.js';
 import { migrateArgosyncSchema } from '../../runtime/store/migrations/argosync-migrations.js';
 import { openDatabase, type SqlDatabase } from '../../runtime/store/sql-database.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../support/databases.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 
 const FAST = { maxRetries: 3, baseDelayMs: 50, maxDelayMs: 200, retryMultiple: 2 };
 
-describe.each(['postgresql', 'mysql'] as const)("the state store's change channel on %s", (driver) => {
+describeEachDatabase(['postgresql', 'mysql'] as const)("the state store's change channel on %s", (driver) => {
   let testDatabase: TestDatabase;
   let proxy: FaultProxy;
   let direct: SqlDatabase;

@@ -24,10 +24,13 @@ export function describeOn(...drivers: Driver[]) {
   return describe.skipIf(drivers.some((driver) => missingDatabase(driver) !== undefined));
 }
 
-/** `describe.each(drivers)` (`%s` in the title is the driver), skipping the drivers that have no server here. */
-export function describeEachDatabase<D extends Driver>(drivers: readonly D[]) {
+/**
+ * `describe.each(drivers)` (`%s` in the title is the driver), skipping the drivers that have no server here
+ * (and every driver when one of `alsoNeeded` has none).
+ */
+export function describeEachDatabase<D extends Driver>(drivers: readonly D[], ...alsoNeeded: Driver[]) {
   return (title: string, body: (driver: D) => void): void => {
-    for (const driver of drivers) describeOn(driver)(title.replace('%s', driver), () => body(driver));
+    for (const driver of drivers) describeOn(driver, ...alsoNeeded)(title.replace('%s', driver), () => body(driver));
   };
 }
 

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { announceLimitChange } from '../../runtime/controller/sync/database-sync.js';
 import type { AcquireResult } from '../../runtime/controller/sync/sync-manager.js';
 import type { Synchronization } from '../../runtime/controller/sync/sync-items.js';
@@ -9,7 +9,7 @@ import type { SqlConfigMapStore } from '../../runtime/store/sql-configmap-store.
 import { openDatabase, type SqlDatabase } from '../../runtime/store/sql-database.js';
 import { DEFAULT_SYNC_TABLES } from '../../runtime/store/migrations/sync-migrations.js';
 import { SyncStore } from '../../runtime/store/sync/sync-store.js';
-import type { TestDatabase } from '../support/databases.js';
+import { describeEachDatabase, type TestDatabase } from '../support/databases.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { createSyncTestDatabase, startController, type TestController, type WorkflowRef } from '../support/sync-controllers.js';
 
@@ -33,7 +33,7 @@ async function ridingOut<T>(operation: () => Promise<T>): Promise<T> {
   }
 }
 
-describe.each(['postgresql', 'mysql'] as const)('a sync database outage on %s', (driver) => {
+describeEachDatabase(['postgresql', 'mysql'] as const)('a sync database outage on %s', (driver) => {
   let testDatabase: TestDatabase;
   let admin: SqlDatabase;
   let configMaps: SqlConfigMapStore;
