@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ConfigSource } from './config/config-source.js';
@@ -9,6 +9,8 @@ import { KubernetesConfigMapStore } from './store/kubernetes-configmap-store.js'
 import type { ExecutorName, RuntimeConfig } from './config/runtime-config.js';
 import { toConnectionSpec } from './config/connection.js';
 import { inlineSecretResolver } from './config/inline-secret-resolver.js';
+import { InvalidArgumentError } from './errors.js';
+import { ensurePrivateHome, makeTreeOwnerOnly } from './home-permissions.js';
 import { migrateArgosyncSchema } from './store/migrations/argosync-migrations.js';
 import { openDatabase, parseDatabaseUrl, type SqlDatabase } from './store/sql-database.js';
 
@@ -16,6 +18,8 @@ export interface RuntimeFlags {
   readonly home?: string;
   readonly config?: string;
   readonly stateStore?: string;
+  /** `--state-store-file`: a file holding the state-store URL, so its password stays out of the command line. */
+  readonly stateStoreFile?: string;
   readonly controllerName?: string;
   /** `--executor`: how leaf nodes run (SPEC §6). */
   readonly executor?: ExecutorName;
@@ -41,9 +45,29 @@ export function homeOf(flags: RuntimeFlags): string {
   return resolve(flags.home ?? process.env.ARGOSYNC_HOME ?? '.argosync');
 }
 
+/**
+ * The state-store URL: `--state-store`, else the first line of `--state-store-file`, else `ARGOSYNC_STATE_STORE`,
+ * else the embedded database in the home. The file and variable keep a password out of `/proc/<pid>/cmdline`.
+ */
+export async function stateStoreUrlOf(flags: RuntimeFlags, home: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  if (flags.stateStore) return flags.stateStore;
+  if (flags.stateStoreFile) {
+    let text: string;
+    try {
+      text = await readFile(flags.stateStoreFile, 'utf8');
+    } catch (error) {
+      throw new InvalidArgumentError(`--state-store-file ${flags.stateStoreFile} cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
+    const url = text.split('\n')[0]!.trim();
+    if (url === '') throw new InvalidArgumentError(`--state-store-file ${flags.stateStoreFile} is empty: write the state-store URL on its first line`);
+    return url;
+  }
+  return env.ARGOSYNC_STATE_STORE || `pglite:${join(home, 'state')}`;
+}
+
 export async function openRuntime(flags: RuntimeFlags, say: (line: string) => void): Promise<RuntimeContext> {
   const home = homeOf(flags);
-  await mkdir(home, { recursive: true, mode: 0o700 });
+  await ensurePrivateHome(home, say);
   const kubernetes = kubernetesFromEnvironment();
   const parse = { enableAPIByDefault: true };
   // On Kubernetes the ConfigMap argosync-config holds the configuration, unless --config names a file.
@@ -57,7 +81,7 @@ export async function openRuntime(flags: RuntimeFlags, say: (line: string) => vo
     ...loaded,
     synchronization: { ...loaded.synchronization, ...(flags.controllerName ? { controllerName: flags.controllerName } : {}) },
   };
-  const stateSpec = parseDatabaseUrl(flags.stateStore ?? `pglite:${join(home, 'state')}`);
+  const stateSpec = parseDatabaseUrl(await stateStoreUrlOf(flags, home));
   say(`opening the state store (${stateSpec.driver}${stateSpec.driver === 'pglite' ? ` in ${stateSpec.dataDir}` : ''})`);
   const opened: SqlDatabase[] = [];
   const open = async (spec: Parameters<typeof openDatabase>[0]) => {
@@ -67,6 +91,7 @@ export async function openRuntime(flags: RuntimeFlags, say: (line: string) => vo
   };
   try {
     const stateStore = await open(stateSpec);
+    if (stateSpec.dataDir !== undefined) await makeTreeOwnerOnly(stateSpec.dataDir);
     await migrateArgosyncSchema(stateStore);
     const secrets = inlineSecretResolver();
     const syncSpec = await toConnectionSpec(config.synchronization, secrets);
@@ -84,6 +109,8 @@ export async function openRuntime(flags: RuntimeFlags, say: (line: string) => vo
       persistenceDatabase,
       close: async () => {
         for (const database of opened.reverse()) await database.destroy();
+        // Files PGlite added while running (new relations, WAL segments) are tightened too.
+        if (stateSpec.dataDir !== undefined) await makeTreeOwnerOnly(stateSpec.dataDir);
       },
     };
   } catch (error) {

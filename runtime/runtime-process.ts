@@ -13,7 +13,7 @@ import { policyFilePath, PolicyFileAuthorizer } from './server/auth/policy-file-
 import { configRoutes } from './server/routes/config.js';
 import { syncLimitRoutes } from './server/routes/sync-limits.js';
 import { uiRoutes } from './server/routes/ui.js';
-import { resolveServerOptions, type ServerOptionsInput } from './server/server-options.js';
+import { isLoopbackAddress, resolveServerOptions, type ServerOptionsInput } from './server/server-options.js';
 import { ConfigMapLimits } from './server/sync-limits/configmap-limits.js';
 import { DatabaseLimits } from './server/sync-limits/database-limits.js';
 import { SyncAudit } from './server/sync-limits/sync-audit.js';
@@ -42,7 +42,6 @@ import type { WorkflowArchive } from './controller/archive/workflow-archive.js';
 import { readEnvironmentKnobs } from './config/environment-knobs.js';
 import { labelSelectorMatcher } from './store/label-selector.js';
 import { migratePersistenceSchema, PERSISTENCE_VERSION_TABLE } from './store/migrations/persistence-migrations.js';
-import { isIP } from 'node:net';
 import { SqlWorkflowStore } from './store/sql-workflow-store.js';
 import { workflowRoutes } from './server/routes/workflows.js';
 import { archivedWorkflowRoutes } from './server/routes/archived-workflows.js';
@@ -202,8 +201,10 @@ export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInp
     const executor = await chooseExecutor({
       requested: flags.executor ?? context.config.executor.type,
       kubernetes,
-      loopback: isLoopback(serverOptions.address),
+      loopback: isLoopbackAddress(serverOptions.address),
+      unauthenticatedCallers: serverOptions.authModes.includes('server'),
       home: context.home,
+      say,
     });
     replica = new ControllerReplica({
       controller: { store: workflowStore, executor, sync: () => sync.engine?.manager, codec: nodeStatus, archiving, say },
@@ -299,8 +300,4 @@ export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInp
       await context.close();
     },
   };
-}
-
-function isLoopback(address: string): boolean {
-  return address === 'localhost' || address === '::1' || (isIP(address) === 4 && address.startsWith('127.'));
 }

@@ -6,6 +6,7 @@ import { migrateSyncSchema } from '../store/migrations/sync-migrations.js';
 import { passwordSha256, toConnectionSpec, type SecretResolver } from './connection.js';
 import type { ConfigDocument } from './config-schema.js';
 import type { ConfigSource } from './config-source.js';
+import { escapeEnvironmentReferences, unescapeEnvironmentReferences } from './env-substitution.js';
 import type { RuntimeConfig } from './runtime-config.js';
 
 export type SectionName = 'synchronization' | 'persistence';
@@ -66,7 +67,7 @@ export class ConfigSections {
     const section = (this.#document()[name] ?? {}) as Section;
     const config = this.source.current;
     const password = config ? (await toConnectionSpec(config[name], this.resolveSecret).catch(() => undefined))?.password : undefined;
-    return { ...withoutPasswords(section, password), ...(await this.target.describe(name)) };
+    return { ...withoutPasswords(unescapeEnvironmentReferences(section) as Section, password), ...(await this.target.describe(name)) };
   }
 
   put(name: SectionName, body: unknown): Promise<Section> {
@@ -85,8 +86,10 @@ export class ConfigSections {
 
   async #put(name: SectionName, body: unknown): Promise<Section> {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidArgumentError(`${name} must be an object`);
+    refuseSecretReferences(name, body as Section);
     const previous = this.#document();
-    const document: ConfigDocument = { ...previous, [name]: body };
+    // The operator's own sections keep their ${VAR} references; the caller's values are stored literally.
+    const document: ConfigDocument = { ...previous, [name]: escapeEnvironmentReferences(body) };
     const config = this.#validate(document);
     const database = await this.#connectAndMigrate(name, config);
     try {
@@ -142,6 +145,23 @@ export class ConfigSections {
       await database.destroy();
       if (error instanceof InvalidArgumentError) throw error;
       throw new InvalidArgumentError(`cannot migrate the ${name} database at ${database.description}: ${(error as Error).message}`);
+    }
+  }
+}
+
+/**
+ * Secret references resolve from the runtime's environment outside Kubernetes: a caller of the API could read
+ * any variable through them (SPEC §7.6), so only the operator's files may use them.
+ */
+function refuseSecretReferences(name: SectionName, section: Section): void {
+  for (const driver of DRIVERS) {
+    const database = section[driver] as Section | undefined;
+    for (const key of ['userNameSecret', 'passwordSecret']) {
+      if (database !== null && typeof database === 'object' && Object.hasOwn(database, key)) {
+        throw new InvalidArgumentError(
+          `${name}.${driver}.${key} cannot be set through the API: secret references are read from the runtime's environment. Send userName and password, or put the reference in the configuration file`,
+        );
+      }
     }
   }
 }

@@ -47,7 +47,7 @@ export function selectAuthMode(
   return modes.includes('server') ? { mode: 'server' } : { mode: 'none' };
 }
 
-function authorizationCookie(cookieHeader: string | undefined): string | undefined {
+export function authorizationCookie(cookieHeader: string | undefined): string | undefined {
   for (const pair of cookieHeader?.split(';') ?? []) {
     const separator = pair.indexOf('=');
     if (separator > 0 && pair.slice(0, separator).trim() === 'authorization') {

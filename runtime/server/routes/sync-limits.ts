@@ -3,8 +3,8 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { InvalidArgumentError, NotFoundError } from '../../errors.js';
 import type { LockSnapshot } from '../../controller/sync/lock.js';
 import type { LockIdentity } from '../../controller/sync/lock-name.js';
-import { labelProblem } from '../../store/kubernetes-names.js';
 import { requirePermission } from '../auth/require-permission.js';
+import { checkConfigMapRef, checkDatabaseKey, checkNamespace } from '../request-names.js';
 import type { SyncAudit } from '../sync-limits/sync-audit.js';
 import type { SyncEvents } from '../sync-limits/sync-events.js';
 import { parseLimitType, toWire, type SyncLimit, type SyncLimitRef, type SyncLimitStorage, type SyncLimitType } from '../sync-limits/sync-limit.js';
@@ -183,14 +183,11 @@ function refFrom(namespace: string, key: string | undefined, source: { type?: nu
   const type = parseLimitType(source.type);
   if (!type) throw new InvalidArgumentError(`unsupported sync config type: ${String(source.type)}`);
   if (!key) throw new InvalidArgumentError('key is required');
-  if (type === 'CONFIGMAP' && !source.cmName) throw new InvalidArgumentError('cmName is required for a ConfigMap sync limit');
-  return { type, namespace: checkNamespace(namespace), key, ...(type === 'CONFIGMAP' ? { cmName: source.cmName } : {}) };
-}
-
-function checkNamespace(namespace: string): string {
-  const problem = labelProblem(namespace);
-  if (problem) throw new InvalidArgumentError(`invalid namespace ${JSON.stringify(namespace)}: ${problem}`);
-  return namespace;
+  if (type === 'DATABASE') return { type, namespace: checkNamespace(namespace), key: checkDatabaseKey(namespace, key) };
+  const cmName = source.cmName;
+  if (!cmName) throw new InvalidArgumentError('cmName is required for a ConfigMap sync limit');
+  checkConfigMapRef(checkNamespace(namespace), cmName, key);
+  return { type, namespace, key, cmName };
 }
 
 /** The limit with its live holders and queue (SPEC §7.2 extensions), when the controller is in this process. */
