@@ -43,12 +43,13 @@ export function registerRateLimit(app: FastifyInstance, options: RateLimitOption
   const trusted = new Set(options.trustedProxies);
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const key = rateLimitKey(request, options.keyHeaders, trusted);
-    const take = exempt.has(request.routeOptions.url ?? '') ? counter.peek(key) : counter.take(key);
+    const counted = !exempt.has(request.routeOptions.url ?? '');
+    const take = counted ? counter.take(key) : counter.peek(key);
     const reset = httpDateUtc(take.resetAt);
     for (const [limit, remaining, resetName] of RATE_LIMIT_HEADERS) {
       reply.header(limit, take.limit).header(remaining, take.remaining).header(resetName, reset);
     }
-    if (!take.allowed) {
+    if (counted && !take.allowed) {
       return reply.code(429).header('retry-after', reset).send({ code: 8, message: 'Too Many Requests' });
     }
   });

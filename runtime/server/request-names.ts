@@ -1,9 +1,9 @@
+import { hasControlCharacter } from '../control-characters.js';
 import { InvalidArgumentError } from '../errors.js';
 import { assertValidConfigMap, labelProblem, subdomainProblem } from '../store/kubernetes-names.js';
 
 /** `sync_state.name` and `sync_lock.name` are varchar(256) and hold `sem/<namespace>/<key>` (SPEC §2). */
 const LOCK_NAME_COLUMN = 256;
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 /** A value quoted in a message is cut here: a message must stay readable whatever a client sent. */
 const SHOWN_LENGTH = 80;
 
@@ -36,13 +36,8 @@ export function checkConfigMapRef(namespace: string, cmName: string, key: string
 
 /** A database key: any text without control characters, short enough for `sem/<namespace>/<key>` to fit its column. */
 export function checkDatabaseKey(namespace: string, key: string, field = 'key'): string {
-  if (CONTROL_CHARACTER.test(key)) throw invalid(field, key, 'must not contain NUL or other control characters');
+  if (hasControlCharacter(key)) throw invalid(field, key, 'must not contain NUL or other control characters');
   const room = LOCK_NAME_COLUMN - `sem/${namespace}/`.length;
   if (key.length > room) throw invalid(field, key, `must be at most ${room} characters in namespace "${namespace}", got ${key.length}`);
   return key;
-}
-
-/** True when `text` holds a NUL or another control character (C0 or DEL). */
-export function hasControlCharacter(text: string): boolean {
-  return CONTROL_CHARACTER.test(text);
 }
