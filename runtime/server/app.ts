@@ -11,7 +11,8 @@ import { registerHostCheck } from './host-check.js';
 import { registerOriginCheck } from './origin-check.js';
 import type { Authorizer } from './auth/authorizer.js';
 import { stripBaseHref } from './base-href.js';
-import { registerErrorHandling, writeClientError } from './error-handler.js';
+import { registerErrorHandling, writeClientError, writeFrameworkError } from './error-handler.js';
+import { registerJsonBodyParser } from './json-body.js';
 import { registerHttpMetrics } from './http-metrics.js';
 import { createLogger } from './logger.js';
 import { redactUrl } from '../redact.js';
@@ -62,7 +63,8 @@ export async function buildApp(options: ServerOptions, services: ServerServices)
     // One line per request, written when it completes (Fastify's default writes two).
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit,
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: writeFrameworkError,
     ...TIMEOUTS,
     rewriteUrl: (request: { url?: string }) => stripBaseHref(request.url ?? '/', options.baseHref),
     clientErrorHandler: writeClientError,
@@ -84,6 +86,7 @@ export async function buildApp(options: ServerOptions, services: ServerServices)
   app.setValidatorCompiler(createValidatorCompiler());
   // Only JSON is accepted; a text/plain body is a 400 rather than a string handed to a JSON route.
   app.removeContentTypeParser('text/plain');
+  registerJsonBodyParser(app);
   registerErrorHandling(app, options.bodyLimit);
   registerRateLimit(app, {
     limit: options.apiRateLimit,

@@ -33,6 +33,13 @@ export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): 
   );
 }
 
+/** Fastify's `frameworkErrors`: a URL it cannot decode (`%ZZ`) and the like, answered in the `{code, message}` shape. */
+export function writeFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+  const message = error.code === 'FST_ERR_BAD_URL' ? 'the request URL is not valid: a %-escape does not decode' : error.message;
+  void reply.code(status).type('application/json').send({ code: GRPC_CODE_BY_STATUS[status] ?? INVALID_ARGUMENT, message });
+}
+
 /** What Node's HTTP parser refuses before Fastify sees a request, in the same `{code, message}` shape. */
 const CLIENT_ERRORS: Readonly<Record<string, readonly [number, string, string]>> = {
   HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'the request line or headers are larger than the server accepts'],

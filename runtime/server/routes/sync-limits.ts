@@ -60,8 +60,8 @@ export const syncLimitRoutes: FastifyPluginAsync<SyncLimitRoutesOptions> = async
   app.post<{ Params: { namespace: string }; Body: LimitBody }>('/sync/:namespace', { schema: { params: namespaceParams, body: limitBody } }, async (request) => {
     const limit = limitFrom(request.params.namespace, request.body.key, request.body);
     await authorize(request, 'create', limit.type, limit.namespace);
-    const created = await storageFor(limit.type).create(limit);
-    await options.audit.record(actor(request), 'create', undefined, created);
+    const storage = storageFor(limit.type);
+    const created = await options.audit.audited(actor(request), 'create', undefined, limit, () => storage.create(limit));
     changed(created);
     return toWire(created);
   });
@@ -84,8 +84,7 @@ export const syncLimitRoutes: FastifyPluginAsync<SyncLimitRoutesOptions> = async
       await authorize(request, 'update', limit.type, limit.namespace);
       const storage = storageFor(limit.type);
       const before = await storage.get(limit).catch(() => undefined);
-      const updated = await storage.update(limit);
-      await options.audit.record(actor(request), 'update', before, updated);
+      const updated = await options.audit.audited(actor(request), 'update', before, limit, () => storage.update(limit));
       changed(updated);
       return toWire(updated);
     },
@@ -97,11 +96,15 @@ export const syncLimitRoutes: FastifyPluginAsync<SyncLimitRoutesOptions> = async
     async (request) => {
       const ref = refFrom(request.params.namespace, request.params.key, request.query);
       await authorize(request, 'delete', ref.type, ref.namespace);
-      const removed = await storageFor(ref.type).delete(ref);
-      if (removed) {
-        await options.audit.record(actor(request), 'delete', removed, undefined);
-        changed(removed);
-      }
+      const storage = storageFor(ref.type);
+      const before = await storage.get(ref).catch((error: unknown) => {
+        if (error instanceof NotFoundError || error instanceof InvalidArgumentError) return undefined;
+        throw error;
+      });
+      // Deleting what does not exist succeeds (as Argo) and changes nothing, so it is not audited.
+      const removed = before && (await options.audit.audited(actor(request), 'delete', before, undefined, () => storage.delete(ref)));
+      if (removed === undefined) await storage.delete(ref);
+      else changed(removed);
       return {};
     },
   );
