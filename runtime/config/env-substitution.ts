@@ -51,12 +51,13 @@ function substituteString(
  * sends is stored as written and never reads the runtime's environment (SPEC §7.6).
  */
 export function escapeEnvironmentReferences(value: unknown): unknown {
-  return mapStrings(value, (text) => text.replaceAll('${', '$${'));
+  // A function, because `$$` in a replacement string would itself mean one `$`.
+  return mapStrings(value, (text) => text.replaceAll('${', () => '$${'));
 }
 
 /** The inverse of `escapeEnvironmentReferences`, to show a caller what it sent. */
 export function unescapeEnvironmentReferences(value: unknown): unknown {
-  return mapStrings(value, (text) => text.replaceAll('$${', '${'));
+  return mapStrings(value, (text) => text.replaceAll('$${', () => '${'));
 }
 
 function mapStrings(value: unknown, map: (text: string) => string): unknown {
