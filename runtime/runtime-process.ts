@@ -8,7 +8,7 @@ import type { RuntimeConfig, SynchronizationConfig } from './config/runtime-conf
 import { startSyncEngine, type SyncEngine } from './controller/sync-engine.js';
 import type { SyncTables } from './controller/sync/sync-tables.js';
 import { homeOf, openRuntime, type RuntimeContext, type RuntimeFlags } from './runtime-context.js';
-import { startServer } from './server/app.js';
+import { startServer, type RunningServer } from './server/app.js';
 import { policyFilePath, PolicyFileAuthorizer } from './server/auth/policy-file-authorizer.js';
 import { configRoutes } from './server/routes/config.js';
 import { syncLimitRoutes } from './server/routes/sync-limits.js';
@@ -56,6 +56,8 @@ export type RuntimeRole = 'all' | 'server' | 'controller';
 /** A running runtime: where to reach it and how to stop it. */
 export interface RunningRuntime {
   readonly url: string;
+  /** The listening HTTP server and its Fastify app (its routes, for the route-protection test). */
+  readonly server: RunningServer;
   /** The admin token in clear (only here), when the policy file holds tokens; undefined on Kubernetes. */
   readonly token: string | undefined;
   readonly context: RuntimeContext;
@@ -276,6 +278,7 @@ export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInp
   );
   return {
     url: running.url,
+    server: running,
     token,
     context,
     get engine() {
