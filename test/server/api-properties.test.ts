@@ -1,0 +1,104 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { sql } from 'kysely';
+import { Agent, request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRuntime, type RunningRuntime } from '../../runtime/runtime-process.js';
+import { registeredRoutes, type RegisteredRoute } from '../support/route-list.js';
+
+const insecure = new Agent({ connect: { rejectUnauthorized: false } });
+/** Per route; with one server for the file this keeps the suite at a few seconds on a loaded machine. */
+const RUNS_PER_ROUTE = 20;
+
+/** Names an attacker or a careless user would try: traversal, NUL and control characters, prototype names, oversize. */
+const hostileName = fc.oneof(
+  fc.constantFrom('team-a', 'gpu', '..', '../../victim', '..%2F..', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'a\u0000b', '\u0001', '\t', ' ', 'A', 'ns/with/slash', '😀', '%00', "'; drop table sync_limit; --", 'x'.repeat(300)),
+  fc.string({ unit: fc.integer({ min: 0, max: 0x2ff }).map((code) => String.fromCharCode(code)), maxLength: 80 }),
+  fc.stringMatching(/^[a-z0-9][-a-z0-9.]{0,70}$/),
+);
+const hugeNumber = fc.oneof(fc.integer(), fc.constantFrom(0, -1, 2 ** 31, 2 ** 53, -(2 ** 63), 1e308, 1.5, Number.MAX_SAFE_INTEGER), fc.double({ noNaN: true }));
+const hostileValue = fc.oneof(hostileName, hugeNumber, fc.boolean(), fc.constant(null), fc.jsonValue({ maxDepth: 3 }));
+const body = fc.oneof(
+  fc.record({ type: fc.oneof(fc.constantFrom(0, 1, 'DATABASE', 'CONFIGMAP', 2, 'x'), hostileValue), key: hostileName, cmName: hostileName, limit: hugeNumber, namespace: hostileName }, { requiredKeys: [] }),
+  fc.record({ workflow: fc.oneof(fc.jsonValue({ maxDepth: 4 }), fc.record({ metadata: fc.record({ name: hostileName, generateName: hostileName, namespace: hostileName }, { requiredKeys: [] }), spec: fc.jsonValue({ maxDepth: 3 }) }, { requiredKeys: [] })) }, { requiredKeys: [] }),
+  fc.dictionary(hostileName, hostileValue, { maxKeys: 4 }),
+  fc.jsonValue({ maxDepth: 4 }),
+  fc.constant(undefined),
+);
+const query = fc.dictionary(fc.oneof(fc.constantFrom('type', 'cmName', 'namespace', 'listOptions.limit', 'listOptions.labelSelector', 'listOptions.continue', '__proto__'), hostileName), fc.oneof(hostileName, hugeNumber.map(String)), { maxKeys: 3 });
+
+function pathOf(route: RegisteredRoute, names: readonly string[], search: Record<string, string>): string {
+  let index = 0;
+  const path = route.url.replace(/:\w+/g, () => encodeURIComponent(names[index++] ?? 'x'));
+  const parameters = new URLSearchParams(search).toString();
+  return parameters ? `${path}?${parameters}` : path;
+}
+
+describe('every API route under generated hostile input (SPEC §12: only 4xx, never 5xx, no change on rejection)', () => {
+  let home: string;
+  let runtime: RunningRuntime;
+  beforeAll(async () => {
+    home = await mkdtemp(join(tmpdir(), 'argosync-properties-'));
+    runtime = await startRuntime({ home }, { port: 0, logFormat: 'json', apiRateLimit: '1000000' }, () => undefined);
+    // Something to delete or change by mistake.
+    for (const limit of [{ cmName: 'limits', key: 'gpu', limit: 2 }, { type: 1, key: 'gpu', limit: 3 }]) await send('POST', '/api/v1/sync/team-a', limit);
+  });
+  afterAll(async () => {
+    await runtime?.stop();
+    await rm(home, { recursive: true, force: true });
+  });
+
+  async function send(method: string, path: string, payload?: unknown): Promise<{ status: number; text: string; contentType: string }> {
+    const response = await request(new URL(path.slice(1), runtime.url), {
+      method: method as 'GET',
+      dispatcher: insecure,
+      headers: { authorization: `Bearer ${runtime.token}`, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
+    });
+    const contentType = String(response.headers['content-type'] ?? '');
+    // An event stream that was accepted never ends by itself.
+    const text = contentType.startsWith('text/event-stream') ? '' : await response.body.text();
+    response.body.destroy();
+    return { status: response.statusCode, text, contentType };
+  }
+
+  /** The state every route could change: the API's own listing of team-a, and the rows of the state store. */
+  async function state(): Promise<string> {
+    const db = runtime.context.stateStore.db;
+    const tables = await Promise.all([
+      sql`select namespace, name, data::text, resource_version from argosync_configmaps order by namespace, name`.execute(db),
+      sql`select namespace, name, resource_version from argosync_workflows order by namespace, name`.execute(db),
+      sql`select name, sizelimit from sync_limit order by name`.execute(db),
+      sql`select count(*) from argosync_audit`.execute(db),
+    ]);
+    const listings = await Promise.all(['/api/v1/sync/team-a', '/api/v1/workflows/team-a', '/api/v1/config/synchronization'].map((path) => send('GET', path)));
+    return JSON.stringify([tables.map((result) => result.rows), listings.map((listing) => listing.text.replace(/"lastHeartbeat":"[^"]*"/g, ''))]);
+  }
+
+  it('answers every generated request with a 2xx or a 4xx {code, message}, and a rejection changes nothing', async () => {
+    const routes = registeredRoutes(runtime.server.app).filter((route) => route.url.startsWith('/api/v1/'));
+    expect(routes.length).toBeGreaterThan(10);
+    for (const route of routes) {
+      const parameterCount = route.url.split(':').length - 1;
+      await fc.assert(
+        fc.asyncProperty(fc.array(hostileName, { minLength: parameterCount, maxLength: parameterCount }), query, body, async (names, search, payload) => {
+          const before = await state();
+          const path = pathOf(route, names, search);
+          const sent = route.method === 'GET' || route.method === 'DELETE' ? undefined : payload;
+          const { status, text, contentType } = await send(route.method, path, sent);
+          const where = `${route.method} ${path} ${JSON.stringify(sent)?.slice(0, 200)} → ${status} ${text.slice(0, 200)}`;
+          expect(status, where).toBeLessThan(500);
+          if (status < 400) return;
+          expect(contentType, where).toMatch(/^application\/json/);
+          const error = JSON.parse(text) as Record<string, unknown>;
+          expect(Object.keys(error).sort(), where).toEqual(['code', 'message']);
+          expect(typeof error.code === 'number' && typeof error.message === 'string' && error.message !== '', where).toBe(true);
+          expect(await state(), where).toBe(before);
+        }),
+        { numRuns: RUNS_PER_ROUTE, seed: Number(process.env.ARGOSYNC_PROPERTY_SEED ?? Date.now() % 2 ** 31) },
+      );
+    }
+  }, 300_000);
+});
