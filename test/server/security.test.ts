@@ -6,6 +6,9 @@ import { Agent, request } from 'undici';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensurePrivateHome } from '../../runtime/home-permissions.js';
+import { redactUrl } from '../../runtime/redact.js';
+import { stateStoreUrlOf } from '../../runtime/runtime-context.js';
+import { parseDatabaseUrl } from '../../runtime/store/sql-database.js';
 import { startRuntime, type RunningRuntime } from '../../runtime/runtime-process.js';
 import { hashToken, policyFilePath } from '../../runtime/server/auth/policy-file-authorizer.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
@@ -277,5 +280,28 @@ describe('DNS rebinding and unauthenticated execution (SPEC §7.6)', () => {
       await explicit.stop();
       await rm(explicitHome, { recursive: true, force: true });
     }
+  });
+});
+
+describe('secrets stay off the command line and out of messages (SPEC §7.6)', () => {
+  it('takes the state-store URL from --state-store, else --state-store-file, else ARGOSYNC_STATE_STORE, else the home', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'argosync-state-url-'));
+    try {
+      const file = join(directory, 'url');
+      await writeFile(file, 'postgres://u:from-file@db/x\n');
+      const env = { ARGOSYNC_STATE_STORE: 'postgres://u:from-env@db/x' };
+      expect(await stateStoreUrlOf({ stateStore: 'postgres://u:flag@db/x', stateStoreFile: file }, '/h', env)).toBe('postgres://u:flag@db/x');
+      expect(await stateStoreUrlOf({ stateStoreFile: file }, '/h', env)).toBe('postgres://u:from-file@db/x');
+      expect(await stateStoreUrlOf({}, '/h', env)).toBe('postgres://u:from-env@db/x');
+      expect(await stateStoreUrlOf({}, '/h', {})).toBe('pglite:/h/state');
+      await expect(stateStoreUrlOf({ stateStoreFile: join(directory, 'missing') }, '/h', {})).rejects.toThrow(`--state-store-file ${join(directory, 'missing')} cannot be read: ENOENT`);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('masks passwords and tokens of URLs in errors and logs', () => {
+    expect(redactUrl('postgres://user:hunter2@db:5432/x?sslmode=require&password=p1&token=t1&access_token=a1')).toBe('postgres://user:***@db:5432/x?sslmode=require&password=***&token=***&access_token=***');
+    expect(() => parseDatabaseUrl('postgres://user:hunter2@[bad/x?password=p1')).toThrow(/^invalid database URL "postgres:\/\/user:\*\*\*@\[bad\/x\?password=\*\*\*"/);
   });
 });
