@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 
 /** The names a loopback server always answers to (SPEC §7.6), whatever the port. */
 const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
@@ -16,10 +16,14 @@ export function hostnameOf(host: string): string {
  */
 export function registerHostCheck(app: FastifyInstance, allowedHosts: readonly string[]): void {
   const allowed = new Set([...LOOPBACK_HOSTS, ...allowedHosts.map(hostnameOf)]);
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+  // A callback hook: no promise per request on the read path.
+  app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
     const host = request.headers.host ?? '';
-    if (allowed.has(hostnameOf(host))) return;
-    return reply.code(403).send({
+    if (allowed.has(hostnameOf(host))) {
+      done();
+      return;
+    }
+    void reply.code(403).send({
       code: 7,
       message: `host ${JSON.stringify(host.slice(0, 256))} is not allowed: this server listens on a loopback address and answers only localhost, 127.0.0.1 and [::1]; list other names with --allowed-hosts`,
     });
