@@ -5,6 +5,8 @@ import { sql } from 'kysely';
 import { Agent, request } from 'undici';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chooseExecutor } from '../../runtime/controller/workflows/executors/choose-executor.js';
+import { LocalExecutor } from '../../runtime/controller/workflows/executors/local-executor.js';
 import { ensurePrivateHome } from '../../runtime/home-permissions.js';
 import { redactUrl } from '../../runtime/redact.js';
 import { stateStoreUrlOf } from '../../runtime/runtime-context.js';
@@ -271,16 +273,15 @@ describe('DNS rebinding and unauthenticated execution (SPEC §7.6)', () => {
 
   it('runs the local executor with server mode only when asked in so many words, and says why that is dangerous', async () => {
     expect(said.some((line) => line.includes('WARNING'))).toBe(false);
-    const explicitHome = await mkdtemp(join(tmpdir(), 'argosync-explicit-'));
     const lines: string[] = [];
-    const explicit = await startRuntime({ home: explicitHome, executor: 'local' }, { port: 0, secure: false, authModes: ['server'], logFormat: 'json' }, (line) => lines.push(line));
-    try {
-      expect(lines).toContain('WARNING: --auth-mode server with --executor local: anyone who can send a request to this server runs commands on this machine as this user, without a token');
-    } finally {
-      await explicit.stop();
-      await rm(explicitHome, { recursive: true, force: true });
-    }
+    const choice = { kubernetes: undefined, loopback: true, unauthenticatedCallers: true, home, say: (line: string) => lines.push(line) };
+    expect(await chooseExecutor({ ...choice, requested: undefined })).not.toBeInstanceOf(LocalExecutor);
+    expect(lines).toEqual([]);
+    expect(await chooseExecutor({ ...choice, requested: 'local' })).toBeInstanceOf(LocalExecutor);
+    expect(lines).toEqual(['WARNING: --auth-mode server with --executor local: anyone who can send a request to this server runs commands on this machine as this user, without a token']);
+    expect(await chooseExecutor({ ...choice, unauthenticatedCallers: false, requested: undefined })).toBeInstanceOf(LocalExecutor);
   });
+
 });
 
 describe('secrets stay off the command line and out of messages (SPEC §7.6)', () => {
