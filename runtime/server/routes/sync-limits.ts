@@ -101,10 +101,13 @@ export const syncLimitRoutes: FastifyPluginAsync<SyncLimitRoutesOptions> = async
         if (error instanceof NotFoundError || error instanceof InvalidArgumentError) return undefined;
         throw error;
       });
-      // Deleting what does not exist succeeds (as Argo) and changes nothing, so it is not audited.
-      const removed = before && (await options.audit.audited(actor(request), 'delete', before, undefined, () => storage.delete(ref)));
-      if (removed === undefined) await storage.delete(ref);
-      else changed(removed);
+      if (before === undefined) {
+        // No limit there: the delete succeeds or 404s as Argo's does, and there is no old value to audit.
+        await storage.delete(ref);
+        return {};
+      }
+      const removed = await options.audit.audited(actor(request), 'delete', before, undefined, () => storage.delete(ref));
+      if (removed) changed(removed);
       return {};
     },
   );
