@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ConfigSource } from './config/config-source.js';
@@ -8,6 +8,8 @@ import { kubernetesFromEnvironment } from './kubernetes-access.js';
 import type { ExecutorName, RuntimeConfig } from './config/runtime-config.js';
 import { toConnectionSpec } from './config/connection.js';
 import { inlineSecretResolver } from './config/inline-secret-resolver.js';
+import { InvalidArgumentError } from './errors.js';
+import { ensurePrivateHome, makeTreeOwnerOnly } from './home-permissions.js';
 import { migrateArgosyncSchema } from './store/migrations/argosync-migrations.js';
 import type { DatabaseRole } from './store/database-role.js';
 import type { ReconnectionLog, ReconnectionPolicy } from './store/reconnection-policy.js';
@@ -17,6 +19,8 @@ export interface RuntimeFlags {
   readonly home?: string;
   readonly config?: string;
   readonly stateStore?: string;
+  /** `--state-store-file`: a file holding the state-store URL, so its password stays out of the command line. */
+  readonly stateStoreFile?: string;
   readonly controllerName?: string;
   /** `--executor`: how leaf nodes run (SPEC §6). */
   readonly executor?: ExecutorName;
@@ -45,10 +49,30 @@ export function homeOf(flags: RuntimeFlags): string {
 /** Lines for `say` when the command has no leveled logger (`argosync migrate`). */
 const sayingLog = (say: (line: string) => void): ReconnectionLog => ({ warn: (line) => say(`warning: ${line}`), info: say });
 
+/**
+ * The state-store URL: `--state-store`, else the first line of `--state-store-file`, else `ARGOSYNC_STATE_STORE`,
+ * else the embedded database in the home. The file and variable keep a password out of `/proc/<pid>/cmdline`.
+ */
+export async function stateStoreUrlOf(flags: RuntimeFlags, home: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  if (flags.stateStore) return flags.stateStore;
+  if (flags.stateStoreFile) {
+    let text: string;
+    try {
+      text = await readFile(flags.stateStoreFile, 'utf8');
+    } catch (error) {
+      throw new InvalidArgumentError(`--state-store-file ${flags.stateStoreFile} cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
+    const url = text.split('\n')[0]!.trim();
+    if (url === '') throw new InvalidArgumentError(`--state-store-file ${flags.stateStoreFile} is empty: write the state-store URL on its first line`);
+    return url;
+  }
+  return env.ARGOSYNC_STATE_STORE || `pglite:${join(home, 'state')}`;
+}
+
 /** Opens the databases the configuration names; each one that cannot be reached yet is waited for (SPEC §3 reconnectionConfig). */
 export async function openRuntime(flags: RuntimeFlags, say: (line: string) => void, log: ReconnectionLog = sayingLog(say)): Promise<RuntimeContext> {
   const home = homeOf(flags);
-  await mkdir(home, { recursive: true, mode: 0o700 });
+  await ensurePrivateHome(home, say);
   const kubernetes = await kubernetesFromEnvironment();
   const parse = { enableAPIByDefault: true };
   // On Kubernetes the ConfigMap argosync-config holds the configuration, unless --config names a file.
@@ -62,7 +86,7 @@ export async function openRuntime(flags: RuntimeFlags, say: (line: string) => vo
     ...loaded,
     synchronization: { ...loaded.synchronization, ...(flags.controllerName ? { controllerName: flags.controllerName } : {}) },
   };
-  const stateSpec = parseDatabaseUrl(flags.stateStore ?? `pglite:${join(home, 'state')}`);
+  const stateSpec = parseDatabaseUrl(await stateStoreUrlOf(flags, home));
   say(`opening the state store (${stateSpec.driver}${stateSpec.driver === 'pglite' ? ` in ${stateSpec.dataDir}` : ''})`);
   const opened: SqlDatabase[] = [];
   const open = async (spec: Parameters<typeof waitForDatabase>[0], role: DatabaseRole, reconnection?: ReconnectionPolicy) => {
@@ -73,6 +97,7 @@ export async function openRuntime(flags: RuntimeFlags, say: (line: string) => vo
   try {
     // The state store's URL has no reconnectionConfig: it rides outages out with Argo's defaults.
     const stateStore = await open(stateSpec, 'state store');
+    if (stateSpec.dataDir !== undefined) await makeTreeOwnerOnly(stateSpec.dataDir);
     await migrateArgosyncSchema(stateStore);
     const secrets = inlineSecretResolver();
     const syncSpec = await toConnectionSpec(config.synchronization, secrets);
@@ -90,6 +115,8 @@ export async function openRuntime(flags: RuntimeFlags, say: (line: string) => vo
       persistenceDatabase,
       close: async () => {
         for (const database of opened.reverse()) await database.destroy();
+        // Files PGlite added while running (new relations, WAL segments) are tightened too.
+        if (stateSpec.dataDir !== undefined) await makeTreeOwnerOnly(stateSpec.dataDir);
       },
     };
   } catch (error) {

@@ -6,7 +6,7 @@ import { inlineSecretResolver } from './config/inline-secret-resolver.js';
 import type { RuntimeConfig, SynchronizationConfig } from './config/runtime-config.js';
 import { startSyncEngine, type SyncEngine } from './controller/sync-engine.js';
 import { homeOf, openRuntime, type RuntimeContext, type RuntimeFlags } from './runtime-context.js';
-import { startServer } from './server/app.js';
+import { startServer, type RunningServer } from './server/app.js';
 import { createLogger } from './server/logger.js';
 import { databaseReadiness } from './database-readiness.js';
 import type { ReconnectionLog } from './store/reconnection-policy.js';
@@ -14,7 +14,7 @@ import { policyFilePath, PolicyFileAuthorizer } from './server/auth/policy-file-
 import { configRoutes } from './server/routes/config.js';
 import { syncLimitRoutes } from './server/routes/sync-limits.js';
 import { uiRoutes } from './server/routes/ui.js';
-import { resolveServerOptions, type ServerOptions, type ServerOptionsInput } from './server/server-options.js';
+import { isLoopbackAddress, resolveServerOptions, type ServerOptions, type ServerOptionsInput } from './server/server-options.js';
 import type { SsoService } from './server/auth/sso/sso-service.js';
 import { kubernetesSecretResolver } from './config/kubernetes-secret-resolver.js';
 import { ConfigMapLimits } from './server/sync-limits/configmap-limits.js';
@@ -42,7 +42,6 @@ import type { WorkflowArchive } from './controller/archive/workflow-archive.js';
 import { readEnvironmentKnobs } from './config/environment-knobs.js';
 import { labelSelectorMatcher } from './store/label-selector.js';
 import { migratePersistenceSchema, PERSISTENCE_VERSION_TABLE } from './store/migrations/persistence-migrations.js';
-import { isIP } from 'node:net';
 import { SqlWorkflowStore } from './store/sql-workflow-store.js';
 import { workflowRoutes } from './server/routes/workflows.js';
 import { archivedWorkflowRoutes } from './server/routes/archived-workflows.js';
@@ -57,6 +56,8 @@ export type RuntimeRole = 'all' | 'server' | 'controller';
 /** A running runtime: where to reach it and how to stop it. */
 export interface RunningRuntime {
   readonly url: string;
+  /** The listening HTTP server and its Fastify app (its routes, for the route-protection test). */
+  readonly server: RunningServer;
   /** The admin token in clear (only here), when the policy file holds tokens; undefined on Kubernetes. */
   readonly token: string | undefined;
   readonly context: RuntimeContext;
@@ -204,8 +205,10 @@ export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInp
     const executor = await chooseExecutor({
       requested: flags.executor ?? context.config.executor.type,
       kubernetes,
-      loopback: isLoopback(serverOptions.address),
+      loopback: isLoopbackAddress(serverOptions.address),
+      unauthenticatedCallers: serverOptions.authModes.includes('server'),
       home: context.home,
+      say,
     });
     replica = new ControllerReplica({
       controller: { store: workflowStore, executor, sync: () => sync.engine?.manager, codec: nodeStatus, archiving, say },
@@ -276,6 +279,7 @@ export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInp
   );
   return {
     url: running.url,
+    server: running,
     token,
     context,
     get engine() {
@@ -323,8 +327,4 @@ async function startSsoIfEnabled(options: ServerOptions, context: RuntimeContext
     secure: options.secure,
     clock: systemClock,
   });
-}
-
-function isLoopback(address: string): boolean {
-  return address === 'localhost' || address === '::1' || (isIP(address) === 4 && address.startsWith('127.'));
 }

@@ -15,6 +15,9 @@ interface ServeFlags extends RuntimeFlags {
   readonly apiRateLimit?: string;
   readonly apiRateLimitWindow?: string;
   readonly rateLimitKeyHeaders?: string;
+  readonly trustedProxies?: string;
+  readonly allowedHosts?: string;
+  readonly maxConnectionsPerIp?: string;
   readonly logFormat: string;
   readonly loglevel: string;
 }
@@ -23,7 +26,8 @@ const runtimeOptions = (command: Command): Command =>
   command
     .option('--home <dir>', 'data directory (default $ARGOSYNC_HOME or ./.argosync)')
     .option('--config <file>', 'configuration file (Argo workflow-controller-configmap sections)')
-    .option('--state-store <url>', 'state store: postgres://, mysql:// or pglite:<dir> (default: embedded in the home)')
+    .option('--state-store <url>', 'state store: postgres://, mysql:// or pglite:<dir> (default: $ARGOSYNC_STATE_STORE, else embedded in the home)')
+    .option('--state-store-file <file>', 'file whose first line is the state-store URL (keeps its password off the command line)')
     .option('--controller-name <name>', 'name of this controller in the sync database');
 
 const ROLES: readonly { name: string; role: RuntimeRole; description: string; address: string }[] = [
@@ -45,6 +49,9 @@ function serveCommand(definition: (typeof ROLES)[number], say: (line: string) =>
     .option('--api-rate-limit <n>', 'requests per window per client')
     .option('--api-rate-limit-window <duration>', 'rate limit window, e.g. 1m or 1s')
     .option('--rate-limit-key-headers <headers>', 'comma-separated headers that key the rate limit')
+    .option('--trusted-proxies <addresses>', 'comma-separated proxy IPs whose X-Forwarded-For entries are skipped when keying the rate limit')
+    .option('--allowed-hosts <hosts>', 'comma-separated Host names a loopback server also answers (besides localhost, 127.0.0.1, [::1])')
+    .option('--max-connections-per-ip <n>', 'open connections one client address may hold')
     .option('--log-format <format>', 'text or json', 'text')
     .option('--loglevel <level>', 'debug, info, warn or error: the least severe log lines written', 'info')
     .addOption(new Option('--executor <executor>', 'how workflow nodes run: local processes or Kubernetes Pods').choices(['local', 'kubernetes']))
@@ -63,12 +70,17 @@ function serveCommand(definition: (typeof ROLES)[number], say: (line: string) =>
           ...(flags.baseHref ? { baseHref: flags.baseHref } : {}),
           ...(flags.apiRateLimit ? { apiRateLimit: flags.apiRateLimit } : {}),
           ...(flags.apiRateLimitWindow ? { apiRateLimitWindow: flags.apiRateLimitWindow } : {}),
-          ...(flags.rateLimitKeyHeaders ? { rateLimitKeyHeaders: flags.rateLimitKeyHeaders.split(',') } : {}),
+          ...(flags.rateLimitKeyHeaders ? { rateLimitKeyHeaders: [flags.rateLimitKeyHeaders] } : {}),
+          ...(flags.trustedProxies ? { trustedProxies: [flags.trustedProxies] } : {}),
+          ...(flags.allowedHosts ? { allowedHosts: [flags.allowedHosts] } : {}),
+          ...(flags.maxConnectionsPerIp ? { maxConnectionsPerIp: flags.maxConnectionsPerIp } : {}),
         },
         say,
         definition.role,
       );
-      if (runtime.token) say(`admin token (shown once; also set ARGOSYNC_ADMIN_TOKEN to fix it): ${runtime.token}`);
+      if (runtime.token) {
+        say(process.env.ARGOSYNC_ADMIN_TOKEN ? 'admin token: the value of ARGOSYNC_ADMIN_TOKEN (not printed)' : `admin token (shown once; also set ARGOSYNC_ADMIN_TOKEN to fix it): ${runtime.token}`);
+      }
       say(`data directory: ${runtime.context.home}`);
       if (definition.role !== 'controller') {
         say(`try it: ARGOSYNC_SERVER=${runtime.url.replace(/\/$/, '')} ARGOSYNC_TOKEN=<token> ARGOSYNC_INSECURE_SKIP_VERIFY=true npx argosync sync list`);

@@ -1,4 +1,5 @@
 import { Ajv } from 'ajv';
+import { hasControlCharacter } from '../control-characters.js';
 import { parseArgoTtl } from './duration.js';
 import { ssoSchema } from './sso-section.js';
 
@@ -13,6 +14,7 @@ export type ConfigDocument = { readonly [section: string]: unknown };
 export const FORMAT_HINTS: Readonly<Record<string, string>> = {
   duration: 'must be a duration such as 30s, 5m, 1h30m or 7d',
   'sql-identifier': 'must be a SQL identifier: a letter or _ followed by letters, digits or _, at most 63 characters',
+  printable: 'must not contain NUL or other control characters',
 };
 
 const SQL_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -32,7 +34,15 @@ const integer = (minimum: number, maximum?: number) => ({
 const boolean = { type: 'boolean' };
 const text = { type: 'string', minLength: 1 };
 const tableName = { type: 'string', format: 'sql-identifier' };
-const duration = { type: 'string', format: 'duration' };
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+/**
+ * A duration within bounds (SPEC §7.6): `label` is how the bounds read in a message and in the README table.
+ * A period that drives a timer stays below 24 days, where Node's timers overflow to 1 ms.
+ */
+const duration = (minMs: number, maxMs: number, label: string) => ({ type: 'string', format: 'duration', durationRange: { minMs, maxMs, label } });
+/** Text without control characters: it becomes a row value, a lock holder or a log line. */
+const printable = (maxLength: number) => ({ type: 'string', minLength: 1, maxLength, format: 'printable' });
 const stringMap = { type: 'object', additionalProperties: { type: 'string' } };
 
 /** Kubernetes `SecretKeySelector`, read from the runtime's own namespace. */
@@ -60,29 +70,29 @@ const mysql = object({ ...databaseKeys, options: stringMap }, ['host', 'database
 const dbConfigKeys = {
   postgresql,
   mysql,
-  connectionPool: object({ maxIdleConns: integer(0), maxOpenConns: integer(0), connMaxLifetime: duration }),
+  connectionPool: object({ maxIdleConns: integer(0, 10_000), maxOpenConns: integer(0, 10_000), connMaxLifetime: duration(0, DAY_MS, '0 and 24h') }),
   reconnectionConfig: object({
-    maxRetries: integer(0),
-    baseDelaySeconds: integer(0),
-    maxDelaySeconds: integer(1),
-    retryMultiple: { type: 'number' },
+    maxRetries: integer(0, 1_000),
+    baseDelaySeconds: integer(0, 3600),
+    maxDelaySeconds: integer(1, 3600),
+    retryMultiple: { type: 'number', maximum: 100 },
   }),
-  connectionTimeoutSeconds: integer(0),
+  connectionTimeoutSeconds: integer(0, 300),
 };
 
 const synchronization = object({
   ...dbConfigKeys,
   enableAPI: boolean,
-  controllerName: { type: 'string', minLength: 1, maxLength: 64 },
+  controllerName: printable(64),
   skipMigration: boolean,
   limitTableName: tableName,
   stateTableName: tableName,
   controllerTableName: tableName,
   lockTableName: tableName,
-  pollSeconds: integer(1),
-  heartbeatSeconds: integer(1),
-  inactiveControllerSeconds: integer(1),
-  semaphoreLimitCacheSeconds: integer(0),
+  pollSeconds: integer(1, 3600),
+  heartbeatSeconds: integer(1, 3600),
+  inactiveControllerSeconds: integer(1, 86_400),
+  semaphoreLimitCacheSeconds: integer(0, 3600),
   missingLimit: { enum: ['wait', 'error'] },
   reclaimInactiveHolds: boolean,
 });
@@ -107,8 +117,8 @@ const persistence = object({
   nodeStatusOffLoad: boolean,
   archive: boolean,
   archiveLabelSelector: labelSelector,
-  archiveTTL: duration,
-  clusterName: { type: 'string', minLength: 1, maxLength: 64 },
+  archiveTTL: duration(0, 3650 * DAY_MS, '0 and 3650d'),
+  clusterName: printable(64),
   skipMigration: boolean,
   // argosync's: persistence on the sync database's connection (the offload table named here, not under a driver).
   useSyncDatabase: boolean,
@@ -126,7 +136,7 @@ const server = object({
   authMode: { type: 'array', items: { enum: ['server', 'client', 'sso'] }, minItems: 1, uniqueItems: true },
   baseHref: { type: 'string', pattern: '^/' },
   apiRateLimit: integer(1),
-  apiRateLimitWindow: duration,
+  apiRateLimitWindow: duration(1, DAY_MS, '1ms and 24h'),
   rateLimitKeyHeaders: { type: 'array', items: text },
   maxBodyBytes: integer(1),
 });
@@ -141,7 +151,21 @@ export const configDocumentSchema = object({ synchronization, persistence, serve
 
 const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
 ajv.addFormat('duration', { type: 'string', validate: (value: string) => parseArgoTtl(value) !== undefined });
+ajv.addFormat('printable', { type: 'string', validate: (value: string) => !hasControlCharacter(value) });
 ajv.addFormat('sql-identifier', { type: 'string', validate: (value: string) => SQL_IDENTIFIER.test(value) });
+interface DurationRange {
+  readonly minMs: number;
+  readonly maxMs: number;
+  readonly label: string;
+}
+const durationRange = (range: DurationRange, data: string): boolean => {
+  const ms = parseArgoTtl(data);
+  if (ms === undefined || (ms >= range.minMs && ms <= range.maxMs)) return true; // `format` reports a bad text
+  durationRange.errors = [{ keyword: 'durationRange', message: `must be between ${range.label}`, params: {} }];
+  return false;
+};
+durationRange.errors = [] as { keyword: string; message: string; params: object }[];
+ajv.addKeyword({ keyword: 'durationRange', type: 'string', schemaType: 'object', errors: true, validate: durationRange });
 
 /** Validates a document (after `${ENV}` substitution); problems are in `validateConfigDocument.errors`. */
 export const validateConfigDocument = ajv.compile(configDocumentSchema);

@@ -9,6 +9,7 @@ import { migrateSyncSchema } from '../store/migrations/sync-migrations.js';
 import { passwordSha256, toConnectionSpec, type SecretResolver } from './connection.js';
 import type { ConfigDocument } from './config-schema.js';
 import type { ConfigSource } from './config-source.js';
+import { escapeEnvironmentReferences, unescapeEnvironmentReferences } from './env-substitution.js';
 import type { RuntimeConfig } from './runtime-config.js';
 
 export type SectionName = 'synchronization' | 'persistence';
@@ -72,7 +73,7 @@ export class ConfigSections {
     const section = (this.#document()[name] ?? {}) as Section;
     const config = this.source.current;
     const password = config ? (await toConnectionSpec(config[name], this.resolveSecret).catch(() => undefined))?.password : undefined;
-    return { ...withoutPasswords(section, password), ...(await this.target.describe(name)) };
+    return { ...withoutPasswords(unescapeEnvironmentReferences(section) as Section, password), ...(await this.target.describe(name)) };
   }
 
   put(name: SectionName, body: unknown): Promise<Section> {
@@ -91,8 +92,11 @@ export class ConfigSections {
 
   async #put(name: SectionName, body: unknown): Promise<Section> {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidArgumentError(`${name} must be an object`);
+    refuseSecretReferences(name, body as Section);
     const previous = this.#document();
-    const document: ConfigDocument = { ...previous, [name]: name === 'synchronization' ? withControllerName(body as Section) : body };
+    // The operator's own sections keep their ${VAR} references; the caller's values are stored literally.
+    const literal = escapeEnvironmentReferences(body) as Section;
+    const document: ConfigDocument = { ...previous, [name]: name === 'synchronization' ? withControllerName(literal) : literal };
     const config = this.#validate(document);
     const database = await this.#connectAndMigrate(name, config);
     try {
@@ -169,6 +173,23 @@ export class ConfigSections {
 function withControllerName(section: Section): Section {
   const hasDatabase = DRIVERS.some((driver) => section[driver] !== undefined);
   return hasDatabase && section.controllerName === undefined ? { ...section, controllerName: hostname() } : section;
+}
+
+/**
+ * Secret references resolve from the runtime's environment outside Kubernetes: a caller of the API could read
+ * any variable through them (SPEC §7.6), so only the operator's files may use them.
+ */
+function refuseSecretReferences(name: SectionName, section: Section): void {
+  for (const driver of DRIVERS) {
+    const database = section[driver] as Section | undefined;
+    for (const key of ['userNameSecret', 'passwordSecret']) {
+      if (database !== null && typeof database === 'object' && Object.hasOwn(database, key)) {
+        throw new InvalidArgumentError(
+          `${name}.${driver}.${key} cannot be set through the API: secret references are read from the runtime's environment. Send userName and password, or put the reference in the configuration file`,
+        );
+      }
+    }
+  }
 }
 
 /** The section as stored, with inline passwords replaced by the SHA-256 of the password in use. */

@@ -45,3 +45,24 @@ function substituteString(
     return replacement;
   });
 }
+
+/**
+ * Makes every string of `value` literal for `substituteEnvironment` (`${` → `$${`): what a config API caller
+ * sends is stored as written and never reads the runtime's environment (SPEC §7.6).
+ */
+export function escapeEnvironmentReferences(value: unknown): unknown {
+  // A function, because `$$` in a replacement string would itself mean one `$`.
+  return mapStrings(value, (text) => text.replaceAll('${', () => '$${'));
+}
+
+/** The inverse of `escapeEnvironmentReferences`, to show a caller what it sent. */
+export function unescapeEnvironmentReferences(value: unknown): unknown {
+  return mapStrings(value, (text) => text.replaceAll('$${', () => '${'));
+}
+
+function mapStrings(value: unknown, map: (text: string) => string): unknown {
+  if (typeof value === 'string') return map(value);
+  if (Array.isArray(value)) return value.map((item) => mapStrings(item, map));
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, mapStrings(item, map)]));
+  return value;
+}

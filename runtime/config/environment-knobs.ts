@@ -43,9 +43,13 @@ const positiveInteger: Read<number> = (text) =>
 const boolean: Read<boolean> = (text) =>
   TRUE.has(text) ? { value: true } : FALSE.has(text) ? { value: false } : { reason: 'must be true or false' };
 
+/** Node's timers fire at once past 2^31-1 ms (about 24.8 days), so a period drives a timer only below that (SPEC §7.6). */
+const MAX_PERIOD_MS = 24 * 86_400_000;
+
 const positiveDuration: Read<number> = (text) => {
   const ms = parseGoDuration(text);
-  return ms !== undefined && ms > 0 ? { value: ms } : { reason: 'must be a positive Go duration such as 30s, 5m or 24h' };
+  if (ms === undefined || !(ms > 0)) return { reason: 'must be a positive Go duration such as 30s, 5m or 24h' };
+  return ms <= MAX_PERIOD_MS ? { value: ms } : { reason: 'must be at most 576h (24 days)' };
 };
 
 const compression: Read<CompressionAlgorithm> = (text) => {

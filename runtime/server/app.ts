@@ -6,19 +6,24 @@ import type { Registry } from 'prom-client';
 import { systemClock } from '../clock.js';
 import type { Clock } from '../clock.js';
 import { registerAuthentication } from './auth/authenticate.js';
+import { limitConnectionsPerAddress } from './connection-limit.js';
+import { registerHostCheck } from './host-check.js';
+import { registerOriginCheck } from './origin-check.js';
 import type { Authorizer } from './auth/authorizer.js';
 import { oauth2DisabledRoutes } from './auth/sso/oauth2-disabled-routes.js';
 import type { SsoService } from './auth/sso/sso-service.js';
 import { userInfoRoute } from './auth/sso/userinfo-route.js';
 import { stripBaseHref } from './base-href.js';
-import { registerErrorHandling } from './error-handler.js';
+import { registerErrorHandling, writeClientError, writeFrameworkError } from './error-handler.js';
+import { registerJsonBodyParser } from './json-body.js';
 import { registerHttpMetrics } from './http-metrics.js';
 import { createLogger } from './logger.js';
+import { redactUrl } from '../redact.js';
 import { registerRateLimit } from './rate-limit.js';
 import { operationRoutes, versionRoute } from './routes/operations.js';
 import type { ReadinessCheck } from './routes/operations.js';
-import type { ServerOptions } from './server-options.js';
-import { HSTS_VALUE, loadTlsMaterial, MIN_TLS_VERSION } from './tls.js';
+import { isLoopbackAddress, type ServerOptions } from './server-options.js';
+import { HSTS_VALUE, loadTlsMaterial, TLS_SETTINGS } from './tls.js';
 import { readVersionInfo } from './version-info.js';
 import { createValidatorCompiler } from './validator.js';
 
@@ -45,6 +50,14 @@ const SERVER_ONLY_WARNING =
 
 /** Bounds each readiness check, so a hung database cannot hold `/readyz` requests open indefinitely. */
 const READINESS_TIMEOUT_MS = 5000;
+/**
+ * SPEC §7.6: a whole request (headers and body) must arrive within 60 s and its headers within 10 s; an idle
+ * keep-alive connection is closed after 5 s. Responses, event streams included, are not bounded by these.
+ */
+const TIMEOUTS = { requestTimeout: 60_000, keepAliveTimeout: 5_000 } as const;
+const NODE_TIMEOUTS = { headersTimeout: 10_000, connectionsCheckingInterval: 2_000 } as const;
+/** Path parameters up to this length reach the routes (and their 400s); Fastify's default of 100 would 404 a long key. */
+const MAX_PARAM_LENGTH = 1024;
 
 /** Builds the Fastify app with every cross-cutting concern of SPEC §7.1 in place; it does not listen. */
 export async function buildApp(options: ServerOptions, services: ServerServices): Promise<FastifyInstance> {
@@ -55,27 +68,37 @@ export async function buildApp(options: ServerOptions, services: ServerServices)
     // One line per request, written when it completes (Fastify's default writes two).
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: writeFrameworkError,
+    ...TIMEOUTS,
     rewriteUrl: (request: { url?: string }) => stripBaseHref(request.url ?? '/', options.baseHref),
+    clientErrorHandler: writeClientError,
   };
   const app = (
     options.secure
-      ? fastify({ ...common, https: { ...(await loadTlsMaterial(options, clock)), minVersion: MIN_TLS_VERSION } })
-      : fastify(common)
+      ? fastify({ ...common, https: { ...(await loadTlsMaterial(options, clock)), ...TLS_SETTINGS, ...NODE_TIMEOUTS } })
+      : fastify({ ...common, http: NODE_TIMEOUTS })
   ) as unknown as FastifyInstance;
+  limitConnectionsPerAddress(app.server, options.maxConnectionsPerIp);
   if (!options.secure) app.log.warn(INSECURE_WARNING);
   if (options.authModes.length === 1 && options.authModes[0] === 'server') app.log.warn(SERVER_ONLY_WARNING);
 
+  if (isLoopbackAddress(options.address)) registerHostCheck(app, options.allowedHosts);
+  registerOriginCheck(app, options.secure);
   app.addHook('onResponse', async (request, reply) => {
-    request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request completed');
+    request.log.info({ method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request completed');
   });
   app.setValidatorCompiler(createValidatorCompiler());
   // Only JSON is accepted; a text/plain body is a 400 rather than a string handed to a JSON route.
   app.removeContentTypeParser('text/plain');
+  registerJsonBodyParser(app);
   registerErrorHandling(app, options.bodyLimit);
   registerRateLimit(app, {
     limit: options.apiRateLimit,
     windowMs: options.apiRateLimitWindowMs,
     keyHeaders: options.rateLimitKeyHeaders,
+    trustedProxies: options.trustedProxies,
+    exempt: ['/healthz', '/readyz', '/metrics'],
     clock,
     registry: services.metricsRegistry,
   });

@@ -1,5 +1,7 @@
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../errors.js';
+import { redactUrl } from '../redact.js';
 
 /** The wire form of every error, as grpc-gateway writes a `google.rpc.Status`. */
 export interface ErrorBody {
@@ -27,8 +29,29 @@ export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): 
     return reply.code(status).type('application/json').send(body);
   });
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) =>
-    reply.code(404).send({ code: 5, message: `Not Found: no route for ${request.method} ${request.url}` }),
+    reply.code(404).send({ code: 5, message: `Not Found: no route for ${request.method} ${redactUrl(request.url)}` }),
   );
+}
+
+/** Fastify's `frameworkErrors`: a URL it cannot decode (`%ZZ`) and the like, answered in the `{code, message}` shape. */
+export function writeFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+  const message = error.code === 'FST_ERR_BAD_URL' ? 'the request URL is not valid: a %-escape does not decode' : error.message;
+  void reply.code(status).type('application/json').send({ code: GRPC_CODE_BY_STATUS[status] ?? INVALID_ARGUMENT, message });
+}
+
+/** What Node's HTTP parser refuses before Fastify sees a request, in the same `{code, message}` shape. */
+const CLIENT_ERRORS: Readonly<Record<string, readonly [number, string, string]>> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'the request line or headers are larger than the server accepts'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'the request was not received in time'],
+};
+
+/** Fastify's `clientErrorHandler`: answers a request the HTTP parser could not read, then closes the connection. */
+export function writeClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed || !socket.writable) return;
+  const [status, reason, message] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'Bad Request', 'malformed HTTP request'];
+  const body = JSON.stringify({ code: GRPC_CODE_BY_STATUS[status] ?? INVALID_ARGUMENT, message });
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
 }
 
 function toWire(error: FastifyError, request: FastifyRequest, bodyLimit: number): [number, ErrorBody] {

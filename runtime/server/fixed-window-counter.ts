@@ -40,6 +40,15 @@ export class FixedWindowCounter {
   }
 
   take(key: string): WindowTake {
+    return this.#count(key, 1);
+  }
+
+  /** The key's window as `take` reports it, without counting a request (requests that are not rate limited). */
+  peek(key: string): WindowTake {
+    return this.#count(key, 0);
+  }
+
+  #count(key: string, requests: 0 | 1): WindowTake {
     const { limit, windowMs, clock, maxKeys } = this.#options;
     const now = clock.now();
     this.#evictExpired(now);
@@ -49,7 +58,7 @@ export class FixedWindowCounter {
       window = { startedAt: now, count: 0 };
       this.#windows.set(key, window);
     }
-    window.count += 1;
+    window.count += requests;
     return {
       allowed: window.count <= limit,
       limit,

@@ -9,6 +9,10 @@ export interface RateLimitOptions {
   readonly windowMs: number;
   /** Lower-case header names tried in order before the client IP (`--rate-limit-key-headers`). */
   readonly keyHeaders: readonly string[];
+  /** `--trusted-proxies`: their entries in `X-Forwarded-For` are skipped. */
+  readonly trustedProxies: readonly string[];
+  /** Route paths that carry the headers but are not counted (probes and metrics, SPEC §7.6). */
+  readonly exempt: readonly string[];
   readonly clock: Clock;
   readonly registry: Registry;
 }
@@ -35,27 +39,37 @@ export function registerRateLimit(app: FastifyInstance, options: RateLimitOption
       this.set(counter.size);
     },
   });
+  const exempt = new Set(options.exempt);
+  const trusted = new Set(options.trustedProxies);
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    const take = counter.take(rateLimitKey(request, options.keyHeaders));
+    const key = rateLimitKey(request, options.keyHeaders, trusted);
+    const counted = !exempt.has(request.routeOptions.url ?? '');
+    const take = counted ? counter.take(key) : counter.peek(key);
     const reset = httpDateUtc(take.resetAt);
     for (const [limit, remaining, resetName] of RATE_LIMIT_HEADERS) {
       reply.header(limit, take.limit).header(remaining, take.remaining).header(resetName, reset);
     }
-    if (!take.allowed) {
+    if (counted && !take.allowed) {
       return reply.code(429).header('retry-after', reset).send({ code: 8, message: 'Too Many Requests' });
     }
   });
 }
 
 /**
- * The first non-empty configured header, else the client IP. Behind a proxy `X-Forwarded-For` lists
- * `client, proxy1, proxy2`: the first entry is the client.
+ * The first non-empty configured header, else the client IP. Each proxy appends the address it received
+ * from to `X-Forwarded-For`, so only the right end is trustworthy: the key is the right-most entry that is
+ * not one of `trusted` (the entry the nearest untrusted hop wrote; the client chooses everything left of it).
  */
-export function rateLimitKey(request: FastifyRequest, keyHeaders: readonly string[]): string {
+export function rateLimitKey(request: FastifyRequest, keyHeaders: readonly string[], trusted: ReadonlySet<string>): string {
   for (const name of keyHeaders) {
     const raw = request.headers[name];
-    const value = (Array.isArray(raw) ? raw[0] : raw)?.split(',')[0]?.trim();
-    if (value) return value;
+    const value = Array.isArray(raw) ? raw.join(',') : raw;
+    if (!value) continue;
+    const entries = value.split(',');
+    for (let index = entries.length - 1; index >= 0; index -= 1) {
+      const entry = entries[index]!.trim();
+      if (entry !== '' && !trusted.has(entry)) return entry;
+    }
   }
   return request.ip;
 }

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { parseGoDuration } from '../config/duration.js';
 import { InvalidArgumentError } from '../errors.js';
@@ -24,6 +25,12 @@ export interface ServerOptions {
   readonly apiRateLimitWindowMs: number;
   /** Lower-case header names; the first non-empty one keys the rate limit instead of the client IP. */
   readonly rateLimitKeyHeaders: readonly string[];
+  /** `--trusted-proxies`: addresses whose `X-Forwarded-For` entries are skipped when keying the rate limit. */
+  readonly trustedProxies: readonly string[];
+  /** `--allowed-hosts`: `Host` names a loopback server answers besides localhost, 127.0.0.1 and [::1]. */
+  readonly allowedHosts: readonly string[];
+  /** Open connections one client address may hold. */
+  readonly maxConnectionsPerIp: number;
   readonly bodyLimit: number;
   readonly logFormat: LogFormat;
   /** Argo's `--loglevel`: the least severe level written. */
@@ -44,6 +51,9 @@ export interface ServerOptionsInput {
   /** A duration such as `1m`, `1s`, `500ms`, `1m30s`, or milliseconds as a number. */
   readonly apiRateLimitWindow?: string | number;
   readonly rateLimitKeyHeaders?: readonly string[];
+  readonly trustedProxies?: readonly string[];
+  readonly allowedHosts?: readonly string[];
+  readonly maxConnectionsPerIp?: number | string;
   readonly bodyLimit?: number | string;
   readonly logFormat?: string;
   readonly logLevel?: string;
@@ -54,6 +64,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const DEFAULT_PORT = 2746;
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+export const DEFAULT_MAX_CONNECTIONS_PER_IP = 256;
 
 /** Applies the defaults of SPEC §7/§8 and rejects bad values with a message naming the flag and value. */
 export function resolveServerOptions(input: ServerOptionsInput = {}): ServerOptions {
@@ -89,13 +100,28 @@ export function resolveServerOptions(input: ServerOptionsInput = {}): ServerOpti
       typeof windowInput === 'number'
         ? parseInteger('--api-rate-limit-window', windowInput, 1, Number.MAX_SAFE_INTEGER)
         : parseDuration('--api-rate-limit-window', windowInput),
-    rateLimitKeyHeaders: Object.freeze(
-      (input.rateLimitKeyHeaders ?? []).map((name) => name.trim().toLowerCase()).filter((name) => name !== ''),
-    ),
+    rateLimitKeyHeaders: listOf(input.rateLimitKeyHeaders, (name) => name.toLowerCase()),
+    trustedProxies: listOf(input.trustedProxies, (address) => {
+      if (isIP(address) === 0) throw new InvalidArgumentError(`--trusted-proxies takes IP addresses, got "${address}"`);
+      return address;
+    }),
+    allowedHosts: listOf(input.allowedHosts, (host) => host.toLowerCase()),
+    maxConnectionsPerIp: parseInteger('--max-connections-per-ip', input.maxConnectionsPerIp ?? DEFAULT_MAX_CONNECTIONS_PER_IP, 1, 65535),
     bodyLimit: parseInteger('--body-limit', input.bodyLimit ?? DEFAULT_BODY_LIMIT, 1, Number.MAX_SAFE_INTEGER),
     logFormat,
     logLevel: logLevel as LogLevel,
   });
+}
+
+/** A repeatable or comma-separated flag's values, trimmed, empty ones dropped, each checked or normalised by `read`. */
+function listOf(values: readonly string[] | undefined, read: (value: string) => string): readonly string[] {
+  const items = (values ?? []).flatMap((value) => value.split(',')).map((value) => value.trim()).filter((value) => value !== '');
+  return Object.freeze(items.map(read));
+}
+
+/** True for addresses only this machine can reach: `localhost`, `::1` and 127.0.0.0/8. */
+export function isLoopbackAddress(address: string): boolean {
+  return address === 'localhost' || address === '::1' || (isIP(address) === 4 && address.startsWith('127.'));
 }
 
 /** Parses a Go-style duration (`500ms`, `1s`, `1m`, `1h30m`) into milliseconds; it must be at least 1 ms. */

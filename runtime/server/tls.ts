@@ -9,8 +9,25 @@ export interface TlsMaterial {
   readonly key: string;
 }
 
-/** As Argo's `TLS_MIN_VERSION` default (771 = TLS 1.2). */
-export const MIN_TLS_VERSION = 'TLSv1.2';
+/**
+ * SPEC §7.6: TLS 1.3 first; TLS 1.2 (Argo's `TLS_MIN_VERSION` default) only with forward-secret AEAD suites,
+ * so no CBC, SHA-1 or static-RSA key exchange is ever negotiated.
+ */
+export const TLS_SETTINGS = {
+  minVersion: 'TLSv1.2',
+  ciphers: [
+    'TLS_AES_128_GCM_SHA256',
+    'TLS_AES_256_GCM_SHA384',
+    'TLS_CHACHA20_POLY1305_SHA256',
+    'ECDHE-ECDSA-AES128-GCM-SHA256',
+    'ECDHE-RSA-AES128-GCM-SHA256',
+    'ECDHE-ECDSA-AES256-GCM-SHA384',
+    'ECDHE-RSA-AES256-GCM-SHA384',
+    'ECDHE-ECDSA-CHACHA20-POLY1305',
+    'ECDHE-RSA-CHACHA20-POLY1305',
+  ].join(':'),
+  honorCipherOrder: true,
+} as const;
 export const HSTS_VALUE = 'max-age=31536000';
 
 const VALIDITY_DAYS = 365;
@@ -64,7 +81,8 @@ export async function ensureSelfSignedCertificate(home: string, clock: Clock): P
   await mkdir(directory, { recursive: true, mode: 0o700 });
   await writeFile(keyPath, pems.private, { mode: 0o600 });
   await chmod(keyPath, 0o600); // writeFile's mode applies only when the file is created
-  await writeFile(certPath, pems.cert, { mode: 0o644 });
+  await writeFile(certPath, pems.cert, { mode: 0o600 });
+  await chmod(certPath, 0o600);
   return { cert: pems.cert, key: pems.private };
 }
 

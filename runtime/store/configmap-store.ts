@@ -34,3 +34,8 @@ export interface ConfigMapStore {
    */
   watch(namespace: string | undefined, onEvent: (event: ConfigMapEvent) => void): Promise<() => void>;
 }
+
+/** The value under `key`, looking at own keys only: `constructor` or `__proto__` are ordinary keys, never Object.prototype's. */
+export function configMapValue(configMap: Pick<ConfigMap, 'data'>, key: string): string | undefined {
+  return Object.hasOwn(configMap.data, key) ? configMap.data[key] : undefined;
+}

@@ -16,7 +16,8 @@ export type LabelMatcher = (labels: Labels) => boolean;
 function matcherOf(requirements: readonly Requirement[]): LabelMatcher {
   return (labels) =>
     requirements.every(({ key, operator, values }) => {
-      const value = labels?.[key];
+      // Own keys only: a selector on `constructor` must not find Object.prototype's.
+      const value = labels !== undefined && Object.hasOwn(labels, key) ? labels[key] : undefined;
       switch (operator) {
         case 'In':
           return value !== undefined && values.includes(value);

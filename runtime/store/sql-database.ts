@@ -1,3 +1,4 @@
+import { redactUrl } from '../redact.js';
 import { sql, type Kysely } from 'kysely';
 import type { ConnectionSpec, Driver } from './connection-spec.js';
 import type { EngineTraits } from './engines/engine-traits.js';
@@ -139,8 +140,4 @@ export function parseDatabaseUrl(text: string): ConnectionSpec {
     ...(sslMode ? { ssl: sslMode !== 'disable', sslMode: sslMode as ConnectionSpec['sslMode'] } : {}),
     ...(driver === 'mysql' && Object.keys(options).length > 0 ? { options } : {}),
   };
-}
-
-function redactUrl(text: string): string {
-  return text.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
 }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,7 +21,9 @@ describe('argosync up', () => {
     const [, url] = (await cli.line(/^argosync listening on (https:\/\/127\.0\.0\.1:\d+\/)$/)) as unknown as [string, string];
     await cli.line(/^data directory: /);
     expect(cli.stdout()).toContain(`opening the state store (pglite in ${join(home, 'state')})`);
-    expect(cli.stdout()).toContain('admin token (shown once; also set ARGOSYNC_ADMIN_TOKEN to fix it): fixed-test-token');
+    expect(cli.stdout()).toContain('admin token: the value of ARGOSYNC_ADMIN_TOKEN (not printed)');
+    expect(cli.stdout() + cli.stderr()).not.toContain('fixed-test-token');
+    expect((await stat(home)).mode & 0o777).toBe(0o700);
     expect(cli.stdout()).toContain(`data directory: ${home}`);
 
     expect(await (await fetch(`${url}healthz`, { dispatcher: insecure })).text()).toBe('ok');

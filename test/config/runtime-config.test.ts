@@ -272,3 +272,32 @@ describe('secrets', () => {
     }
   });
 });
+
+describe('bounds of seconds and durations (SPEC §7.6)', () => {
+  it('refuses pollSeconds of 30 days, which overflowed the timer into a 1 ms loop', () => {
+    expect(() => parseRuntimeConfig({ synchronization: { pollSeconds: 2_592_000 } })).toThrow('synchronization.pollSeconds: must be <= 3600');
+    expect(parseRuntimeConfig({ synchronization: { pollSeconds: 3600 } }).synchronization.pollSeconds).toBe(3600);
+    expect(() => parseRuntimeConfig({ synchronization: { pollSeconds: 0 } })).toThrow('synchronization.pollSeconds: must be >= 1');
+    expect(() => parseRuntimeConfig({ persistence: { archiveTTL: '3651d' } })).toThrow('persistence.archiveTTL: must be between 0 and 3650d');
+    expect(() => parseRuntimeConfig({ synchronization: { connectionPool: { connMaxLifetime: '25h' } } })).toThrow('connMaxLifetime: must be between 0 and 24h');
+  });
+
+  it('gives every seconds key a minimum and a maximum, and every duration key a range', () => {
+    const unbounded: string[] = [];
+    const walk = (schema: Record<string, unknown>, path: string): void => {
+      for (const [key, child] of Object.entries((schema.properties ?? {}) as Record<string, Record<string, unknown>>)) {
+        const at = path ? `${path}.${key}` : key;
+        if (/Seconds$/.test(key) && (child.minimum === undefined || child.maximum === undefined)) unbounded.push(at);
+        if (child.format === 'duration' && child.durationRange === undefined) unbounded.push(at);
+        walk(child, at);
+      }
+    };
+    walk(configDocumentSchema as unknown as Record<string, unknown>, '');
+    expect(unbounded).toEqual([]);
+  });
+
+  it('refuses control characters in controllerName and clusterName', () => {
+    expect(() => parseRuntimeConfig({ synchronization: { controllerName: 'a\u0000b' } })).toThrow('synchronization.controllerName: must not contain NUL or other control characters');
+    expect(() => parseRuntimeConfig({ persistence: { clusterName: 'x\ny' } })).toThrow('persistence.clusterName: must not contain NUL');
+  });
+});

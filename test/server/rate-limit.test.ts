@@ -7,20 +7,23 @@ import type { TestResponse, TestServer } from './server-harness.js';
 
 const LIMIT = 3;
 const WINDOW_MS = 60_000;
+const PROXY = '10.255.0.1';
+/** Counted against the limit (probes and metrics are not). */
+const API = '/api/v1/version';
 const clock = new ManualClock(Date.UTC(2026, 0, 5, 10, 0, 0, 250));
 let server: TestServer;
 
 beforeAll(async () => {
   server = await startTestServer(
-    { apiRateLimit: LIMIT, apiRateLimitWindow: '1m', rateLimitKeyHeaders: ['X-Real-IP', 'X-Forwarded-For'] },
+    { apiRateLimit: LIMIT, apiRateLimitWindow: '1m', rateLimitKeyHeaders: ['X-Real-IP', 'X-Forwarded-For'], trustedProxies: [PROXY] },
     { clock },
   );
 });
 afterAll(() => server.close());
 
-/** Each test uses its own client address so the windows of different tests never meet. */
+/** Each test uses its own client address so the windows of different tests never meet; a trusted proxy forwarded it. */
 function from(ip: string): { headers: Record<string, string> } {
-  return { headers: { 'x-forwarded-for': `${ip}, 10.255.0.1` } };
+  return { headers: { 'x-forwarded-for': `${ip}, ${PROXY}` } };
 }
 
 function rateHeaders(response: TestResponse): Record<string, unknown> {
@@ -38,22 +41,34 @@ describe('rate limiting', () => {
     const reset = 'Mon, 05 Jan 2026 10:01:01 UTC';
     const client = from('10.0.0.1');
     const responses = [
+      await server.fetch(API, client),
       await server.fetch('/healthz', client),
+      await server.fetch('/readyz', client),
       await server.fetch('/metrics', client),
       await server.fetch('/no/such/page', client),
     ];
-    expect(responses.map((r) => r.status)).toEqual([200, 200, 404]);
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200, 404]);
     expect(responses.map(rateHeaders)).toEqual(
-      ['2', '1', '0'].map((remaining) => ({ limit: '3', remaining, reset, alias: ['3', remaining, reset] })),
+      ['2', '2', '2', '2', '1'].map((remaining) => ({ limit: '3', remaining, reset, alias: ['3', remaining, reset] })),
     );
     const bad = await server.fetch('/api/v1/version', { headers: { 'x-forwarded-for': '10.0.0.2', 'content-type': 'application/json' }, method: 'POST', body: '{' });
     expect(bad.status).toBe(400);
     expect(rateHeaders(bad)).toMatchObject({ limit: '3', remaining: '2' });
   });
 
+  it('never counts probes and metrics against the limit (SPEC §7.6), so a busy client cannot fail a liveness probe', async () => {
+    const client = from('10.0.0.9');
+    for (let i = 0; i < LIMIT * 3; i += 1) {
+      for (const probe of ['/healthz', '/readyz', '/metrics']) expect((await server.fetch(probe, client)).status).toBe(200);
+    }
+    for (let i = 0; i < LIMIT; i += 1) expect((await server.fetch(API, client)).status).toBe(200);
+    expect((await server.fetch(API, client)).status).toBe(429);
+    expect((await server.fetch('/healthz', client)).status).toBe(200);
+  });
+
   it('refuses the (N+1)th request of a window with 429, code 8 and Retry-After', async () => {
     const client = from('10.0.1.1');
-    for (let i = 0; i < LIMIT; i += 1) expect((await server.fetch('/healthz', client)).status).toBe(200);
+    for (let i = 0; i < LIMIT; i += 1) expect((await server.fetch(API, client)).status).toBe(200);
     const refused = await server.fetch('/api/v1/version', client);
     expect(refused.status).toBe(429);
     expect(refused.json()).toEqual({ code: 8, message: 'Too Many Requests' });
@@ -62,30 +77,36 @@ describe('rate limiting', () => {
     expect(Date.parse(refused.headers['retry-after'] as string)).toBeGreaterThan(clock.now());
   });
 
-  it('keys by the first address of X-Forwarded-For, so clients behind one proxy do not share a window', async () => {
-    for (let i = 0; i < LIMIT; i += 1) await server.fetch('/healthz', from('10.0.2.1'));
-    expect((await server.fetch('/healthz', from('10.0.2.1'))).status).toBe(429);
-    expect((await server.fetch('/healthz', from('10.0.2.2'))).status).toBe(200);
+  it('keys by the right-most X-Forwarded-For address that is not a trusted proxy, so clients behind one proxy do not share a window', async () => {
+    for (let i = 0; i < LIMIT; i += 1) await server.fetch(API, from('10.0.2.1'));
+    expect((await server.fetch(API, from('10.0.2.1'))).status).toBe(429);
+    expect((await server.fetch(API, from('10.0.2.2'))).status).toBe(200);
+  });
+
+  it('ignores the entries a client wrote itself: forging the left of X-Forwarded-For does not open a new window (SPEC §7.6)', async () => {
+    const forged = (claimed: string) => ({ headers: { 'x-forwarded-for': `${claimed}, 10.0.2.9, ${PROXY}` } });
+    for (let i = 0; i < LIMIT; i += 1) expect((await server.fetch(API, forged(`192.0.2.${i}`))).status).toBe(200);
+    expect((await server.fetch(API, forged('192.0.2.200'))).status).toBe(429);
   });
 
   it('prefers the first non-empty configured header and falls back to the client IP', async () => {
-    const realIp = await server.fetch('/healthz', { headers: { 'x-real-ip': '10.0.3.1', 'x-forwarded-for': '10.0.2.1' } });
+    const realIp = await server.fetch(API, { headers: { 'x-real-ip': '10.0.3.1', 'x-forwarded-for': '10.0.2.1' } });
     expect(realIp.status).toBe(200);
     expect(realIp.headers['x-ratelimit-remaining']).toBe('2');
-    const emptyRealIp = await server.fetch('/healthz', { headers: { 'x-real-ip': '', 'x-forwarded-for': '10.0.3.2' } });
+    const emptyRealIp = await server.fetch(API, { headers: { 'x-real-ip': '', 'x-forwarded-for': '10.0.3.2' } });
     expect(emptyRealIp.headers['x-ratelimit-remaining']).toBe('2');
-    const direct = [await server.fetch('/healthz'), await server.fetch('/healthz')];
+    const direct = [await server.fetch(API), await server.fetch(API)];
     expect(direct.map((r) => r.headers['x-ratelimit-remaining'])).toEqual(['2', '1']);
   });
 
   it('opens a new window once the clock passes the reset time', async () => {
     const client = from('10.0.4.1');
-    for (let i = 0; i < LIMIT; i += 1) await server.fetch('/healthz', client);
-    expect((await server.fetch('/healthz', client)).status).toBe(429);
+    for (let i = 0; i < LIMIT; i += 1) await server.fetch(API, client);
+    expect((await server.fetch(API, client)).status).toBe(429);
     clock.advance(WINDOW_MS - 1);
-    expect((await server.fetch('/healthz', client)).status).toBe(429);
+    expect((await server.fetch(API, client)).status).toBe(429);
     clock.advance(1);
-    const renewed = await server.fetch('/healthz', client);
+    const renewed = await server.fetch(API, client);
     expect(renewed.status).toBe(200);
     expect(renewed.headers['x-ratelimit-remaining']).toBe('2');
     expect(renewed.headers['x-ratelimit-reset']).toBe(httpDateUtc(clock.now() + WINDOW_MS));

@@ -72,6 +72,16 @@ describe('HTTPS by default', () => {
     expect((await handshake(port, { ...TLS11_CLIENT, maxVersion: 'TLSv1.2' })).protocol).toBe('TLSv1.2');
   });
 
+  it('negotiates TLS 1.3 by default and, on TLS 1.2, only ECDHE with an AEAD cipher (SPEC §7.6)', async () => {
+    expect((await handshake(port, {})).protocol).toBe('TLSv1.3');
+    const tls12 = { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' } as const;
+    for (const weak of ['ECDHE-ECDSA-AES128-SHA', 'ECDHE-ECDSA-AES256-SHA384', 'AES128-GCM-SHA256']) {
+      await expect(handshake(port, { ...tls12, ciphers: weak }), weak).rejects.toThrow();
+    }
+    const strong = await handshake(port, { ...tls12, ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' });
+    expect(strong.protocol).toBe('TLSv1.2');
+  });
+
   it('the TLS 1.1 client used above does connect to a server that allows TLS 1.1 (control)', async () => {
     const tls = await ensureSelfSignedCertificate(home, new ManualClock(Date.now()));
     const permissive = createServer({ ...tls, minVersion: 'TLSv1', ciphers: 'DEFAULT:@SECLEVEL=0' }, (socket) => socket.end());

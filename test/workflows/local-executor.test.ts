@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeRun } from '../../runtime/controller/workflows/executors/executor.js';
-import { LocalExecutor } from '../../runtime/controller/workflows/executors/local-executor.js';
+import { LocalExecutor, nodeDirectory } from '../../runtime/controller/workflows/executors/local-executor.js';
 import { recordProcess } from '../../runtime/controller/workflows/executors/process-record.js';
 
 describe('the local executor runs leaf nodes as child processes', () => {
@@ -20,7 +20,7 @@ describe('the local executor runs leaf nodes as child processes', () => {
   const node = (container: NodeRun['container'], extra: Partial<NodeRun> = {}): NodeRun => ({
     namespace: 'team-a',
     workflowName: 'wf',
-    workflowUid: 'uid',
+    workflowUid: '8a5c2a4e-4f1e-4d6b-9a55-0c3f5b1d2e7f',
     nodeId: `wf-${(sequence += 1)}`,
     container,
     ...extra,
@@ -64,14 +64,25 @@ describe('the local executor runs leaf nodes as child processes', () => {
     const running = run(node({ image: 'busybox', command: ['sleep', '30'] }), abort.signal);
     setImmediate(() => abort.abort());
     expect(await running).toMatchObject({ phase: 'Failed', message: 'terminated' });
-    await executor.cleanup('team-a', 'wf');
-    await expect(readFile(join(root, 'team-a', 'wf'))).rejects.toThrow(/ENOENT/);
+    await executor.cleanup('team-a', 'wf', undefined);
+    await expect(readFile(join(root, '8a5c2a4e-4f1e-4d6b-9a55-0c3f5b1d2e7f'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('builds paths from the uid only: a namespace or name with ../ never reaches the file system (SPEC §7.6)', async () => {
+    const outside = await mkdtemp(join(tmpdir(), 'argosync-victim-'));
+    await mkdir(join(outside, 'victim', 'keep'), { recursive: true });
+    const traversal = node({ image: 'busybox', command: ['true'] }, { namespace: relative(root, outside), workflowName: 'victim' });
+    expect(await run(traversal)).toMatchObject({ phase: 'Succeeded' });
+    await executor.cleanup(traversal.namespace, traversal.workflowName, undefined);
+    await expect(readFile(join(outside, 'victim', 'keep'))).rejects.toThrow(/EISDIR/); // still there
+    expect(await run(node({ image: 'busybox', command: ['true'] }, { workflowUid: '../../etc' }))).toMatchObject({ phase: 'Error' });
+    await rm(outside, { recursive: true, force: true });
   });
 
   describe('after the runtime that ran a node was killed', () => {
     /** A process in its own group, as the executor starts them, recorded in the node's directory. */
     const orphanOf = async (target: NodeRun, record: (directory: string, pid: number) => Promise<void>) => {
-      const directory = join(root, target.namespace, target.workflowName, target.nodeId);
+      const directory = nodeDirectory(root, target)!;
       await mkdir(directory, { recursive: true });
       const orphan = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
       const exited = new Promise<NodeJS.Signals | null>((resolve) => orphan.once('exit', (_code, signal) => resolve(signal)));

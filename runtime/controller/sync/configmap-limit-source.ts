@@ -1,3 +1,4 @@
+import { configMapValue } from '../../store/configmap-store.js';
 import type { LimitReading, LimitSource } from './limit-source.js';
 import type { WatchedConfigMaps } from './watched-configmaps.js';
 
@@ -15,7 +16,7 @@ export class ConfigMapLimitSource implements LimitSource {
     const howToCreate = `create it with: argosync sync create ${key} --type configmap --cm-name ${configMapName} --limit <N> -n ${namespace}`;
     const configMap = this.configMaps.get(namespace, configMapName);
     if (!configMap) return { problem: `ConfigMap ${namespace}/${configMapName} does not exist (${howToCreate})` };
-    const value = configMap.data[key];
+    const value = configMapValue(configMap, key);
     if (value === undefined) return { problem: `key ${key} not found in configmap ${namespace}/${configMapName} (${howToCreate})` };
     if (!/^[+-]?\d+$/.test(value.trim())) {
       return { problem: `invalid limit format for key ${key} in configmap ${namespace}/${configMapName}: "${value}" is not an integer` };

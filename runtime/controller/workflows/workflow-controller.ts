@@ -200,7 +200,7 @@ export class WorkflowController {
   /** After a workflow is persisted as completed: release everything, clean up nodes, archive when pending. */
   async #completed(workflow: Workflow): Promise<void> {
     const { namespace, name } = workflow.metadata;
-    await this.#forget(namespace, name);
+    await this.#forget(namespace, name, workflow.metadata.uid);
     const archiving = this.#options.archiving();
     if (!archiving || workflow.metadata.labels?.[ARCHIVING_STATUS_LABEL] !== 'Pending') return;
     await archiving.archive.archive(await this.#options.codec().hydrate(workflow));
@@ -212,12 +212,12 @@ export class WorkflowController {
     }
   }
 
-  async #forget(namespace: string, name: string): Promise<void> {
+  async #forget(namespace: string, name: string, uid?: string): Promise<void> {
     const key = `${namespace}/${name}`;
     this.#executions.cancel(key);
     this.#lostHolds.delete(key);
     await this.#options.sync()?.releaseAll(namespace, name);
-    await this.#options.executor.cleanup(namespace, name);
+    await this.#options.executor.cleanup(namespace, name, uid);
   }
 }
 

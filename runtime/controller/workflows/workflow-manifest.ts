@@ -55,6 +55,9 @@ const manifestSchema = object(
 const validate = new Ajv({ allErrors: true, strict: false }).compile(manifestSchema);
 const KINDS = ['container', 'script', 'steps', 'dag', 'suspend'] as const;
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** Kubernetes truncates a longer generateName so that name = prefix + 5 random characters stays a valid name; argosync refuses it. */
+const MAX_GENERATE_NAME = 58;
+const NAME_RULE = "must consist of lower case alphanumeric characters, '-' or '.', and start and end with an alphanumeric character";
 
 function pathOf(error: ErrorObject): string {
   return error.instancePath
@@ -89,8 +92,16 @@ export function parseWorkflowManifest(input: unknown, namespace: string): NewWor
     problems.push(`metadata.namespace "${metadata.namespace}" does not match the namespace "${namespace}" of the request`);
   }
   if (!metadata.name && !metadata.generateName) problems.push('metadata.name or metadata.generateName is required');
+  const nul = pathWithNul(input, '');
+  if (nul !== undefined) problems.push(`${nul || 'workflow'} must not contain a NUL character`);
   if (metadata.name !== undefined && (metadata.name.length > 253 || !NAME.test(metadata.name))) {
-    problems.push(`metadata.name "${metadata.name}" must consist of lower case alphanumeric characters, '-' or '.', and start and end with an alphanumeric character`);
+    problems.push(`metadata.name ${JSON.stringify(metadata.name)} ${NAME_RULE}`);
+  }
+  if (metadata.generateName !== undefined && !metadata.name) {
+    const prefix = metadata.generateName;
+    // The suffix is alphanumeric, so the prefix may end with '-' or '.' but must otherwise read as a name.
+    if (prefix.length > MAX_GENERATE_NAME) problems.push(`metadata.generateName must be at most ${MAX_GENERATE_NAME} characters, got ${prefix.length}`);
+    else if (!NAME.test(`${prefix}a`)) problems.push(`metadata.generateName ${JSON.stringify(prefix)} ${NAME_RULE}`);
   }
   for (const [key, value] of Object.entries(metadata.labels ?? {})) {
     if (value.length > 63) problems.push(`metadata.labels.${key}: a label value must be no more than 63 characters`);
@@ -99,6 +110,19 @@ export function parseWorkflowManifest(input: unknown, namespace: string): NewWor
   if (problems.length > 0) throw new InvalidArgumentError(`invalid workflow: ${problems.join('; ')}`);
   const { status: _ignored, ...workflow } = manifest;
   return { ...workflow, metadata: { ...metadata, namespace } };
+}
+
+/** The path of the first string (value or key) holding a NUL: stores reject it, so it is refused here with its place. */
+function pathWithNul(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const itemPath = Array.isArray(value) ? `${path}[${key}]` : path ? `${path}.${key}` : key;
+    if (key.includes('\u0000')) return path || 'workflow';
+    const found = pathWithNul(item, itemPath);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 function templateProblems(templates: readonly Template[], entrypoint: string): string[] {

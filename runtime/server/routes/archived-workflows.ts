@@ -1,6 +1,8 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { WorkflowArchive } from '../../controller/archive/workflow-archive.js';
-import { NotFoundError } from '../../errors.js';
+import { hasControlCharacter } from '../../control-characters.js';
+import { InvalidArgumentError, NotFoundError } from '../../errors.js';
+import { checkNamespace } from '../request-names.js';
 import { requirePermission } from '../auth/require-permission.js';
 import { listQuery, type ListQuery } from './workflows.js';
 
@@ -20,6 +22,7 @@ export const archivedWorkflowRoutes: FastifyPluginAsync<ArchivedWorkflowRoutesOp
   const authorize = (request: FastifyRequest, verb: 'list' | 'get' | 'delete', namespace: string) =>
     requirePermission(request, { verb, resource: 'workflows', group: 'argoproj.io', namespace });
   const archived = async (uid: string) => {
+    if (hasControlCharacter(uid)) throw new InvalidArgumentError('invalid uid: must not contain NUL or other control characters');
     const workflow = await options.archive().get(uid);
     if (!workflow) throw new NotFoundError('not found');
     return workflow;
@@ -27,7 +30,7 @@ export const archivedWorkflowRoutes: FastifyPluginAsync<ArchivedWorkflowRoutesOp
 
   app.get<{ Querystring: ListQuery & { namespace?: string } }>('/archived-workflows', { schema: { querystring: archiveQuery } }, async (request) => {
     const query = request.query;
-    await authorize(request, 'list', query.namespace ?? '*');
+    await authorize(request, 'list', query.namespace === undefined ? '*' : checkNamespace(query.namespace));
     const page = await options.archive().list({
       ...(query.namespace ? { namespace: query.namespace } : {}),
       ...(query['listOptions.labelSelector'] ? { labelSelector: query['listOptions.labelSelector'] } : {}),

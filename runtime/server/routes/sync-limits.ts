@@ -3,8 +3,8 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { InvalidArgumentError, NotFoundError } from '../../errors.js';
 import type { LockSnapshot } from '../../controller/sync/lock.js';
 import type { LockIdentity } from '../../controller/sync/lock-name.js';
-import { labelProblem } from '../../store/kubernetes-names.js';
 import { requirePermission } from '../auth/require-permission.js';
+import { checkConfigMapRef, checkDatabaseKey, checkNamespace } from '../request-names.js';
 import type { SyncAudit } from '../sync-limits/sync-audit.js';
 import type { SyncEvents } from '../sync-limits/sync-events.js';
 import { parseLimitType, toWire, type SyncLimit, type SyncLimitRef, type SyncLimitStorage, type SyncLimitType } from '../sync-limits/sync-limit.js';
@@ -60,8 +60,8 @@ export const syncLimitRoutes: FastifyPluginAsync<SyncLimitRoutesOptions> = async
   app.post<{ Params: { namespace: string }; Body: LimitBody }>('/sync/:namespace', { schema: { params: namespaceParams, body: limitBody } }, async (request) => {
     const limit = limitFrom(request.params.namespace, request.body.key, request.body);
     await authorize(request, 'create', limit.type, limit.namespace);
-    const created = await storageFor(limit.type).create(limit);
-    await options.audit.record(actor(request), 'create', undefined, created);
+    const storage = storageFor(limit.type);
+    const created = await options.audit.audited(actor(request), 'create', undefined, limit, () => storage.create(limit));
     changed(created);
     return toWire(created);
   });
@@ -84,8 +84,7 @@ export const syncLimitRoutes: FastifyPluginAsync<SyncLimitRoutesOptions> = async
       await authorize(request, 'update', limit.type, limit.namespace);
       const storage = storageFor(limit.type);
       const before = await storage.get(limit).catch(() => undefined);
-      const updated = await storage.update(limit);
-      await options.audit.record(actor(request), 'update', before, updated);
+      const updated = await options.audit.audited(actor(request), 'update', before, limit, () => storage.update(limit));
       changed(updated);
       return toWire(updated);
     },
@@ -97,11 +96,18 @@ export const syncLimitRoutes: FastifyPluginAsync<SyncLimitRoutesOptions> = async
     async (request) => {
       const ref = refFrom(request.params.namespace, request.params.key, request.query);
       await authorize(request, 'delete', ref.type, ref.namespace);
-      const removed = await storageFor(ref.type).delete(ref);
-      if (removed) {
-        await options.audit.record(actor(request), 'delete', removed, undefined);
-        changed(removed);
+      const storage = storageFor(ref.type);
+      const before = await storage.get(ref).catch((error: unknown) => {
+        if (error instanceof NotFoundError || error instanceof InvalidArgumentError) return undefined;
+        throw error;
+      });
+      if (before === undefined) {
+        // No limit there: the delete succeeds or 404s as Argo's does, and there is no old value to audit.
+        await storage.delete(ref);
+        return {};
       }
+      const removed = await options.audit.audited(actor(request), 'delete', before, undefined, () => storage.delete(ref));
+      if (removed) changed(removed);
       return {};
     },
   );
@@ -183,14 +189,11 @@ function refFrom(namespace: string, key: string | undefined, source: { type?: nu
   const type = parseLimitType(source.type);
   if (!type) throw new InvalidArgumentError(`unsupported sync config type: ${String(source.type)}`);
   if (!key) throw new InvalidArgumentError('key is required');
-  if (type === 'CONFIGMAP' && !source.cmName) throw new InvalidArgumentError('cmName is required for a ConfigMap sync limit');
-  return { type, namespace: checkNamespace(namespace), key, ...(type === 'CONFIGMAP' ? { cmName: source.cmName } : {}) };
-}
-
-function checkNamespace(namespace: string): string {
-  const problem = labelProblem(namespace);
-  if (problem) throw new InvalidArgumentError(`invalid namespace ${JSON.stringify(namespace)}: ${problem}`);
-  return namespace;
+  if (type === 'DATABASE') return { type, namespace: checkNamespace(namespace), key: checkDatabaseKey(namespace, key) };
+  const cmName = source.cmName;
+  if (!cmName) throw new InvalidArgumentError('cmName is required for a ConfigMap sync limit');
+  checkConfigMapRef(checkNamespace(namespace), cmName, key);
+  return { type, namespace, key, cmName };
 }
 
 /** The limit with its live holders and queue (SPEC §7.2 extensions), when the controller is in this process. */

@@ -4,6 +4,7 @@ import { isCompleted, type Workflow } from '../../controller/workflows/workflow.
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../../errors.js';
 import type { WorkflowStore } from '../../store/workflow-store.js';
 import { requirePermission } from '../auth/require-permission.js';
+import { checkNamespace, checkObjectName } from '../request-names.js';
 
 export interface WorkflowRoutesOptions {
   readonly store: WorkflowStore;
@@ -48,7 +49,7 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRoutesOptions> = async (
     '/workflows/:namespace',
     { schema: { params: namespaceParams, body: createBody } },
     async (request) => {
-      const { namespace } = request.params;
+      const namespace = checkNamespace(request.params.namespace);
       await authorize(request, 'create', namespace);
       const manifest = parseWorkflowManifest(request.body.workflow, namespace);
       if (request.body.serverDryRun) return manifest;
@@ -57,7 +58,7 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRoutesOptions> = async (
   );
 
   app.get<{ Params: { namespace: string }; Querystring: ListQuery }>('/workflows/:namespace', { schema: { params: namespaceParams, querystring: listQuery } }, async (request) => {
-    const { namespace } = request.params;
+    const namespace = checkNamespace(request.params.namespace);
     await authorize(request, 'list', namespace);
     const query = request.query;
     const page = await store.list({
@@ -70,20 +71,20 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRoutesOptions> = async (
   });
 
   app.get<{ Params: { namespace: string; name: string } }>('/workflows/:namespace/:name', { schema: { params: nameParams } }, async (request) => {
-    const { namespace, name } = request.params;
+    const { namespace, name } = checkedParams(request.params);
     await authorize(request, 'get', namespace);
     return hydrate(await existing(namespace, name));
   });
 
   app.delete<{ Params: { namespace: string; name: string } }>('/workflows/:namespace/:name', { schema: { params: nameParams } }, async (request) => {
-    const { namespace, name } = request.params;
+    const { namespace, name } = checkedParams(request.params);
     await authorize(request, 'delete', namespace);
     if (!(await store.delete(namespace, name))) throw new NotFoundError(`workflows.argoproj.io ${JSON.stringify(name)} not found`);
     return {};
   });
 
   app.put<{ Params: { namespace: string; name: string } }>('/workflows/:namespace/:name/terminate', { schema: { params: nameParams } }, async (request) => {
-    const { namespace, name } = request.params;
+    const { namespace, name } = checkedParams(request.params);
     await authorize(request, 'update', namespace);
     // The controller writes status at the same time: re-read and retry on a conflict.
     for (let attempt = 1; ; attempt += 1) {
@@ -98,3 +99,7 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRoutesOptions> = async (
     }
   });
 };
+
+function checkedParams(params: { namespace: string; name: string }): { namespace: string; name: string } {
+  return { namespace: checkNamespace(params.namespace), name: checkObjectName(params.name, 'name') };
+}

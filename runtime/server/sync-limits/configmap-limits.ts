@@ -1,5 +1,5 @@
 import { AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError } from '../../errors.js';
-import type { ConfigMap, ConfigMapStore } from '../../store/configmap-store.js';
+import { configMapValue, type ConfigMap, type ConfigMapStore } from '../../store/configmap-store.js';
 import type { SyncLimit, SyncLimitRef, SyncLimitStorage } from './sync-limit.js';
 
 const CONFLICT_RETRIES = 5;
@@ -15,7 +15,7 @@ export class ConfigMapLimits implements SyncLimitStorage {
         await this.store.create({ namespace: limit.namespace, name: cmName, data: { [limit.key]: String(limit.limit) } });
         return limit;
       }
-      if (configMap.data[limit.key] !== undefined) throw new AlreadyExistsError('sync limit cannot be created as it already exists');
+      if (configMapValue(configMap, limit.key) !== undefined) throw new AlreadyExistsError('sync limit cannot be created as it already exists');
       await this.store.update({ ...configMap, data: { ...configMap.data, [limit.key]: String(limit.limit) } });
       return limit;
     });
@@ -24,7 +24,7 @@ export class ConfigMapLimits implements SyncLimitStorage {
   async get(ref: SyncLimitRef): Promise<SyncLimit> {
     const cmName = requireCmName(ref);
     const configMap = await this.#existing(ref.namespace, cmName);
-    const value = configMap.data[ref.key];
+    const value = configMapValue(configMap, ref.key);
     if (value === undefined) throw new NotFoundError(`key ${ref.key} not found in configmap ${ref.namespace}/${cmName}`);
     return { ...ref, cmName, limit: parseLimit(value, ref.key, ref.namespace, cmName) };
   }
@@ -33,7 +33,7 @@ export class ConfigMapLimits implements SyncLimitStorage {
     const cmName = requireCmName(limit);
     return this.#modify(limit.namespace, cmName, async (configMap) => {
       if (!configMap) throw new NotFoundError(`configmaps "${cmName}" not found`);
-      if (configMap.data[limit.key] === undefined) {
+      if (configMapValue(configMap, limit.key) === undefined) {
         throw new NotFoundError(`key ${limit.key} not found in configmap ${limit.namespace}/${cmName} - please create it first`);
       }
       await this.store.update({ ...configMap, data: { ...configMap.data, [limit.key]: String(limit.limit) } });
@@ -45,7 +45,7 @@ export class ConfigMapLimits implements SyncLimitStorage {
     const cmName = requireCmName(ref);
     return this.#modify(ref.namespace, cmName, async (configMap) => {
       if (!configMap) throw new NotFoundError(`configmaps "${cmName}" not found`);
-      const value = configMap.data[ref.key];
+      const value = configMapValue(configMap, ref.key);
       if (value === undefined) return undefined;
       const data = { ...configMap.data };
       delete data[ref.key];

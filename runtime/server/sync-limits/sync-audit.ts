@@ -31,16 +31,47 @@ export interface AuditEntry {
 export class SyncAudit {
   readonly #db: Kysely<AuditTables>;
 
+  readonly #returnsInsertId: boolean;
+
   constructor(
     database: SqlDatabase,
     private readonly clock: Clock,
   ) {
     this.#db = database.db as Kysely<AuditTables>;
+    this.#returnsInsertId = database.engine.driver === 'mysql';
   }
 
-  async record(actor: string, action: AuditEntry['action'], before: SyncLimit | undefined, after: SyncLimit | undefined): Promise<void> {
+  /**
+   * Records a change and makes it (SPEC §7.6: no change without its audit row): the row is written first, the
+   * change runs, and the row is withdrawn when the change fails or does nothing. `change` resolves with the
+   * limit as it is afterwards (undefined when there was nothing to change).
+   */
+  async audited<T extends SyncLimit | undefined>(
+    actor: string,
+    action: AuditEntry['action'],
+    before: SyncLimit | undefined,
+    after: SyncLimit | undefined,
+    change: () => Promise<T>,
+  ): Promise<T> {
+    const id = await this.#record(actor, action, before, after);
+    let result: T;
+    try {
+      result = await change();
+    } catch (error) {
+      await this.#withdraw(id);
+      throw error;
+    }
+    if (result === undefined) await this.#withdraw(id);
+    return result;
+  }
+
+  async #withdraw(id: number | string): Promise<void> {
+    await this.#db.deleteFrom('argosync_audit').where('id', '=', id).execute();
+  }
+
+  async #record(actor: string, action: AuditEntry['action'], before: SyncLimit | undefined, after: SyncLimit | undefined): Promise<number | string> {
     const limit = (after ?? before)!;
-    await this.#db
+    const insert = this.#db
       .insertInto('argosync_audit')
       .values({
         at: new Date(this.clock.now()),
@@ -50,8 +81,10 @@ export class SyncAudit {
         action,
         old_value: before ? String(before.limit) : null,
         new_value: after ? String(after.limit) : null,
-      })
-      .execute();
+      });
+    // MySQL has no RETURNING; its driver reports the auto-increment id instead.
+    if (this.#returnsInsertId) return String((await insert.executeTakeFirstOrThrow()).insertId);
+    return (await insert.returning('id').executeTakeFirstOrThrow()).id!;
   }
 
   /** Newest first. */

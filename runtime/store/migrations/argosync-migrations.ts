@@ -17,6 +17,8 @@ function argosyncSteps(database: SqlDatabase): string[] {
     `create table if not exists argosync_leader (name varchar(253) not null, holder varchar(253) not null, renewed_at timestamp(3) not null, lease_seconds int not null, primary key (name))`,
     // Change announcements where the engine has no LISTEN/NOTIFY (MySQL): written by one process, polled by the others.
     `create table if not exists argosync_changes (id ${bigSerial}, channel varchar(64) not null, payload text not null, at timestamp not null, primary key (id))`,
+    // Actors of any length (Kubernetes service-account user names reach 339 characters) are audited (SPEC §7.6).
+    database.engine.driver === 'mysql' ? 'alter table argosync_audit modify actor text not null' : 'alter table argosync_audit alter column actor type text',
   ];
 }
 

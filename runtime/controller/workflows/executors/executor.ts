@@ -32,6 +32,9 @@ export interface NodeResult {
 export interface Executor {
   readonly name: ExecutorName;
   run(node: NodeRun, signal: AbortSignal): Promise<NodeResult>;
-  /** Removes whatever the workflow's nodes left behind (the kubernetes executor's Pods). */
-  cleanup(namespace: string, workflowName: string): Promise<void>;
+  /**
+   * Removes whatever the workflow's nodes left behind (the kubernetes executor's Pods, the local executor's
+   * files). `workflowUid` is undefined when the workflow is already gone from the store.
+   */
+  cleanup(namespace: string, workflowName: string, workflowUid: string | undefined): Promise<void>;
 }

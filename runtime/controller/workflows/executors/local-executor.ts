@@ -1,30 +1,38 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Executor, NodeResult, NodeRun } from './executor.js';
 import { forgetProcess, killGroup, recordProcess, STOP_GRACE_MS, stopOrphan } from './process-record.js';
 
 const MAX_RESULT_BYTES = 256 * 1024;
+/** A uid or node ID used as one path segment: no separator, no `..`, nothing a request could steer. */
+const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const DEADLINE_MESSAGE = 'Pod was active on the node longer than the specified deadline';
 
 /**
  * Runs leaf nodes as child processes of the runtime (SPEC §6): the container's command and args (or the
  * script's source, as a file given to its command, `sh` by default), with the template's env; the image is
  * ignored. Each node runs in its own process group so that stopping it stops its children too. Each node's
- * directory under `root` (the runtime's home) records its process, so that a node still running from a runtime
- * that was killed is stopped before the node runs again, and never runs twice at once.
+ * directory, `<root>/<workflow uid>/<node ID>`, records its process, so that a node still running from a runtime
+ * that was killed is stopped before the node runs again, and never runs twice at once. Paths come from the uid
+ * the store generated, never from a namespace or name a request chose (SPEC §7.6).
  */
 export class LocalExecutor implements Executor {
   readonly name = 'local';
   readonly #root: string;
+  /** `<namespace>/<name>` → uid of the workflows that ran here, to clean up after one deleted from the store. */
+  readonly #uids = new Map<string, string>();
 
   constructor(root: string) {
     this.#root = root;
   }
 
   async run(node: NodeRun, signal: AbortSignal): Promise<NodeResult> {
-    const directory = join(this.#root, node.namespace, node.workflowName, node.nodeId);
-    await mkdir(directory, { recursive: true });
+    const directory = nodeDirectory(this.#root, node);
+    if (directory === undefined) return { phase: 'Error', message: `the local executor refuses workflow uid ${JSON.stringify(node.workflowUid)}: not a plain name` };
+    this.#uids.set(`${node.namespace}/${node.workflowName}`, node.workflowUid);
+    await mkdir(directory, { recursive: true, mode: 0o700 });
     await stopOrphan(directory);
     let argv = [...(node.container.command ?? []), ...(node.container.args ?? [])];
     if (node.source !== undefined) {
@@ -72,7 +80,20 @@ export class LocalExecutor implements Executor {
     });
   }
 
-  async cleanup(namespace: string, workflowName: string): Promise<void> {
-    await rm(join(this.#root, namespace, workflowName), { recursive: true, force: true });
+  async cleanup(namespace: string, workflowName: string, workflowUid: string | undefined): Promise<void> {
+    const key = `${namespace}/${workflowName}`;
+    const uid = workflowUid ?? this.#uids.get(key);
+    this.#uids.delete(key);
+    if (uid !== undefined && SAFE_SEGMENT.test(uid)) await rm(join(this.#root, uid), { recursive: true, force: true });
   }
+}
+
+/**
+ * `<root>/<uid>/<node ID>`, or undefined when the uid is not a plain path segment. A node ID that is not one
+ * (too long for a file name) is replaced by its SHA-256, which is just as stable across restarts.
+ */
+export function nodeDirectory(root: string, node: Pick<NodeRun, 'workflowUid' | 'nodeId'>): string | undefined {
+  if (!SAFE_SEGMENT.test(node.workflowUid)) return undefined;
+  const nodeSegment = SAFE_SEGMENT.test(node.nodeId) ? node.nodeId : createHash('sha256').update(node.nodeId).digest('hex');
+  return join(root, node.workflowUid, nodeSegment);
 }

@@ -1,0 +1,102 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, request } from 'undici';
+import { stringify } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRuntime, type RunningRuntime } from '../../runtime/runtime-process.js';
+import { hashToken, policyFilePath } from '../../runtime/server/auth/policy-file-authorizer.js';
+import { registeredRoutes, type RegisteredRoute } from '../support/route-list.js';
+
+const insecure = new Agent({ connect: { rejectUnauthorized: false } });
+/** May do everything, but only in team-a; every request below targets team-b or the runtime's namespace. */
+const TEAM_A_TOKEN = 'team-a-only-token';
+
+/** Open on purpose: probes, metrics and the UI's assets (the UI itself calls the API with a token). */
+const PUBLIC_ROUTES = new Set(['GET /', 'GET /healthz', 'GET /readyz', 'GET /metrics', 'GET /ui/:asset']);
+/** Authenticated but not namespaced: any valid token may read the version, as Argo's info service. */
+const AUTHENTICATED_ONLY = new Set(['GET /api/v1/version']);
+/**
+ * The archived workflow's namespace is known only once it is found, so an unknown uid (or, as here, a runtime
+ * without an archive) is refused before any permission check, as Argo does; never with a 2xx.
+ */
+const REFUSED_BEFORE_AUTHORIZATION = new Set(['GET /api/v1/archived-workflows/:uid', 'DELETE /api/v1/archived-workflows/:uid']);
+
+const PARAMS: Readonly<Record<string, string>> = { namespace: 'team-b', key: 'gpu', name: 'wf', uid: 'no-such-uid', section: 'synchronization', asset: 'app.js' };
+const QUERIES: Readonly<Record<string, string>> = {
+  '/api/v1/sync/:namespace/:key': '?type=1',
+  '/api/v1/sync/:namespace/:key/status': '?type=1', '/api/v1/sync-events': '?namespace=team-b', '/api/v1/sync-audit': '?namespace=team-b', '/api/v1/archived-workflows': '?namespace=team-b' };
+
+/** A body that passes each route's schema, so that the permission check is what answers. */
+function bodyFor(route: RegisteredRoute): unknown {
+  if (route.method === 'POST' && route.url.startsWith('/api/v1/sync/')) return { type: 1, key: 'gpu', limit: 1 };
+  if (route.method === 'PUT' && route.url.startsWith('/api/v1/sync/')) return { type: 1, limit: 1 };
+  if (route.method === 'POST' && route.url.startsWith('/api/v1/workflows/')) {
+    return { workflow: { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'wf' }, spec: { entrypoint: 'main', templates: [{ name: 'main', suspend: {} }] } } };
+  }
+  if (route.method === 'PUT' && route.url.startsWith('/api/v1/config/')) return {};
+  return undefined;
+}
+
+describe('every registered route is protected (SPEC §10: a new route cannot ship unprotected)', () => {
+  let home: string;
+  let runtime: RunningRuntime;
+  beforeAll(async () => {
+    home = await mkdtemp(join(tmpdir(), 'argosync-routes-'));
+    await writeFile(policyFilePath(home), stringify({ tokens: [{ subject: 'team-a', sha256: hashToken(TEAM_A_TOKEN), rules: [{ verbs: ['*'], resources: ['*'], namespaces: ['team-a'] }] }] }));
+    runtime = await startRuntime({ home }, { port: 0, logFormat: 'json', apiRateLimit: '1000000' }, () => undefined);
+  });
+  afterAll(async () => {
+    await runtime?.stop();
+    await rm(home, { recursive: true, force: true });
+  });
+
+  const call = async (route: RegisteredRoute, token: string | undefined) => {
+    const path = route.url.replace(/:(\w+)/g, (_match, name: string) => PARAMS[name] ?? 'x') + (QUERIES[route.url] ?? '');
+    const body = bodyFor(route);
+    const response = await request(new URL(path.slice(1), runtime.url), {
+      method: route.method as 'GET',
+      dispatcher: insecure,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = response.headers['content-type']?.toString().startsWith('text/event-stream') ? '' : await response.body.text();
+    response.body.destroy();
+    return { status: response.statusCode, text };
+  };
+
+  it('finds the routes of every API in Fastify itself', () => {
+    const urls = new Set(registeredRoutes(runtime.server.app).map((route) => route.url));
+    for (const url of ['/api/v1/sync/:namespace/:key', '/api/v1/workflows/:namespace/:name/terminate', '/api/v1/config/:section', '/api/v1/archived-workflows/:uid', '/healthz']) {
+      expect(urls, url).toContain(url);
+    }
+  });
+
+  it('answers 401 without a token on every route that is not public on purpose', async () => {
+    const unprotected: string[] = [];
+    for (const route of registeredRoutes(runtime.server.app)) {
+      const id = `${route.method} ${route.url}`;
+      if (PUBLIC_ROUTES.has(id)) continue;
+      const { status, text } = await call(route, undefined);
+      if (status !== 401 || JSON.parse(text).code !== 16) unprotected.push(`${id} → ${status}`);
+    }
+    expect(unprotected).toEqual([]);
+  });
+
+  it("answers 403 to a token of another namespace on every namespaced route", async () => {
+    const open: string[] = [];
+    for (const route of registeredRoutes(runtime.server.app)) {
+      const id = `${route.method} ${route.url}`;
+      if (PUBLIC_ROUTES.has(id) || AUTHENTICATED_ONLY.has(id)) continue;
+      const { status, text } = await call(route, TEAM_A_TOKEN);
+      const refused = REFUSED_BEFORE_AUTHORIZATION.has(id) ? status >= 400 && status < 500 : status === 403 && JSON.parse(text).code === 7;
+      if (!refused) open.push(`${id} → ${status} ${text.slice(0, 120)}`);
+    }
+    expect(open).toEqual([]);
+  });
+
+  it('keeps the lists of exceptions honest: each names a registered route', () => {
+    const ids = new Set(registeredRoutes(runtime.server.app).map((route) => `${route.method} ${route.url}`));
+    for (const id of [...PUBLIC_ROUTES, ...AUTHENTICATED_ONLY, ...REFUSED_BEFORE_AUTHORIZATION]) expect(ids, id).toContain(id);
+  });
+});
