@@ -113,7 +113,7 @@ describe('in-process Kubernetes API server', () => {
         details: { name: 'absent', kind: 'configmaps' },
         code: 404,
       });
-      const unknown = await send('GET', '/api/v1/namespaces/team-a/secrets');
+      const unknown = await send('GET', '/api/v1/namespaces/team-a/persistentvolumeclaims');
       expect(unknown.status).toBe(404);
       expect(await json(unknown)).toMatchObject({ reason: 'NotFound', message: 'the server could not find the requested resource' });
     });

@@ -12,10 +12,13 @@ const insecure = new Agent({ connect: { rejectUnauthorized: false } });
 /** May do everything, but only in team-a; every request below targets team-b or the runtime's namespace. */
 const TEAM_A_TOKEN = 'team-a-only-token';
 
-/** Open on purpose: probes, metrics and the UI's assets (the UI itself calls the API with a token). */
-const PUBLIC_ROUTES = new Set(['GET /', 'GET /healthz', 'GET /readyz', 'GET /metrics', 'GET /ui/:asset']);
-/** Authenticated but not namespaced: any valid token may read the version, as Argo's info service. */
-const AUTHENTICATED_ONLY = new Set(['GET /api/v1/version']);
+/**
+ * Open on purpose: probes, metrics, the UI's assets (the UI itself calls the API with a token) and the SSO
+ * sign-in flow, which is how a person without a token gets one (501 here, where SSO is off, as Argo).
+ */
+const PUBLIC_ROUTES = new Set(['GET /', 'GET /healthz', 'GET /readyz', 'GET /metrics', 'GET /ui/:asset', 'GET /oauth2/redirect', 'GET /oauth2/callback', 'GET /oauth2/logout']);
+/** Authenticated but not namespaced: any valid token may read the version and who it is, as Argo's info service. */
+const AUTHENTICATED_ONLY = new Set(['GET /api/v1/version', 'GET /api/v1/userinfo']);
 /**
  * The archived workflow's namespace is known only once it is found, so an unknown uid (or, as here, a runtime
  * without an archive) is refused before any permission check, as Argo does; never with a 2xx.
