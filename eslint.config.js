@@ -16,14 +16,7 @@ export default tseslint.config(
   {
     // STYLE §4: storage stays in runtime/store/, the only folder that speaks to a database driver or builds SQL.
     files: ['runtime/**/*.ts'],
-    ignores: [
-      'runtime/store/**',
-      // Not sync tables; they still build their own SQL and move into runtime/store/ on their own.
-      'runtime/controller/leader/database-lease-lock.ts',
-      'runtime/controller/offload/offload-repository.ts',
-      'runtime/controller/archive/sql-workflow-archive.ts',
-      'runtime/server/sync-limits/sync-audit.ts',
-    ],
+    ignores: ['runtime/store/**'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -1,68 +1,42 @@
-import { sql, type Kysely } from 'kysely';
 import type { NodeStatus } from '../workflows/workflow.js';
 import type { SqlDatabase } from '../../store/sql-database.js';
+import { OffloadRows } from '../../store/offload/offload-rows.js';
 import { offloadVersion } from './fnv.js';
 import { InternalError } from '../../errors.js';
-import { readJsonColumn } from '../../store/json-column.js';
 
 type Nodes = Readonly<Record<string, NodeStatus>>;
 
-interface OffloadRow {
-  clustername: string;
-  uid: string;
-  version: string;
-  namespace: string;
-  nodes: unknown;
-  updatedat: Date;
-}
-
 /** Argo's offload repository: nodes of large workflows in `<persistence.tableName>` keyed by (cluster, uid, version). */
 export class SqlOffloadRepository {
-  readonly #database: SqlDatabase;
-  readonly #db: Kysely<Record<string, OffloadRow>>;
-  readonly #table: string;
-  readonly #clusterName: string;
+  readonly #rows: OffloadRows;
 
   constructor(database: SqlDatabase, options: { readonly tableName: string; readonly clusterName: string }) {
-    this.#database = database;
-    this.#db = database.db as Kysely<Record<string, OffloadRow>>;
-    this.#table = options.tableName;
-    this.#clusterName = options.clusterName;
+    this.#rows = new OffloadRows(database, options);
   }
 
   /** Stores the nodes under `fnv:<hash>`; the same content stored twice is one row (a duplicate key is success). */
   async save(uid: string, namespace: string, nodes: Nodes | null): Promise<string> {
-    const json = JSON.stringify(nodes);
-    const version = offloadVersion(json);
-    try {
-      await this.#db.insertInto(this.#table).values({ clustername: this.#clusterName, uid, version, namespace, nodes: json, updatedat: new Date() }).execute();
-    } catch (error) {
-      if (!this.#database.engine.isUniqueViolation(error)) throw error;
-    }
+    const nodesJson = JSON.stringify(nodes);
+    const version = offloadVersion(nodesJson);
+    await this.#rows.insert({ uid, version, namespace, nodesJson });
     return version;
   }
 
   async get(uid: string, version: string): Promise<Nodes> {
-    const row = await this.#db.selectFrom(this.#table).select('nodes').where('clustername', '=', this.#clusterName).where('uid', '=', uid).where('version', '=', version).executeTakeFirst();
-    if (!row) throw new InternalError(`offloaded nodes of workflow ${uid} at version ${version} not found in ${this.#table}`);
-    return readJsonColumn<Nodes>(row.nodes);
+    const row = await this.#rows.read<Nodes>(uid, version);
+    if (!row.found) throw new InternalError(`offloaded nodes of workflow ${uid} at version ${version} not found in ${this.#rows.table}`);
+    return row.nodes;
   }
 
   /** Versions last written before `writtenBefore`, by workflow uid (Argo's `ListOldOffloads`). */
   async listOld(writtenBefore: Date): Promise<Map<string, string[]>> {
-    const rows = await this.#db
-      .selectFrom(this.#table)
-      .select(['uid', 'version'])
-      .where('clustername', '=', this.#clusterName)
-      .where('updatedat', '<', writtenBefore)
-      .execute();
     const byUid = new Map<string, string[]>();
-    for (const row of rows) byUid.set(row.uid, [...(byUid.get(row.uid) ?? []), row.version]);
+    for (const row of await this.#rows.writtenBefore(writtenBefore)) byUid.set(row.uid, [...(byUid.get(row.uid) ?? []), row.version]);
     return byUid;
   }
 
   async delete(uid: string, version: string): Promise<void> {
-    await this.#db.deleteFrom(this.#table).where('clustername', '=', this.#clusterName).where('uid', '=', uid).where('version', '=', version).execute();
+    await this.#rows.delete(uid, version);
   }
 
   /**
@@ -84,7 +58,6 @@ export class SqlOffloadRepository {
 
   /** For tests and the bench: how many rows the workflow has. */
   async count(uid: string): Promise<number> {
-    const row = await this.#db.selectFrom(this.#table).select(sql<number>`count(*)`.as('n')).where('uid', '=', uid).executeTakeFirstOrThrow();
-    return Number(row.n);
+    return this.#rows.count(uid);
   }
 }

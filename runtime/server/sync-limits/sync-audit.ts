@@ -1,20 +1,7 @@
-import type { Kysely } from 'kysely';
 import type { Clock } from '../../clock.js';
 import type { SqlDatabase } from '../../store/sql-database.js';
+import { AuditRows } from '../../store/audit/audit-rows.js';
 import type { SyncLimit } from './sync-limit.js';
-
-interface AuditTables {
-  argosync_audit: {
-    id?: number | string;
-    at: Date;
-    actor: string;
-    namespace: string;
-    lock_name: string;
-    action: string;
-    old_value: string | null;
-    new_value: string | null;
-  };
-}
 
 export interface AuditEntry {
   readonly at: string;
@@ -29,16 +16,13 @@ export interface AuditEntry {
 
 /** Who changed which limit when, from what to what (SPEC §7.2), in `argosync_audit` of the state store. */
 export class SyncAudit {
-  readonly #db: Kysely<AuditTables>;
-
-  readonly #returnsInsertId: boolean;
+  readonly #rows: AuditRows;
 
   constructor(
     database: SqlDatabase,
     private readonly clock: Clock,
   ) {
-    this.#db = database.db as Kysely<AuditTables>;
-    this.#returnsInsertId = database.engine.driver === 'mysql';
+    this.#rows = new AuditRows(database);
   }
 
   /**
@@ -58,47 +42,36 @@ export class SyncAudit {
     try {
       result = await change();
     } catch (error) {
-      await this.#withdraw(id);
+      await this.#rows.delete(id);
       throw error;
     }
-    if (result === undefined) await this.#withdraw(id);
+    if (result === undefined) await this.#rows.delete(id);
     return result;
-  }
-
-  async #withdraw(id: number | string): Promise<void> {
-    await this.#db.deleteFrom('argosync_audit').where('id', '=', id).execute();
   }
 
   async #record(actor: string, action: AuditEntry['action'], before: SyncLimit | undefined, after: SyncLimit | undefined): Promise<number | string> {
     const limit = (after ?? before)!;
-    const insert = this.#db
-      .insertInto('argosync_audit')
-      .values({
-        at: new Date(this.clock.now()),
-        actor,
-        namespace: limit.namespace,
-        lock_name: limit.type === 'DATABASE' ? `Database/${limit.key}` : `ConfigMap/${limit.cmName}/${limit.key}`,
-        action,
-        old_value: before ? String(before.limit) : null,
-        new_value: after ? String(after.limit) : null,
-      });
-    // MySQL has no RETURNING; its driver reports the auto-increment id instead.
-    if (this.#returnsInsertId) return String((await insert.executeTakeFirstOrThrow()).insertId);
-    return (await insert.returning('id').executeTakeFirstOrThrow()).id!;
+    return this.#rows.insert({
+      at: new Date(this.clock.now()),
+      actor,
+      namespace: limit.namespace,
+      lockName: limit.type === 'DATABASE' ? `Database/${limit.key}` : `ConfigMap/${limit.cmName}/${limit.key}`,
+      action,
+      oldValue: before ? String(before.limit) : null,
+      newValue: after ? String(after.limit) : null,
+    });
   }
 
   /** Newest first. */
   async list(namespace: string | undefined, limit = 500): Promise<AuditEntry[]> {
-    let query = this.#db.selectFrom('argosync_audit').selectAll().orderBy('id', 'desc').limit(limit);
-    if (namespace !== undefined) query = query.where('namespace', '=', namespace);
-    return (await query.execute()).map((row) => ({
+    return (await this.#rows.newestFirst(namespace, limit)).map((row) => ({
       at: row.at.toISOString(),
       actor: row.actor,
       namespace: row.namespace,
-      limit: row.lock_name,
+      limit: row.lockName,
       action: row.action as AuditEntry['action'],
-      ...(row.old_value === null ? {} : { oldValue: Number(row.old_value) }),
-      ...(row.new_value === null ? {} : { newValue: Number(row.new_value) }),
+      ...(row.oldValue === null ? {} : { oldValue: Number(row.oldValue) }),
+      ...(row.newValue === null ? {} : { newValue: Number(row.newValue) }),
     }));
   }
 }
