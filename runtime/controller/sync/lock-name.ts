@@ -55,13 +55,13 @@ export function databaseLockKey(identity: Extract<LockIdentity, { kind: 'Databas
   return `${identity.mutex ? 'mtx' : 'sem'}/${identity.namespace}/${identity.name}`;
 }
 
-/** The `sync_limit` name of a database semaphore: `<ns>/<key>`. */
 /** The identity of a database lock from its row name (`sem/<ns>/<key>` or `mtx/<ns>/<name>`). */
 export function decodeDatabaseLockKey(databaseKey: string): Extract<LockIdentity, { kind: 'Database' }> {
   const [kind, namespace, ...rest] = databaseKey.split('/');
   return { kind: 'Database', namespace: namespace ?? '', name: rest.join('/'), mutex: kind === 'mtx' };
 }
 
+/** The `sync_limit` name of a database semaphore: `<ns>/<key>`. */
 export function databaseLimitKey(namespace: string, key: string): string {
   return `${namespace}/${key}`;
 }
