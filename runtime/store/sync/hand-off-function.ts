@@ -2,7 +2,7 @@ import type { SyncTableRefs } from './sync-schema.js';
 import { syncFunctionName } from './function-name.js';
 
 /** Bumped whenever the function's body or signature changes. */
-const VERSION = 1;
+const VERSION = 2;
 
 export function handOffFunctionName(tables: SyncTableRefs): string {
   return syncFunctionName('release', VERSION, tables);
@@ -68,12 +68,10 @@ export function handOffFunctionSql(tables: SyncTableRefs): string {
     if v_guarded then
       delete from ${lock} where name = p_lock and controller = p_controller;
     end if;
-    if v_handed is null then
-      -- A lost release only delays the next grant; a hand-off is a grant and must survive a crash.
-      perform set_config('synchronous_commit', 'off', true);
-      if v_released > 0 then
-        perform pg_notify(p_channel, p_payload);
-      end if;
+    -- Durable like a grant: a release undone by a database crash would bring back a hold that this controller
+    -- no longer knows of, and the slot would stay taken until the controller restarts.
+    if v_handed is null and v_released > 0 then
+      perform pg_notify(p_channel, p_payload);
     end if;
     return query select v_released, v_handed, v_token;
   end
