@@ -19,6 +19,7 @@ import type { SsoService } from './server/auth/sso/sso-service.js';
 import { kubernetesSecretResolver } from './config/kubernetes-secret-resolver.js';
 import { ConfigMapLimits } from './server/sync-limits/configmap-limits.js';
 import { DatabaseLimits } from './server/sync-limits/database-limits.js';
+import { LimitReadCache } from './server/sync-limits/limit-read-cache.js';
 import { SyncAudit } from './server/sync-limits/sync-audit.js';
 import { SyncEvents } from './server/sync-limits/sync-events.js';
 import { readSchemaVersion } from './store/migrations/migration-runner.js';
@@ -141,9 +142,14 @@ export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInp
           });
     const store = engine?.database.store ?? new SyncStore(database, config);
     const limits = config.enableAPI
-      ? new DatabaseLimits(store.limits, (namespace, key) => {
-          void announceLimitChange(store, databaseLockKey({ kind: 'Database', namespace, name: key, mutex: false })).catch(() => undefined);
-        })
+      ? new DatabaseLimits(
+          store.limits,
+          (namespace, key) => {
+            void announceLimitChange(store, databaseLockKey({ kind: 'Database', namespace, name: key, mutex: false })).catch(() => undefined);
+          },
+          // Embedded PGlite: this process owns the data directory, so every limit write passes through here.
+          database.engine.driver === 'pglite' ? new LimitReadCache() : undefined,
+        )
       : undefined;
     if (engine) say(`controller ${config.controllerName} started on ${database.description} (heartbeat every ${config.heartbeatSeconds}s)`);
     return { config, database, store, engine, limits };
