@@ -16,7 +16,6 @@ import { syncLimitRoutes } from './server/routes/sync-limits.js';
 import { uiRoutes } from './server/routes/ui.js';
 import { isLoopbackAddress, resolveServerOptions, type ServerOptions, type ServerOptionsInput } from './server/server-options.js';
 import type { SsoService } from './server/auth/sso/sso-service.js';
-import { kubernetesSecretResolver } from './config/kubernetes-secret-resolver.js';
 import { ConfigMapLimits } from './server/sync-limits/configmap-limits.js';
 import { DatabaseLimits } from './server/sync-limits/database-limits.js';
 import { LimitReadCache } from './server/sync-limits/limit-read-cache.js';
@@ -327,7 +326,7 @@ async function startSsoIfEnabled(options: ServerOptions, context: RuntimeContext
     home: context.home,
     kubernetes: context.kubernetes,
     namespace,
-    resolveSecret: context.kubernetes ? kubernetesSecretResolver(context.kubernetes, namespace) : inlineSecretResolver(),
+    resolveSecret: context.kubernetes ? (await import('./config/kubernetes-secret-resolver.js')).kubernetesSecretResolver(context.kubernetes, namespace) : inlineSecretResolver(),
     policyServiceAccounts: policy && { candidates: async (ns) => policy.serviceAccountCandidates(ns) },
     baseHref: options.baseHref,
     secure: options.secure,
