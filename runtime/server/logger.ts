@@ -6,11 +6,7 @@ import type { LogFormat } from './server-options.js';
 export interface LoggerOptions {
   readonly format: LogFormat;
   readonly level?: string;
-  /**
-   * Where lines go; stderr by default, so stdout carries only what commands print. The default writes
-   * asynchronously (flushed at exit): a synchronous write per request line to a pipe costs a busy server more
-   * than the request itself.
-   */
+  /** Where lines go; stderr by default, so stdout carries only what commands print. */
   readonly destination?: NodeJS.WritableStream;
 }
 
@@ -44,7 +40,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /** The process's pino logger: JSON lines (`--log-format json`) or logrus-like text, as Argo prints. */
 export function createLogger(options: LoggerOptions): Logger {
-  const destination = options.destination ?? pino.destination({ dest: 2, sync: false });
+  const destination = options.destination ?? process.stderr;
   const logger = pino(
     {
       level: options.level ?? 'info',
@@ -63,7 +59,7 @@ export function createLogger(options: LoggerOptions): Logger {
 }
 
 /** Re-renders pino's JSON lines as `time="…" level=info msg="…" key=value`. */
-function textStream(destination: { write(text: string): unknown }): Writable {
+function textStream(destination: NodeJS.WritableStream): Writable {
   return new Writable({
     write(chunk: Buffer, _encoding, done) {
       const lines = chunk.toString('utf8').split('\n').filter((line) => line !== '');
