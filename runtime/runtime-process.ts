@@ -16,9 +16,9 @@ import { syncLimitRoutes } from './server/routes/sync-limits.js';
 import { uiRoutes } from './server/routes/ui.js';
 import { isLoopbackAddress, resolveServerOptions, type ServerOptions, type ServerOptionsInput } from './server/server-options.js';
 import type { SsoService } from './server/auth/sso/sso-service.js';
-import { kubernetesSecretResolver } from './config/kubernetes-secret-resolver.js';
 import { ConfigMapLimits } from './server/sync-limits/configmap-limits.js';
 import { DatabaseLimits } from './server/sync-limits/database-limits.js';
+import { LimitReadCache } from './server/sync-limits/limit-read-cache.js';
 import { SyncAudit } from './server/sync-limits/sync-audit.js';
 import { SyncEvents } from './server/sync-limits/sync-events.js';
 import { readSchemaVersion } from './store/migrations/migration-runner.js';
@@ -141,9 +141,14 @@ export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInp
           });
     const store = engine?.database.store ?? new SyncStore(database, config);
     const limits = config.enableAPI
-      ? new DatabaseLimits(store.limits, (namespace, key) => {
-          void announceLimitChange(store, databaseLockKey({ kind: 'Database', namespace, name: key, mutex: false })).catch(() => undefined);
-        })
+      ? new DatabaseLimits(
+          store.limits,
+          (namespace, key) => {
+            void announceLimitChange(store, databaseLockKey({ kind: 'Database', namespace, name: key, mutex: false })).catch(() => undefined);
+          },
+          // Embedded PGlite: this process owns the data directory, so every limit write passes through here.
+          database.engine.driver === 'pglite' ? new LimitReadCache() : undefined,
+        )
       : undefined;
     if (engine) say(`controller ${config.controllerName} started on ${database.description} (heartbeat every ${config.heartbeatSeconds}s)`);
     return { config, database, store, engine, limits };
@@ -321,7 +326,7 @@ async function startSsoIfEnabled(options: ServerOptions, context: RuntimeContext
     home: context.home,
     kubernetes: context.kubernetes,
     namespace,
-    resolveSecret: context.kubernetes ? kubernetesSecretResolver(context.kubernetes, namespace) : inlineSecretResolver(),
+    resolveSecret: context.kubernetes ? (await import('./config/kubernetes-secret-resolver.js')).kubernetesSecretResolver(context.kubernetes, namespace) : inlineSecretResolver(),
     policyServiceAccounts: policy && { candidates: async (ns) => policy.serviceAccountCandidates(ns) },
     baseHref: options.baseHref,
     secure: options.secure,

@@ -31,6 +31,24 @@ describe('createLogger', () => {
     expect(lines[0]).toContain('db');
   });
 
+  it('redacts secret keys in any letter case, deeper than three levels, in child bindings, and survives a cyclic object', () => {
+    const { logger, lines } = capture('json');
+    const cyclic: Record<string, unknown> = { name: 'loop' };
+    cyclic.self = cyclic;
+    logger.child({ Token: 's3cr3t-binding' }).info({ a: { b: { c: { d: { PASSWORD: 's3cr3t-deep', kept: 'visible' } } } }, cyclic: { name: 'outer' }, Authorization: 's3cr3t-upper' }, 'nested');
+    logger.info({ loop: cyclic }, 'cyclic');
+    expect(lines).toHaveLength(2);
+    expect(lines.join('\n')).not.toMatch(/s3cr3t/);
+    expect(JSON.parse(lines[0] as string)).toMatchObject({ Token: '[REDACTED]', Authorization: '[REDACTED]', a: { b: { c: { d: { PASSWORD: '[REDACTED]', kept: 'visible' } } } } });
+    expect(secrets.req.headers.authorization).toBe('Bearer s3cr3t-bearer');
+  });
+
+  it('leaves the logged object itself untouched', () => {
+    const { logger } = capture('json');
+    logger.info(secrets, 'connecting');
+    expect(secrets.connection.spec.password).toBe('s3cr3t-nested');
+  });
+
   it('writes JSON lines with a level name and an ISO time', () => {
     const { logger, lines } = capture('json');
     logger.warn({ namespace: 'argo' }, 'limit lowered');

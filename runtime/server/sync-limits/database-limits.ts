@@ -1,6 +1,7 @@
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '../../errors.js';
 import type { LimitRows } from '../../store/sync/limit-rows.js';
 import { databaseLimitKey } from '../../controller/sync/lock-name.js';
+import type { LimitReadCache } from './limit-read-cache.js';
 import type { SyncLimit, SyncLimitRef, SyncLimitStorage } from './sync-limit.js';
 
 /** `sync_limit.name` is varchar(256). */
@@ -12,16 +13,19 @@ export class DatabaseLimits implements SyncLimitStorage {
     private readonly rows: LimitRows,
     /** Called after a change, so waiting workflows look again at once. */
     private readonly onChange: (namespace: string, key: string) => void = () => undefined,
+    /** Only where this process is the database's sole writer (see LimitReadCache). */
+    private readonly cache?: LimitReadCache,
   ) {}
 
   async create(limit: SyncLimit): Promise<SyncLimit> {
-    if (!(await this.rows.insert({ name: rowName(limit), limit: limit.limit }))) throw new AlreadyExistsError(`Database sync limit already exists in namespace "${limit.namespace}".`);
+    const name = rowName(limit);
+    if (!(await this.#write(name, () => this.rows.insert({ name, limit: limit.limit })))) throw new AlreadyExistsError(`Database sync limit already exists in namespace "${limit.namespace}".`);
     this.onChange(limit.namespace, limit.key);
     return databaseLimit(limit, limit.limit);
   }
 
   async get(ref: SyncLimitRef): Promise<SyncLimit> {
-    const size = await this.rows.read(rowName(ref));
+    const size = await this.#read(rowName(ref));
     if (size === undefined) throw notFound(ref.namespace);
     return databaseLimit(ref, size ?? 0);
   }
@@ -29,19 +33,27 @@ export class DatabaseLimits implements SyncLimitStorage {
   async update(limit: SyncLimit): Promise<SyncLimit> {
     const name = rowName(limit);
     // MySQL counts only changed rows as affected, so an update to the same value is told apart by a read.
-    if ((await this.rows.read(name)) === undefined) throw notFound(limit.namespace);
-    await this.rows.update({ name, limit: limit.limit });
+    if ((await this.#read(name)) === undefined) throw notFound(limit.namespace);
+    await this.#write(name, () => this.rows.update({ name, limit: limit.limit }));
     this.onChange(limit.namespace, limit.key);
     return databaseLimit(limit, limit.limit);
   }
 
   async delete(ref: SyncLimitRef): Promise<SyncLimit | undefined> {
     const name = rowName(ref);
-    const existing = await this.rows.read(name);
-    await this.rows.delete(name);
+    const existing = await this.#read(name);
+    await this.#write(name, () => this.rows.delete(name));
     if (existing === undefined) return undefined;
     this.onChange(ref.namespace, ref.key);
     return databaseLimit(ref, existing ?? 0);
+  }
+
+  #read(name: string): Promise<number | null | undefined> {
+    return this.cache ? this.cache.read(name, () => this.rows.read(name)) : this.rows.read(name);
+  }
+
+  #write<T>(name: string, change: () => Promise<T>): Promise<T> {
+    return this.cache ? this.cache.write(name, change) : change();
   }
 
   async list(namespace: string): Promise<SyncLimit[]> {
