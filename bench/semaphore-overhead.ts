@@ -31,7 +31,7 @@ interface Controller {
   readonly stateStore: TestDatabase;
   /** When the bench heard that each workflow this runtime runs finished. */
   readonly finished: Map<string, number>;
-  stopWatching(): void;
+  stopWatching(): Promise<void>;
 }
 
 const admin = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ host: HOST, port: PORT, user: 'postgres', database: 'test', max: 1 }) }) });
@@ -50,7 +50,8 @@ async function startController(name: string): Promise<Controller> {
     () => undefined,
   );
   // The bench's own view of the state store: phase changes as the runtime writes them.
-  const store = new SqlWorkflowStore(await openDatabase({ driver: 'postgresql', host: HOST, port: PORT, user, database, schema }));
+  const view = await openDatabase({ driver: 'postgresql', host: HOST, port: PORT, user, database, schema });
+  const store = new SqlWorkflowStore(view);
   const finished = new Map<string, number>();
   const stop = await store.watch((event) => {
     const key = `${event.namespace}/${event.name}`;
@@ -65,9 +66,10 @@ async function startController(name: string): Promise<Controller> {
     home,
     stateStore,
     finished,
-    stopWatching: () => {
+    stopWatching: async () => {
       stop();
-      void store.close();
+      await store.close();
+      await view.destroy();
     },
   };
 }
@@ -127,7 +129,7 @@ async function scenario(controllerCount: 1 | 2): Promise<void> {
   );
   await syncDb.destroy();
   for (const controller of controllers) {
-    controller.stopWatching();
+    await controller.stopWatching();
     await controller.runtime.stop();
     await controller.stateStore.drop();
     await rm(controller.home, { recursive: true, force: true });

@@ -68,11 +68,10 @@ export interface ScopedDecision {
 export interface AcquisitionScope {
   /**
    * Queues `waiter` on every lock (locks of this scope only), checks each with the limit read before, and, when
-   * `mayGrant` and every check passes, grants them all in one commit. `wholeBlock`: these are all the locks
-   * the waiter's block needs. Throws AcquisitionDeferred when it cannot decide now (the attempt then waits,
-   * still queued).
+   * `mayGrant` and every check passes, grants them all in one commit. Throws AcquisitionDeferred when it
+   * cannot decide now (the attempt then waits, still queued).
    */
-  acquire(locks: readonly Lock[], waiter: Waiter, limits: readonly (number | string)[], mayGrant: boolean, wholeBlock: boolean): Promise<ScopedDecision>;
+  acquire(locks: readonly Lock[], waiter: Waiter, limits: readonly (number | string)[], mayGrant: boolean): Promise<ScopedDecision>;
   /** Why this scope admits nobody at the moment (e.g. the controller is re-verifying its holds), if so. */
   refusal(): string | undefined;
 }
@@ -89,10 +88,9 @@ interface LockBase {
   enqueue(waiter: Waiter): Promise<void>;
   /**
    * The current limit (through the cache), or the problem that keeps the lock from having one. Read before an
-   * acquisition's transaction, as Argo reads limits outside it, which keeps the transaction short. For the
-   * attempt of `holderKey` (a key the lock may already know it granted, needing no limit).
+   * acquisition's transaction, as Argo reads limits outside it, which keeps the transaction short.
    */
-  readLimit(holderKey: string): Promise<number | string>;
+  readLimit(): Promise<number | string>;
   /** Releases the key's hold and removes it from the queue; false when it held nothing. Never throws for a non-holder. */
   release(holderKey: string): Promise<boolean>;
   /** At controller start: re-registers a hold recorded in workflow status (even above the limit); throws when it cannot. */
