@@ -124,6 +124,14 @@ async function writePolicy(path: string, policy: Policy): Promise<void> {
   await rename(temporary, path);
 }
 
+/** The list under `key` (absent: empty); anything else is a problem, and reads as empty. */
+function listAt(document: unknown, key: string, problems: string[]): unknown[] {
+  const value = (document as Record<string, unknown>)[key] ?? [];
+  if (Array.isArray(value)) return value;
+  problems.push(`${key} must be a list`);
+  return [];
+}
+
 /** Validates the whole file and reports every problem at once, each with its path. */
 export function parsePolicy(path: string, text: string): Policy {
   let document: unknown;
@@ -133,9 +141,7 @@ export function parsePolicy(path: string, text: string): Policy {
     throw new Error(`policy file ${path} is not valid YAML: ${(error as Error).message}`);
   }
   const problems: string[] = [];
-  const tokens = (document as { tokens?: unknown }).tokens ?? [];
-  if (!Array.isArray(tokens)) problems.push('tokens must be a list');
-  const parsed = (Array.isArray(tokens) ? tokens : []).map((raw: unknown, i): PolicyToken => {
+  const parsed = listAt(document, 'tokens', problems).map((raw: unknown, i): PolicyToken => {
     const entry = (raw ?? {}) as Record<string, unknown>;
     const at = `tokens[${i}]`;
     if (typeof entry.subject !== 'string' || entry.subject === '') problems.push(`${at}.subject must be a non-empty string`);
@@ -146,9 +152,7 @@ export function parsePolicy(path: string, text: string): Policy {
     checkRules(entry.rules, at, problems);
     return entry as unknown as PolicyToken;
   });
-  const accounts = (document as { serviceAccounts?: unknown }).serviceAccounts ?? [];
-  if (!Array.isArray(accounts)) problems.push('serviceAccounts must be a list');
-  const serviceAccounts = (Array.isArray(accounts) ? accounts : []).map((raw: unknown, i): PolicyServiceAccount => {
+  const serviceAccounts = listAt(document, 'serviceAccounts', problems).map((raw: unknown, i): PolicyServiceAccount => {
     const entry = (raw ?? {}) as Record<string, unknown>;
     const at = `serviceAccounts[${i}]`;
     if (typeof entry.name !== 'string' || entry.name === '') problems.push(`${at}.name must be a non-empty string`);
