@@ -1,4 +1,5 @@
 import { ApiClient } from '../runtime/client/api-client.js';
+import { redactUrl } from '../runtime/redact.js';
 import type { CheckFailure } from './resource-handler.js';
 import { UNKNOWN } from './resource-handler.js';
 
@@ -16,7 +17,7 @@ export interface ProviderConfig {
 /** The provider's configuration keys (schema.json `config.variables`; the schema test checks they agree). */
 export const CONFIG_KEYS: readonly (keyof ProviderConfig)[] = ['endpoint', 'token', 'insecureSkipVerify', 'caCertificate', 'namespace', 'adoptExisting', 'requestTimeoutSeconds'];
 /** Properties the engine itself adds to a provider's inputs. */
-const ENGINE_KEYS = new Set(['version', 'pluginDownloadURL']);
+export const ENGINE_KEYS: ReadonlySet<string> = new Set(['version', 'pluginDownloadURL']);
 
 /**
  * CheckConfig (SPEC §9): an endpoint that is not an http(s) URL, a timeout of 0 or less, or an unknown key fails
@@ -31,7 +32,7 @@ export function configFailures(values: Record<string, unknown>): CheckFailure[] 
     }
   }
   if (given('endpoint') && !isHttpUrl(values.endpoint)) {
-    failures.push({ property: 'endpoint', reason: `must be an http or https URL such as https://argosync.example:2746, got ${JSON.stringify(values.endpoint)}` });
+    failures.push({ property: 'endpoint', reason: `must be an http or https URL such as https://argosync.example:2746, got ${JSON.stringify(redactUrl(String(values.endpoint)))}` });
   }
   if (given('requestTimeoutSeconds')) {
     const timeout = Number(values.requestTimeoutSeconds);

@@ -118,7 +118,7 @@ export class RuntimeComponent extends pulumi.ComponentResource {
     const ssoClientName = `${name}-sso-client`;
     if (args.sso !== undefined) {
       const client = pulumi.output(args.sso).apply((sso) => ({ [SSO_CLIENT_KEYS.clientId]: sso.clientId, [SSO_CLIENT_KEYS.clientSecret]: sso.clientSecret }));
-      new k8s.core.v1.Secret(`${name}-sso-client`, { metadata: { ...metadata('sso-client'), name: ssoClientName }, stringData: pulumi.secret(client) }, { ...parent, additionalSecretOutputs: ['stringData'] });
+      new k8s.core.v1.Secret(ssoClientName, { metadata: { ...metadata('sso-client'), name: ssoClientName }, stringData: pulumi.secret(client) }, { ...parent, additionalSecretOutputs: ['stringData'] });
     }
     const configuration = pulumi
       .all([args.synchronization, args.persistence, args.sso])

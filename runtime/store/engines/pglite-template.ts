@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makeTreeOwnerOnly } from '../../home-permissions.js';
 
 // A new home's embedded store starts as a copy of a data directory PGlite initialised once (at build time), because
 // running initdb takes most of a new home's start-up (about 4 s on a quiet 2-core machine) and its memory peak.
@@ -46,10 +47,7 @@ export async function ensurePgliteTemplate(initialise: (dataDir: string) => Prom
     const dataDir = join(work, 'data');
     await initialise(dataDir);
     // Entries keep these modes when extracted: a home is owner-only (SPEC §7.6).
-    await chmod(dataDir, 0o700);
-    for (const entry of await readdir(dataDir, { recursive: true, withFileTypes: true })) {
-      await chmod(join(entry.parentPath, entry.name), entry.isDirectory() ? 0o700 : 0o600);
-    }
+    await makeTreeOwnerOnly(dataDir);
     const { create } = await import('tar');
     await mkdir(dirname(template), { recursive: true });
     await create({ file: partial, cwd: dataDir, gzip: { level: 9 }, portable: true }, ['.']);

@@ -42,6 +42,8 @@ const SERVER_SIDE_ACQUISITION: Record<Driver, boolean> = { postgresql: true, pgl
  */
 export class SyncStore {
   readonly #schema: SyncSchema;
+  /** Named after the table names, which never change: computed once. */
+  readonly #acquireFunction: string;
   readonly #names: SyncTableNames;
   readonly limits: LimitRows;
   readonly controllers: ControllerRows;
@@ -49,6 +51,7 @@ export class SyncStore {
 
   constructor(database: SqlDatabase, names: SyncTableNames) {
     this.#schema = syncSchema(database, names);
+    this.#acquireFunction = acquireFunctionName(this.#schema.tables);
     this.#names = names;
     this.limits = new LimitRows(this.#schema);
     this.controllers = new ControllerRows(this.#schema);
@@ -88,7 +91,7 @@ export class SyncStore {
    */
   async acquireServerSide(request: AcquisitionRequest): Promise<LockState[]> {
     const { rows } = await sql<{ already_held: boolean; holder_count: number; front_is_ours: boolean; token: string | number | null }>`
-      select already_held, holder_count, front_is_ours, token from ${sql.raw(acquireFunctionName(this.#schema.tables))}(
+      select already_held, holder_count, front_is_ours, token from ${sql.raw(this.#acquireFunction)}(
         ${request.controller}, ${request.holderKey}, ${request.priority}, ${new Date(request.creationTime)}, ${request.now}, ${request.liveAfter},
         ${JSON.stringify(request.lockKeys)}, ${JSON.stringify(request.limits)}, ${request.mayGrant})`.execute(this.#schema.db);
     return rows.map((row) => ({
