@@ -10,7 +10,7 @@ import { ApiRequestError, type ApiClient } from '../runtime/client/api-client.js
 import { PACKAGE_VERSION, SCHEMA_TEXT } from './package-files.js';
 import { decodeProperties, encodeProperties } from './property-values.js';
 import { FUNCTIONS } from './functions.js';
-import { apiClientFor, configFailures, readProviderConfig, type ProviderConfig } from './provider-config.js';
+import { apiClientFor, configFailures, ENGINE_KEYS, readProviderConfig, type ProviderConfig } from './provider-config.js';
 import type { CheckFailure, CustomResourceHandler, DiffResult } from './resource-handler.js';
 import { RUNTIME_TOKEN } from './resources/runtime-token.js';
 import { SEMAPHORE_LIMIT_TOKEN, SemaphoreLimitHandler } from './resources/semaphore-limit.js';
@@ -77,7 +77,7 @@ function diffResponse(result: DiffResult, deleteBeforeReplace: boolean): provide
 
 /** Provider config as the engine compares it: what the program gave, without the engine's own properties. */
 function configDiff(olds: Record<string, unknown>, news: Record<string, unknown>): DiffResult {
-  const names = [...new Set([...Object.keys(olds), ...Object.keys(news)])].filter((name) => name !== 'version' && name !== 'pluginDownloadURL');
+  const names = [...new Set([...Object.keys(olds), ...Object.keys(news)])].filter((name) => !ENGINE_KEYS.has(name));
   const diffs = names.filter((name) => JSON.stringify(olds[name]) !== JSON.stringify(news[name])).sort();
   // Another endpoint is another runtime: the resources of the old one are not there.
   return { changes: diffs.length > 0, diffs, replaces: diffs.filter((name) => name === 'endpoint') };
@@ -177,7 +177,7 @@ export class ArgosyncProvider {
       }),
       invoke: unary(async (request: providerPb.InvokeRequest) => {
         const token = request.getTok();
-        const dataSource = FUNCTIONS[token];
+        const dataSource = Object.hasOwn(FUNCTIONS, token) ? FUNCTIONS[token] : undefined;
         if (!dataSource) throw new Error(`function ${token} is not supported by this version of the argosync provider`);
         const result = await dataSource(this.#client, this.#config, decodeProperties(request.getArgs()?.toJavaScript()).values);
         const response = new providerPb.InvokeResponse();
@@ -193,7 +193,7 @@ export class ArgosyncProvider {
 
   #handler(urn: string): AnyHandler {
     const token = tokenOf(urn);
-    const build = HANDLERS[token];
+    const build = Object.hasOwn(HANDLERS, token) ? HANDLERS[token] : undefined;
     if (!build) throw new Error(`resource type ${token} is not supported by this version of the argosync provider`);
     return build(this.#client, this.#config);
   }

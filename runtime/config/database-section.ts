@@ -102,7 +102,7 @@ export function readDatabaseSection(
       maxRetries: reconnection.maxRetries ?? 5,
       baseDelayMs: reconnection.baseDelaySeconds ? reconnection.baseDelaySeconds * 1000 : 100,
       maxDelayMs: (reconnection.maxDelaySeconds ?? 30) * 1000,
-      retryMultiple: retryMultiple <= 0 ? 1 : retryMultiple,
+      retryMultiple: retryMultiple < 1 ? 1 : retryMultiple, // below 1 the delays would shrink towards a busy loop
     },
     connectionTimeoutSeconds: section.connectionTimeoutSeconds || 5,
   };

@@ -74,10 +74,12 @@ describe('defaults', () => {
     expect(parseRuntimeConfig({}, { env: {} }).synchronization.controllerName).toMatch(/.+/);
   });
 
-  it('apply the reconnection rules: baseDelaySeconds 0 is 100 ms, retryMultiple ≤ 0 is 1', () => {
+  it('apply the reconnection rules: baseDelaySeconds 0 is 100 ms, retryMultiple < 1 is 1', () => {
     const reconnection = (reconnectionConfig: object) => parse({ synchronization: { reconnectionConfig } }).synchronization.reconnection;
     expect(reconnection({ baseDelaySeconds: 0, retryMultiple: 0 })).toMatchObject({ baseDelayMs: 100, retryMultiple: 1 });
     expect(reconnection({ baseDelaySeconds: 2, retryMultiple: -3 })).toMatchObject({ baseDelayMs: 2000, retryMultiple: 1 });
+    // Delays never shrink: a multiple below 1 would make every retry come sooner than the last.
+    expect(reconnection({ retryMultiple: 0.1 })).toMatchObject({ retryMultiple: 1 });
     expect(reconnection({ maxRetries: 0, maxDelaySeconds: 7, retryMultiple: 1.5 })).toEqual({
       maxRetries: 0,
       baseDelayMs: 100,

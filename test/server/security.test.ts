@@ -303,6 +303,8 @@ describe('secrets stay off the command line and out of messages (SPEC §7.6)', (
 
   it('masks passwords and tokens of URLs in errors and logs', () => {
     expect(redactUrl('postgres://user:hunter2@db:5432/x?sslmode=require&password=p1&token=t1&access_token=a1')).toBe('postgres://user:***@db:5432/x?sslmode=require&password=***&token=***&access_token=***');
+    expect(redactUrl('/oauth2/callback?code=c1&state=s1&iss=https%3A%2F%2Fidp')).toBe('/oauth2/callback?code=***&state=***&iss=https%3A%2F%2Fidp');
+    expect(redactUrl('postgres://user:hun@t/er2@db:5432/x')).toBe('postgres://user:***@db:5432/x');
     expect(() => parseDatabaseUrl('postgres://user:hunter2@[bad/x?password=p1')).toThrow(/^invalid database URL "postgres:\/\/user:\*\*\*@\[bad\/x\?password=\*\*\*"/);
   });
 });

@@ -1,3 +1,4 @@
+import { labelProblem } from '../../store/kubernetes-names.js';
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import { InternalError, UnauthenticatedError } from '../../errors.js';
 import { selectAuthMode } from './auth-mode.js';
@@ -40,7 +41,9 @@ export function registerAuthentication(context: FastifyInstance, authorizer: Aut
     if (selection.mode === 'none') throw new UnauthenticatedError(TOKEN_NOT_VALID);
     if (selection.mode === 'sso') {
       if (sso === undefined) throw new UnauthenticatedError(TOKEN_NOT_VALID);
-      request.identity = await sso.identify(selection.session, (request.params as { namespace?: string } | undefined)?.namespace, request.log);
+      // Not yet validated by the route: only a well-formed namespace may reach the ServiceAccount lookup.
+      const namespace = (request.params as { namespace?: string } | undefined)?.namespace;
+      request.identity = await sso.identify(selection.session, namespace !== undefined && !labelProblem(namespace) ? namespace : undefined, request.log);
       return;
     }
     let identity: Identity | undefined;

@@ -61,6 +61,12 @@ describe('the rbac-rule evaluator (the expr-lang subset of Argo’s documentatio
     expect(() => parseRule('globalThis.argosyncRuleRan = true')).toThrow(RuleError);
   });
 
+  it('takes the pattern of matches only from the rule, never from a claim the user controls', () => {
+    expect(() => parseRule('email matches name')).toThrow('matches: the pattern must be a string literal');
+    expect(() => parseRule('email matches ["a"]')).toThrow('matches: the pattern must be a string literal');
+    expect(evaluate("email matches '@example'")).toBe(true);
+  });
+
   it('bounds nesting and length, so a hostile rule cannot exhaust the stack', () => {
     expect(() => parseRule(`${'('.repeat(200)}true${')'.repeat(200)}`)).toThrow('nests deeper than 64');
     expect(() => parseRule(`${'!'.repeat(500)}true`)).toThrow(RuleError);

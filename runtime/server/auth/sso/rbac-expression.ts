@@ -166,7 +166,12 @@ class Parser {
     }
     const operator = this.#accept(...Object.keys(COMPARISONS));
     if (operator === undefined) return left;
-    return { kind: 'binary', operator: COMPARISONS[operator]!, left, right: this.#unary() };
+    const right = this.#unary();
+    // A pattern taken from a claim would let a user choose the regular expression the server runs.
+    if (COMPARISONS[operator] === 'matches' && (right.kind !== 'literal' || typeof right.value !== 'string')) {
+      throw new RuleError('matches: the pattern must be a string literal');
+    }
+    return { kind: 'binary', operator: COMPARISONS[operator]!, left, right };
   }
 
   #unary(): Node {
@@ -258,12 +263,21 @@ function binary(node: Extract<Node, { kind: 'binary' }>, claims: Readonly<Record
   }
 }
 
+/** Patterns are literals of the operator's rules, so there are few of them: each is compiled once. */
+const compiled = new Map<string, RegExp | RuleError>();
+
 function compile(pattern: string): RegExp {
-  try {
-    return new RegExp(pattern, 'u');
-  } catch (error) {
-    throw new RuleError(`matches: ${(error as Error).message}`);
+  let regExp = compiled.get(pattern);
+  if (regExp === undefined) {
+    try {
+      regExp = new RegExp(pattern, 'u');
+    } catch (error) {
+      regExp = new RuleError(`matches: ${(error as Error).message}`);
+    }
+    compiled.set(pattern, regExp);
   }
+  if (regExp instanceof RuleError) throw regExp;
+  return regExp;
 }
 
 function equal(left: Value, right: Value): boolean {

@@ -53,6 +53,9 @@ export async function startSso(options: SsoStartOptions): Promise<SsoService> {
   const contentKey = sessionContentKey(der);
   const provider = await IdentityProvider.discover(sso, clientId, clientSecret);
   const directory = options.kubernetes ? new KubernetesServiceAccounts(options.kubernetes) : options.policyServiceAccounts;
+  if (sso.rbacEnabled && directory === undefined) {
+    throw new Error('sso.rbac.enabled: no ServiceAccounts to map users to (neither Kubernetes nor a policy file): refusing to let every user act as the server');
+  }
   const env = options.env ?? process.env;
   const rbac =
     sso.rbacEnabled && directory !== undefined
