@@ -144,6 +144,13 @@ describe('parsePolicy', () => {
     );
   });
 
+  it('refuses two service accounts of one name, whose rules would mix', () => {
+    const account = { name: 'admins', rbacRule: "'admins' in groups", rules: [{ verbs: ['get'], resources: ['*'], namespaces: ['*'] }] };
+    expect(() => parsePolicy('/h/policy.yaml', stringify({ tokens: [], serviceAccounts: [account, { ...account, rbacRule: 'true' }] }))).toThrow(
+      'policy file /h/policy.yaml is invalid: serviceAccounts[1].name "admins" is used by an earlier entry',
+    );
+  });
+
   it('names the file when it is not YAML', () => {
     expect(() => parsePolicy('/h/policy.yaml', 'tokens: [')).toThrow('policy file /h/policy.yaml is not valid YAML');
   });

@@ -152,10 +152,14 @@ export function parsePolicy(path: string, text: string): Policy {
     checkRules(entry.rules, at, problems);
     return entry as unknown as PolicyToken;
   });
+  const names = new Set<string>();
   const serviceAccounts = listAt(document, 'serviceAccounts', problems).map((raw: unknown, i): PolicyServiceAccount => {
     const entry = (raw ?? {}) as Record<string, unknown>;
     const at = `serviceAccounts[${i}]`;
     if (typeof entry.name !== 'string' || entry.name === '') problems.push(`${at}.name must be a non-empty string`);
+    // Authorization looks rules up by name: a second entry of the same name would add its rules to the first's users.
+    else if (names.has(entry.name)) problems.push(`${at}.name ${JSON.stringify(entry.name)} is used by an earlier entry`);
+    else names.add(entry.name);
     if (typeof entry.rbacRule !== 'string') {
       problems.push(`${at}.rbacRule must be a string such as "'admins' in groups"`);
     } else {

@@ -83,7 +83,7 @@ export const syncLimitRoutes: FastifyPluginAsync<SyncLimitRoutesOptions> = async
       const limit = limitFrom(request.params.namespace, request.params.key, request.body);
       await authorize(request, 'update', limit.type, limit.namespace);
       const storage = storageFor(limit.type);
-      const before = await storage.get(limit).catch(() => undefined);
+      const before = await storage.get(limit).catch(absentAsUndefined);
       const updated = await options.audit.audited(actor(request), 'update', before, limit, () => storage.update(limit));
       changed(updated);
       return toWire(updated);
@@ -97,10 +97,7 @@ export const syncLimitRoutes: FastifyPluginAsync<SyncLimitRoutesOptions> = async
       const ref = refFrom(request.params.namespace, request.params.key, request.query);
       await authorize(request, 'delete', ref.type, ref.namespace);
       const storage = storageFor(ref.type);
-      const before = await storage.get(ref).catch((error: unknown) => {
-        if (error instanceof NotFoundError || error instanceof InvalidArgumentError) return undefined;
-        throw error;
-      });
+      const before = await storage.get(ref).catch(absentAsUndefined);
       if (before === undefined) {
         // No limit there: the delete succeeds or 404s as Argo's does, and there is no old value to audit.
         await storage.delete(ref);
@@ -211,4 +208,10 @@ async function withStatus(limit: SyncLimit, options: SyncLimitRoutesOptions) {
     holders: (snapshot?.holders ?? []).map((holder) => ({ key: holder.holderKey, since: new Date(holder.since).toISOString(), token: holder.token })),
     waiting: (snapshot?.waiters ?? []).map((waiter) => ({ key: waiter.holderKey, priority: waiter.priority, since: new Date(waiter.creationTime).toISOString() })),
   };
+}
+
+/** The value before a change, for the audit: none when the limit is absent or unreadable; any other error (an outage) fails the request. */
+function absentAsUndefined(error: unknown): undefined {
+  if (error instanceof NotFoundError || error instanceof InvalidArgumentError) return undefined;
+  throw error;
 }
