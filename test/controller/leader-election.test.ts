@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DatabaseLeaseLock } from '../../runtime/controller/leader/database-lease-lock.js';
 import { KubernetesLeaseLock } from '../../runtime/controller/leader/kubernetes-lease-lock.js';
 import { LeaderElection, type LeaseLock } from '../../runtime/controller/leader/leader-election.js';

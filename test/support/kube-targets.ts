@@ -13,6 +13,9 @@ export type KubeTarget = 'in-process' | 'k3s';
 
 const K3S = inject('k3s');
 
+/** `describe`, skipped when the run has no k3s: for what only a real cluster can check. */
+export const describeOnK3s = describe.skipIf('missing' in K3S);
+
 /** `describe` once per target (`%s` in the title is the target), the k3s one skipped when the run has no k3s. */
 export function describeEachKubeTarget(title: string, body: (target: KubeTarget) => void): void {
   for (const target of ['in-process', 'k3s'] as const) {
@@ -37,6 +40,11 @@ export interface Cluster {
   /** Creates or replaces an object as given, without version checks, as `kubectl apply` would; its `status` as the kubelet writes it. */
   seed(resource: ResourceName, object: KubeObject): Promise<KubeObject>;
   remove(resource: ResourceName, namespace: string, name: string): Promise<void>;
+  /**
+   * Sends any object as `kubectl apply --dry-run=server` does (dryRun=All, strict field validation) and returns the
+   * server's answer. It finds the resource by discovery, which only a real cluster serves.
+   */
+  dryRun(manifest: KubeObject): Promise<KubeObject>;
   /** Deletes the namespaces it created; stops the in-process server. */
   close(): Promise<void>;
 }
@@ -116,6 +124,15 @@ function clusterThrough(target: KubeTarget, inProcess: KubeApiServer | undefined
     },
     async remove(resource, namespace, name) {
       expectOk(await request(admin, 'DELETE', pathOf(resource, namespace, name)));
+    },
+    async dryRun(manifest) {
+      const { apiVersion = '', kind } = manifest;
+      const root = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+      const { resources } = expectOk(await request(admin, 'GET', root)) as { resources: { name: string; kind: string; namespaced: boolean }[] };
+      const resource = resources.find((candidate) => candidate.kind === kind && !candidate.name.includes('/'));
+      if (!resource) throw new Error(`the cluster serves no ${kind} in ${apiVersion}`);
+      const scope = resource.namespaced ? `/namespaces/${encodeURIComponent(manifest.metadata?.namespace ?? 'default')}` : '';
+      return expectOk(await request(admin, 'POST', `${root}${scope}/${resource.name}?dryRun=All&fieldValidation=Strict`, manifest)) as KubeObject;
     },
     async close() {
       const namespaces = created.splice(0);

@@ -16,6 +16,8 @@ const serviceAccount = (namespace: string, name: string, rule: string, precedenc
   metadata: { namespace, name, annotations: { [RBAC_RULE_ANNOTATION]: rule, ...(precedence === undefined ? {} : { [RBAC_PRECEDENCE_ANNOTATION]: precedence }) } },
 });
 
+// In-process only: these tests see which ServiceAccount each SubjectAccessReview names, which only the in-process
+// server shows them; client auth mode (test/server/kubernetes-auth.test.ts) covers real reviews on k3s.
 describe('SSO on Kubernetes: the key in Secret sso, ServiceAccount annotations and SubjectAccessReviews', () => {
   let api: KubeApiServer;
   const reviews: V1SubjectAccessReviewSpec[] = [];
