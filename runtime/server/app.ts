@@ -9,6 +9,7 @@ import { registerAuthentication } from './auth/authenticate.js';
 import { limitConnectionsPerAddress } from './connection-limit.js';
 import { registerHostCheck } from './host-check.js';
 import { registerOriginCheck } from './origin-check.js';
+import { RequestOrigin } from './request-origin.js';
 import type { Authorizer } from './auth/authorizer.js';
 import { oauth2DisabledRoutes } from './auth/sso/oauth2-disabled-routes.js';
 import type { SsoService } from './auth/sso/sso-service.js';
@@ -84,7 +85,8 @@ export async function buildApp(options: ServerOptions, services: ServerServices)
   if (options.authModes.length === 1 && options.authModes[0] === 'server') app.log.warn(SERVER_ONLY_WARNING);
 
   if (isLoopbackAddress(options.address)) registerHostCheck(app, options.allowedHosts);
-  registerOriginCheck(app, options.secure);
+  const site = new RequestOrigin(options);
+  registerOriginCheck(app, site);
   app.addHook('onResponse', async (request, reply) => {
     request.log.info({ method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request completed');
   });
@@ -97,7 +99,7 @@ export async function buildApp(options: ServerOptions, services: ServerServices)
     limit: options.apiRateLimit,
     windowMs: options.apiRateLimitWindowMs,
     keyHeaders: options.rateLimitKeyHeaders,
-    trustedProxies: options.trustedProxies,
+    site,
     exempt: ['/healthz', '/readyz', '/metrics'],
     clock,
     registry: services.metricsRegistry,

@@ -57,7 +57,7 @@ describe('SSO sign-in against a real OpenID Provider over HTTPS', () => {
         problems,
       );
       expect(problems).toEqual([]);
-      const service = await startSso({ sso, home, kubernetes: undefined, namespace: 'default', resolveSecret: () => Promise.reject(new Error('no secrets')), policyServiceAccounts: undefined, baseHref: deployment.baseHref, secure: true, clock: systemClock });
+      const service = await startSso({ sso, home, kubernetes: undefined, namespace: 'default', resolveSecret: () => Promise.reject(new Error('no secrets')), policyServiceAccounts: undefined, baseHref: deployment.baseHref, site: { secure: true, trustedProxies: [], allowedHosts: [], address: '127.0.0.1' }, clock: systemClock });
       servers[name as Name] = await startTestServer({ home, port: deployment.port, authModes: ['sso', 'client'], baseHref: deployment.baseHref }, { sso: service });
     }
   });
