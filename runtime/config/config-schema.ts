@@ -1,6 +1,7 @@
 import { Ajv } from 'ajv';
 import { hasControlCharacter } from '../control-characters.js';
-import { parseArgoTtl } from './duration.js';
+import { parseArgoTtl, parseGoDuration } from './duration.js';
+import { DAY_MS, duration } from './duration-schema.js';
 import { ssoSchema } from './sso-section.js';
 
 /**
@@ -13,6 +14,7 @@ export type ConfigDocument = { readonly [section: string]: unknown };
 /** Custom formats, so one ajv pass reports them beside every other problem. */
 export const FORMAT_HINTS: Readonly<Record<string, string>> = {
   duration: 'must be a duration such as 30s, 5m, 1h30m or 7d',
+  'go-duration': 'must be a Go duration such as 10h or 240h',
   'sql-identifier': 'must be a SQL identifier: a letter or _ followed by letters, digits or _, at most 63 characters',
   printable: 'must not contain NUL or other control characters',
 };
@@ -34,13 +36,7 @@ const integer = (minimum: number, maximum?: number) => ({
 const boolean = { type: 'boolean' };
 const text = { type: 'string', minLength: 1 };
 const tableName = { type: 'string', format: 'sql-identifier' };
-const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
-/**
- * A duration within bounds (SPEC §7.6): `label` is how the bounds read in a message and in the README table.
- * A period that drives a timer stays below 24 days, where Node's timers overflow to 1 ms.
- */
-const duration = (minMs: number, maxMs: number, label: string) => ({ type: 'string', format: 'duration', durationRange: { minMs, maxMs, label } });
+// A period that drives a timer stays below 24 days, where Node's timers overflow to 1 ms.
 /** Text without control characters: it becomes a row value, a lock holder or a log line. */
 const printable = (maxLength: number) => ({ type: 'string', minLength: 1, maxLength, format: 'printable' });
 const stringMap = { type: 'object', additionalProperties: { type: 'string' } };
@@ -151,6 +147,7 @@ export const configDocumentSchema = object({ synchronization, persistence, serve
 
 const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
 ajv.addFormat('duration', { type: 'string', validate: (value: string) => parseArgoTtl(value) !== undefined });
+ajv.addFormat('go-duration', { type: 'string', validate: (value: string) => parseGoDuration(value) !== undefined });
 ajv.addFormat('printable', { type: 'string', validate: (value: string) => !hasControlCharacter(value) });
 ajv.addFormat('sql-identifier', { type: 'string', validate: (value: string) => SQL_IDENTIFIER.test(value) });
 interface DurationRange {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../runtime/clock.js';
 import { readSsoSection } from '../../../runtime/config/sso-section.js';
 import { startSso } from '../../../runtime/server/auth/sso/sso-service.js';
-import type { ServerOptionsInput } from '../../../runtime/server/server-options.js';
+import type { SiteOptions } from '../../../runtime/server/request-origin.js';
 import { startOpenIdProvider, type TestOpenIdProvider } from '../../support/openid-provider.js';
 import { startTestServer, type TestServer } from '../server-harness.js';
 
@@ -19,12 +19,12 @@ async function callbackUrl(server: TestServer, headers: Record<string, string>):
 describe('the SSO callback URL without sso.redirectUrl is built only on trusted values', () => {
   let provider: TestOpenIdProvider;
   const servers: TestServer[] = [];
-  const start = async (site: ServerOptionsInput) => {
+  const start = async (site: Partial<SiteOptions>) => {
     const home = await mkdtemp(join(tmpdir(), 'argosync-sso-callback-'));
     const problems: { path: string; reason: string }[] = [];
     const sso = readSsoSection({ issuer: provider.issuer, clientIdValue: 'argosync', clientSecretValue: 'secret', rootCA: provider.certificate }, problems);
     expect(problems).toEqual([]);
-    const input = { secure: true, trustedProxies: [], allowedHosts: [], address: '0.0.0.0', ...site };
+    const input: SiteOptions = { secure: true, trustedProxies: [], allowedHosts: [], address: '0.0.0.0', ...site };
     const service = await startSso({ sso, home, kubernetes: undefined, namespace: 'default', resolveSecret: () => Promise.reject(new Error('no secrets')), policyServiceAccounts: undefined, baseHref: '/', site: input, clock: systemClock });
     const server = await startTestServer({ home, authModes: ['sso'], ...input }, { sso: service });
     servers.push(server);

@@ -5,7 +5,8 @@ import type { RequestOrigin } from '../../request-origin.js';
 import { AUTHORIZATION_COOKIE, cookieValue, setCookie } from '../cookies.js';
 import { IdentityProvider, SignInFailure } from './identity-provider.js';
 import { safeRedirect } from './safe-redirect.js';
-import { mintSession, SESSION_ISSUER, type SessionClaims } from './session-cookie.js';
+import { claimsProblem } from './claim-bounds.js';
+import { mintSession, SESSION_ISSUER, SESSION_STRING_CLAIMS, type SessionClaims } from './session-cookie.js';
 import { openSignIn, sealSignIn, SIGN_IN_COOKIE, SIGN_IN_LIFETIME_MS } from './sign-in-state.js';
 
 export interface OAuth2RouteOptions {
@@ -65,13 +66,17 @@ export const oauth2Routes: FastifyPluginAsync<OAuth2RouteOptions> = async (app, 
       }
       throw error;
     }
-    const claims = person.claims;
+    const strings = { sub: person.sub, ...stringClaims(person.claims, SESSION_STRING_CLAIMS) };
+    const refused = claimsProblem(strings, person.groups);
+    if (refused !== undefined) {
+      request.log.warn({ reason: refused }, 'SSO sign-in refused');
+      return failure(reply, baseHref, 401, `Sign-in refused: ${refused}.`);
+    }
     const session: SessionClaims = {
       iss: SESSION_ISSUER,
-      sub: person.sub,
+      ...strings,
       exp: Math.floor((now + sso.sessionExpiryMs) / 1000),
       groups: filters.length === 0 ? person.groups : person.groups.filter((group) => filters.some((filter) => filter.test(group))),
-      ...stringClaims(claims, ['email', 'name', 'preferred_username', 'service_account_name', 'service_account_namespace']),
     };
     const value = await mintSession(contentKey, session);
     const cookie = setCookie(AUTHORIZATION_COOKIE, value, { path: baseHref, expires: new Date(now + sso.sessionExpiryMs), sameSite: 'Strict', secure, httpOnly: true });
