@@ -5,6 +5,7 @@ import type { SecretResolver } from '../../../config/connection.js';
 import type { SecretSource } from '../../../config/runtime-config.js';
 import type { SsoConfig } from '../../../config/sso-section.js';
 import { RequestOrigin, type SiteOptions } from '../../request-origin.js';
+import { CachedServiceAccounts } from './cached-service-accounts.js';
 import { IdentityProvider } from './identity-provider.js';
 import { KubernetesServiceAccounts } from './kubernetes-service-accounts.js';
 import { oauth2Routes } from './oauth2-routes.js';
@@ -54,7 +55,7 @@ export async function startSso(options: SsoStartOptions): Promise<SsoService> {
   const der = options.kubernetes ? await loadOrCreateSecretKey(options.kubernetes, options.namespace) : await loadOrCreateFileKey(options.home);
   const contentKey = sessionContentKey(der);
   const provider = await IdentityProvider.discover(sso, clientId, clientSecret);
-  const directory = options.kubernetes ? new KubernetesServiceAccounts(options.kubernetes) : options.policyServiceAccounts;
+  const directory = options.kubernetes ? new CachedServiceAccounts(new KubernetesServiceAccounts(options.kubernetes), options.clock) : options.policyServiceAccounts;
   if (sso.rbacEnabled && directory === undefined) {
     throw new Error('sso.rbac.enabled: no ServiceAccounts to map users to (neither Kubernetes nor a policy file): refusing to let every user act as the server');
   }
