@@ -159,7 +159,7 @@ describe('validation', () => {
       'synchronization.missingLimit: must be one of wait, error (got "fail")',
     );
     expect(failure({ synchronization: { limitTableName: 'sync limit; drop table x' } })).toContain(
-      'synchronization.limitTableName: must be a SQL identifier',
+      'synchronization.limitTableName: must be a lower-case SQL identifier',
     );
     expect(failure({ server: { port: 70000, authMode: ['oidc'] } })).toMatch(/server\.port: must be <= 65535.*server\.authMode\[0\]: must be one of server, client, sso/);
     expect(failure({ persistence: { postgresql: { ...pg, tableName: 'argo_workflows', azureToken: { enabled: true } } } })).toContain(
