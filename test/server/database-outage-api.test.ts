@@ -8,6 +8,7 @@ import { startRuntime, type RunningRuntime } from '../../runtime/runtime-process
 import { createTestDatabase, createWholeDatabase, describeEachDatabase, type TestDatabase } from '../support/databases.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { insecureAgent, runtimeApi } from '../support/runtime-api.js';
+import { stateStoreUrl } from '../support/state-store-url.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -22,11 +23,6 @@ describeEachDatabase(['postgresql', 'mysql'] as const, 'postgresql')('a runtime 
   const readyz = async () => {
     const response = await request(`${runtime!.url}readyz`, { dispatcher: insecureAgent });
     return { status: response.statusCode, json: (await response.body.json()) as { checks: Record<string, { ready: boolean; message?: string }> } };
-  };
-
-  const stateStoreUrl = () => {
-    const { user, host, port, database: name, schema } = stateStore.spec;
-    return `postgres://${user}@${host}:${port}/${name}?schema=${schema}`;
   };
 
   beforeAll(async () => {
@@ -61,7 +57,7 @@ describeEachDatabase(['postgresql', 'mysql'] as const, 'postgresql')('a runtime 
     const logged = (level: string, text: string) => lines.some((line) => line.includes(`"level":"${level}"`) && line.includes(text));
     try {
       await proxy.cut();
-      const starting = startRuntime({ home, config: join(home, 'argosync.yaml'), stateStore: stateStoreUrl() }, { port: 0, logFormat: 'json', logLevel: 'info', apiRateLimit: '1000000' }, () => undefined);
+      const starting = startRuntime({ home, config: join(home, 'argosync.yaml'), stateStore: stateStoreUrl(stateStore.spec) }, { port: 0, logFormat: 'json', logLevel: 'info', apiRateLimit: '1000000' }, () => undefined);
       const waiting = `waiting for the sync database ${driver} at 127.0.0.1:${proxy.port}: attempt 2 of 21 failed (connection refused); retrying in 100 ms`;
       while (!logged('warn', waiting)) {
         if (await Promise.race([starting.then(() => true, () => true), sleep(50).then(() => false)])) throw new Error('started (or failed) without waiting for the database');
