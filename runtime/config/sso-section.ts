@@ -10,7 +10,7 @@ export interface SsoConfig {
   readonly issuerAlias?: string;
   readonly clientId: SecretSource;
   readonly clientSecret: SecretSource;
-  /** Undefined: derived per request from the request's scheme, host and the base href, as Argo. */
+  /** Undefined: built per request from the origin the browser used, when it names this server (`--allowed-hosts`, the bound address, loopback). */
   readonly redirectUrl?: string;
   /** As configured, with `openid` appended (always, as Argo). */
   readonly scopes: readonly string[];
