@@ -46,6 +46,8 @@ export interface ServerServices {
 
 const INSECURE_WARNING =
   'You are running in insecure mode. Learn how to enable transport layer security: drop --secure=false to use a generated certificate, or pass --tls-cert and --tls-key';
+const KEY_HEADERS_WITHOUT_PROXIES_WARNING =
+  '--rate-limit-key-headers is ignored without --trusted-proxies: a client could name a new address in every request, so the rate limit keys on the connection\'s address. List the proxy in front with --trusted-proxies';
 const SERVER_ONLY_WARNING =
   'You are running without client authentication: every request acts as the server. Add --auth-mode client to require tokens';
 
@@ -83,6 +85,7 @@ export async function buildApp(options: ServerOptions, services: ServerServices)
   limitConnectionsPerAddress(app.server, options.maxConnectionsPerIp);
   if (!options.secure) app.log.warn(INSECURE_WARNING);
   if (options.authModes.length === 1 && options.authModes[0] === 'server') app.log.warn(SERVER_ONLY_WARNING);
+  if (options.rateLimitKeyHeaders.length > 0 && options.trustedProxies.length === 0) app.log.warn(KEY_HEADERS_WITHOUT_PROXIES_WARNING);
 
   if (isLoopbackAddress(options.address)) registerHostCheck(app, options.allowedHosts);
   const site = new RequestOrigin(options);

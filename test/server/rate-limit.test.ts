@@ -116,6 +116,7 @@ describe('rate limiting', () => {
         statuses.push((await direct.fetch(API, rotated)).status);
       }
       expect(statuses).toEqual([200, 200, 200, 429, 429, 429]);
+      expect(direct.logs.some((line) => line.includes('--rate-limit-key-headers is ignored without --trusted-proxies'))).toBe(trustedProxies.length === 0);
     } finally {
       await direct.close();
     }
