@@ -28,7 +28,7 @@ export interface RuntimeSsoArgs {
   readonly issuerAlias?: string;
   readonly clientId: string;
   readonly clientSecret: string;
-  readonly redirectUrl?: string;
+  readonly redirectUrl: string;
   readonly scopes?: readonly string[];
   readonly sessionExpiry?: string;
   readonly rbacEnabled?: boolean;
@@ -216,6 +216,10 @@ function runtimeInputFailures(inputs: pulumi.Inputs): pulumi.InputPropertyErrorD
   if (sso !== undefined) {
     for (const property of ['issuer', 'clientId', 'clientSecret']) {
       if (sso[property] === undefined || sso[property] === '') fail(`sso.${property}`, 'is required');
+    }
+    // In a cluster the server has no name of its own to build the callback URL on (it never trusts a request's Host).
+    if (sso.redirectUrl === undefined || sso.redirectUrl === '') {
+      fail('sso.redirectUrl', 'is required: the callback URL registered at the provider, e.g. https://argo.example.com/oauth2/callback');
     }
   }
   const baseHref = known('baseHref');

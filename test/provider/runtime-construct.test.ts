@@ -105,6 +105,15 @@ describe('Construct of the Runtime component, with the engine and its resource m
     expect(engine.registrations).toEqual([]);
   });
 
+  it('requires the SSO callback URL, which the server never builds from a request Host', async () => {
+    const sso = { issuer: 'https://dex.example/dex', clientId: 'argosync', clientSecret: 'oauth-s3cret' };
+    const failure = harness.construct(engine, RUNTIME, 'no-callback', { image: inputs.image, sso });
+    await expect(failure).rejects.toMatchObject({ code: 3, details: 'invalid inputs for Runtime no-callback' });
+    const details = ((await failure.catch((error: { metadata: { get(key: string): Buffer[] } }) => error)) as { metadata: { get(key: string): Buffer[] } }).metadata.get('grpc-status-details-bin')[0]!.toString();
+    expect(details).toContain('sso.redirectUrl');
+    expect(details).toContain('is required: the callback URL registered at the provider');
+  });
+
   it('refuses a component type it does not have', async () => {
     await expect(harness.construct(engine, 'argosync:index:Cluster', 'x', {})).rejects.toThrow('component type argosync:index:Cluster is not supported by this version of the argosync provider');
   });

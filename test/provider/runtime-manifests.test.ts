@@ -34,7 +34,7 @@ beforeAll(async () => {
     image: 'registry.example/argosync:0.1.0',
     controllerReplicas: 2,
     synchronization: { controllerName: 'team', postgresql: { host: 'db', database: 'sync', userName: 'argo', password: 's3cret' } },
-    sso: { issuer: 'https://dex.example/dex', clientId: 'argosync', clientSecret: 'oauth-s3cret', rbacEnabled: true },
+    sso: { issuer: 'https://dex.example/dex', clientId: 'argosync', clientSecret: 'oauth-s3cret', redirectUrl: 'https://argo.example/oauth2/callback', rbacEnabled: true },
   });
   await recording.all;
   manifests = recording.registered.filter(({ type }) => type.startsWith('kubernetes:')).map(({ type, name, inputs }) => manifestOf(type, name, inputs));
