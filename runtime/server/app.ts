@@ -47,7 +47,7 @@ export interface ServerServices {
 const INSECURE_WARNING =
   'You are running in insecure mode. Learn how to enable transport layer security: drop --secure=false to use a generated certificate, or pass --tls-cert and --tls-key';
 const KEY_HEADERS_WITHOUT_PROXIES_WARNING =
-  '--rate-limit-key-headers is ignored without --trusted-proxies: a client could name a new address in every request, so the rate limit keys on the connection\'s address. List the proxy in front with --trusted-proxies';
+  '--rate-limit-key-headers without --trusted-proxies believes the header from every connection: a client that reaches this port without the proxy can name a new address in every request. List the proxy in front with --trusted-proxies';
 const SERVER_ONLY_WARNING =
   'You are running without client authentication: every request acts as the server. Add --auth-mode client to require tokens';
 

@@ -63,7 +63,9 @@ export function registerRateLimit(app: FastifyInstance, options: RateLimitOption
  * chooses everything left of it).
  */
 export function rateLimitKey(request: FastifyRequest, keyHeaders: readonly string[], site: RequestOrigin): string {
-  if (keyHeaders.length === 0 || !site.fromTrustedProxy(request)) return request.ip;
+  // SPEC §7.6: with no proxy listed, the operator vouches that every connection comes through one (the key is the
+  // entry it appended); once proxies are listed, headers from any other peer are a client's own words.
+  if (keyHeaders.length === 0 || (site.trustsProxies && !site.fromTrustedProxy(request))) return request.ip;
   for (const name of keyHeaders) {
     const raw = request.headers[name];
     const value = Array.isArray(raw) ? raw.join(',') : raw;

@@ -40,6 +40,11 @@ export class RequestOrigin {
   }
 
   /** Whether `address` (a socket's, or an entry of `X-Forwarded-For`) is a trusted proxy. */
+  /** Whether any proxy is listed. */
+  get trustsProxies(): boolean {
+    return this.#proxies.size > 0;
+  }
+
   isTrustedProxy(address: string): boolean {
     return this.#proxies.size > 0 && this.#proxies.has(plainAddress(address));
   }

@@ -102,8 +102,21 @@ describe('rate limiting', () => {
     expect(direct.map((r) => r.headers['x-ratelimit-remaining'])).toEqual(['2', '1']);
   });
 
+  it('with no proxy listed, keys on the entry the nearest proxy appended (SPEC §7.6 default) and warns at start that the port must not be reachable around the proxy', async () => {
+    const behindProxy = await startTestServer({ apiRateLimit: LIMIT, apiRateLimitWindow: '1m', rateLimitKeyHeaders: ['X-Forwarded-For'] }, { clock });
+    try {
+      const remaining = [];
+      for (const client of ['192.0.2.1', '192.0.2.1', '192.0.2.2']) {
+        remaining.push((await behindProxy.fetch(API, { headers: { 'x-forwarded-for': `203.0.113.9, ${client}` } })).headers['x-ratelimit-remaining']);
+      }
+      expect(remaining).toEqual(['2', '1', '2']);
+      expect(behindProxy.logs.some((line) => line.includes('--rate-limit-key-headers without --trusted-proxies believes the header from every connection'))).toBe(true);
+    } finally {
+      await behindProxy.close();
+    }
+  });
+
   it.each([
-    ['no proxy is trusted', []],
     ['only another address is a trusted proxy', [PROXY]],
     // A dual-stack socket's form of the peer is not mistaken for a listed proxy's.
     ['a proxy is trusted that is not the peer', ['::ffff:10.255.0.2']],
@@ -116,7 +129,6 @@ describe('rate limiting', () => {
         statuses.push((await direct.fetch(API, rotated)).status);
       }
       expect(statuses).toEqual([200, 200, 200, 429, 429, 429]);
-      expect(direct.logs.some((line) => line.includes('--rate-limit-key-headers is ignored without --trusted-proxies'))).toBe(trustedProxies.length === 0);
     } finally {
       await direct.close();
     }
