@@ -24,7 +24,7 @@ export interface RuntimeSso {
   readonly issuerAlias?: pulumi.Input<string>;
   readonly clientId: pulumi.Input<string>;
   readonly clientSecret: pulumi.Input<string>;
-  readonly redirectUrl: pulumi.Input<string>;
+  readonly redirectUrl?: pulumi.Input<string>;
   readonly scopes?: pulumi.Input<pulumi.Input<string>[]>;
   readonly sessionExpiry?: pulumi.Input<string>;
   readonly rbacEnabled?: pulumi.Input<boolean>;

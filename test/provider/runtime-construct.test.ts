@@ -105,13 +105,14 @@ describe('Construct of the Runtime component, with the engine and its resource m
     expect(engine.registrations).toEqual([]);
   });
 
-  it('requires the SSO callback URL, which the server never builds from a request Host', async () => {
+  it('warns when the SSO callback URL is not set, since the server never builds it from a request Host', async () => {
     const sso = { issuer: 'https://dex.example/dex', clientId: 'argosync', clientSecret: 'oauth-s3cret' };
-    const failure = harness.construct(engine, RUNTIME, 'no-callback', { image: inputs.image, sso });
-    await expect(failure).rejects.toMatchObject({ code: 3, details: 'invalid inputs for Runtime no-callback' });
-    const details = ((await failure.catch((error: { metadata: { get(key: string): Buffer[] } }) => error)) as { metadata: { get(key: string): Buffer[] } }).metadata.get('grpc-status-details-bin')[0]!.toString();
-    expect(details).toContain('sso.redirectUrl');
-    expect(details).toContain('is required: the callback URL registered at the provider');
+    engine.logs.length = 0;
+    await harness.construct(engine, RUNTIME, 'no-callback', { image: inputs.image, sso });
+    expect(engine.logs.map((log) => log.message)).toContainEqual(expect.stringContaining('no-callback: sso.redirectUrl is not set, so sign-in works only through a port-forward'));
+    engine.logs.length = 0;
+    await harness.construct(engine, RUNTIME, 'with-callback', { image: inputs.image, sso: { ...sso, redirectUrl: 'https://argo.example/oauth2/callback' } });
+    expect(engine.logs.filter((log) => log.message.includes('redirectUrl is not set'))).toEqual([]);
   });
 
   it('refuses a component type it does not have', async () => {
