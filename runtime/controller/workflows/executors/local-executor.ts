@@ -63,7 +63,11 @@ export class LocalExecutor implements Executor {
       const onAbort = () => stop('terminated');
       signal.addEventListener('abort', onAbort, { once: true });
       const deadline = node.deadlineSeconds === undefined ? undefined : setTimeout(() => stop(DEADLINE_MESSAGE), node.deadlineSeconds * 1000);
+      // A command that cannot start emits 'error' and then 'close': the first verdict is the one.
+      let finished = false;
       const finish = (result: NodeResult) => {
+        if (finished) return;
+        finished = true;
         signal.removeEventListener('abort', onAbort);
         if (deadline) clearTimeout(deadline);
         void recorded.then(() => forgetProcess(directory)).finally(() => resolve(result));
