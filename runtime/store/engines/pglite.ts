@@ -30,16 +30,14 @@ export async function createPglite(dataDir: string | undefined): Promise<PGlite>
 }
 
 /**
- * Runs PGlite's WebAssembly on V8's baseline compiler (Liftoff) alone, compiling each function when first called.
- * With tier-up, V8 recompiles PostgreSQL's hot functions with TurboFan on background threads; that compilation
+ * Runs PGlite's WebAssembly on V8's baseline compiler (Liftoff) alone. With tier-up, V8 recompiles PostgreSQL's hot functions with TurboFan on background threads; that compilation
  * peaks at about 90 MB of malloc'd memory, which glibc keeps in those threads' arenas once freed: 50-70 MB of an
  * idle runtime's RSS (issue 11). Liftoff code answers an indexed read in about twice the time (70 → 140 µs here),
  * which the embedded store can afford: it serves one process, and its hottest read, a limit's size, is cached.
- * V8 reads these flags when it compiles a module, so they are set before every PGlite starts (they are process-wide).
+ * V8 reads the flag when it compiles a module, so it is set before every PGlite starts (it is process-wide).
  */
 function useBaselineWasmCompiler(): void {
   setFlagsFromString('--liftoff-only');
-  setFlagsFromString('--wasm-lazy-compilation');
 }
 
 /** Writes the data-directory template new homes start from (build step), unless it exists; returns its path. */
