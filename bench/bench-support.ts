@@ -3,7 +3,7 @@ import type { Synchronization } from '../runtime/controller/sync/sync-items.js';
 import { migrateArgosyncSchema } from '../runtime/store/migrations/argosync-migrations.js';
 import { migrateSyncSchema } from '../runtime/store/migrations/sync-migrations.js';
 import { SqlConfigMapStore } from '../runtime/store/sql-configmap-store.js';
-import type { ConnectionSpec, Driver } from '../runtime/store/connection-spec.js';
+import type { Driver } from '../runtime/store/connection-spec.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/databases.js';
 import { startController, type TestController } from '../test/support/sync-controllers.js';
 
@@ -64,9 +64,3 @@ export function percentile(values: readonly number[], p: number): number {
 
 export const ms = (value: number) => `${value.toFixed(2)} ms`;
 
-/** A `--state-store` URL for a PostgreSQL test database (its own schema). */
-export function stateStoreUrl(spec: ConnectionSpec): string {
-  const { host, port, user, password, database, schema } = spec;
-  const credentials = `${encodeURIComponent(user ?? 'postgres')}${password ? `:${encodeURIComponent(password)}` : ''}`;
-  return `postgres://${credentials}@${host}:${port}/${database}?schema=${schema}`;
-}

@@ -6,7 +6,8 @@ import { migrateArgosyncSchema } from '../runtime/store/migrations/argosync-migr
 import { SqlWorkflowStore } from '../runtime/store/sql-workflow-store.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/databases.js';
 import { startController } from '../test/support/sync-controllers.js';
-import { CONFIGMAP_SEMAPHORE, ms, percentile, stateStoreUrl } from './bench-support.js';
+import { stateStoreUrl } from '../test/support/state-store-url.js';
+import { CONFIGMAP_SEMAPHORE, ms, percentile } from './bench-support.js';
 import { benchLogFile } from './support/processes.js';
 import { spawnSync } from 'node:child_process';
 import { appendFileSync } from 'node:fs';

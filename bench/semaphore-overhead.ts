@@ -8,20 +8,18 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { Kysely, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
+import { sql } from 'kysely';
 import { startRuntime, type RunningRuntime } from '../runtime/runtime-process.js';
 import { SqlWorkflowStore } from '../runtime/store/sql-workflow-store.js';
 import { openDatabase } from '../runtime/store/sql-database.js';
-import { createTestDatabase, type TestDatabase } from '../test/support/databases.js';
+import { createTestDatabase, createWholeDatabase, type TestDatabase } from '../test/support/databases.js';
 import { runtimeApi } from '../test/support/runtime-api.js';
+import { stateStoreUrl } from '../test/support/state-store-url.js';
 import { ms, percentile } from './bench-support.js';
 
 const WORKFLOWS = Number(process.env.BENCH_WORKFLOWS ?? 200);
 const BATCH = Number(process.env.BENCH_BATCH ?? 100);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
-const HOST = '127.0.0.1';
-const PORT = 5432;
 
 type Mode = 'none' | 'non-binding' | 'limit-1 batch';
 
@@ -34,23 +32,23 @@ interface Controller {
   stopWatching(): Promise<void>;
 }
 
-const admin = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ host: HOST, port: PORT, user: 'postgres', database: 'test', max: 1 }) }) });
-const syncDatabaseName = `argosync_bench_${process.pid}`;
-await sql.raw(`create database ${syncDatabaseName}`).execute(admin);
+// On the configured PostgreSQL (ARGOSYNC_TEST_POSTGRES, else the default), as the other benches.
+const syncDatabase = await createWholeDatabase('postgresql');
+const { host, port, database: syncDatabaseName, user: syncUser, password: syncPassword } = syncDatabase.spec;
 
 async function startController(name: string): Promise<Controller> {
   const home = await mkdtemp(join(tmpdir(), 'argosync-bench-'));
   const stateStore = await createTestDatabase('postgresql');
-  const { user, database, schema } = stateStore.spec;
   const config = join(home, 'argosync.yaml');
-  await writeFile(config, stringify({ synchronization: { controllerName: name, postgresql: { host: HOST, port: PORT, database: syncDatabaseName, userName: 'postgres' } } }));
+  const postgresql = { host, port, database: syncDatabaseName, userName: syncUser ?? 'postgres', ...(syncPassword ? { password: syncPassword } : {}) };
+  await writeFile(config, stringify({ synchronization: { controllerName: name, postgresql } }), { mode: 0o600 });
   const runtime = await startRuntime(
-    { home, config, stateStore: `postgres://${user}@${HOST}:${PORT}/${database}?schema=${schema}` },
+    { home, config, stateStore: stateStoreUrl(stateStore.spec) },
     { port: 0, logFormat: 'json', logLevel: 'warn', apiRateLimit: '1000000000' },
     () => undefined,
   );
   // The bench's own view of the state store: phase changes as the runtime writes them.
-  const view = await openDatabase({ driver: 'postgresql', host: HOST, port: PORT, user, database, schema });
+  const view = await openDatabase(stateStore.spec);
   const store = new SqlWorkflowStore(view);
   const finished = new Map<string, number>();
   const stop = await store.watch((event) => {
@@ -100,7 +98,7 @@ async function round(controllers: readonly Controller[], mode: Mode, count: numb
 async function scenario(controllerCount: 1 | 2): Promise<void> {
   const controllers: Controller[] = [];
   for (let index = 0; index < controllerCount; index += 1) controllers.push(await startController(`bench-${index}`));
-  const syncDb = await openDatabase({ driver: 'postgresql', host: HOST, port: PORT, user: 'postgres', database: syncDatabaseName });
+  const syncDb = await openDatabase(syncDatabase.spec);
   const rates: Record<Mode, number[]> = { none: [], 'non-binding': [], 'limit-1 batch': [] };
   const gaps: number[] = [];
   let serial = 0;
@@ -140,6 +138,5 @@ try {
   await scenario(1);
   await scenario(2);
 } finally {
-  await sql.raw(`drop database if exists ${syncDatabaseName} with (force)`).execute(admin);
-  await admin.destroy();
+  await syncDatabase.drop();
 }

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestDatabase, type TestDatabase } from '../test/support/databases.js';
-import { percentile, stateStoreUrl } from './bench-support.js';
+import { stateStoreUrl } from '../test/support/state-store-url.js';
+import { percentile } from './bench-support.js';
 import { benchLogFile, startArgosync, startProcess, type StartedProcess } from './support/processes.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);

@@ -2,7 +2,7 @@ import type { ApiClient } from '../runtime/client/api-client.js';
 import type { CheckFailure } from './resource-handler.js';
 import type { ProviderConfig } from './provider-config.js';
 import { UNKNOWN } from './resource-handler.js';
-import { outputsOf, SemaphoreLimitHandler, type LimitStatus } from './resources/semaphore-limit.js';
+import { namespaceProblem, outputsOf, SemaphoreLimitHandler, type LimitStatus } from './resources/semaphore-limit.js';
 
 /** What an Invoke answers: the function's result, or the arguments that are wrong. */
 export type InvokeResult = { readonly outputs: Record<string, unknown>; readonly failures?: undefined } | { readonly outputs?: undefined; readonly failures: readonly CheckFailure[] };
@@ -34,7 +34,10 @@ export const FUNCTIONS: Readonly<Record<string, DataSource>> = {
   },
   /** Every limit of a namespace, ConfigMap and database ones. */
   'argosync:index:getSemaphoreLimits': async (client, config, args) => {
-    const namespace = typeof args.namespace === 'string' ? args.namespace : config.namespace;
+    const namespace = args.namespace ?? config.namespace;
+    if (typeof namespace !== 'string') return { failures: [{ property: 'namespace', reason: `must be a string, got ${JSON.stringify(namespace)}` }] };
+    const problem = namespaceProblem(namespace);
+    if (problem) return { failures: [{ property: 'namespace', reason: problem }] };
     const { items } = await client.send<{ items: ListedLimit[] }>('GET', `/api/v1/sync/${encodeURIComponent(namespace)}`);
     const limits = items.map((item) =>
       outputsOf(item.type === 1 ? { namespace, key: item.key, type: 'database', limit: item.limit } : { namespace, key: item.key, type: 'configmap', configMapName: item.cmName!, limit: item.limit }, item),

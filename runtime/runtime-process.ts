@@ -329,7 +329,7 @@ async function startSsoIfEnabled(options: ServerOptions, context: RuntimeContext
     resolveSecret: context.kubernetes ? (await import('./config/kubernetes-secret-resolver.js')).kubernetesSecretResolver(context.kubernetes, namespace) : inlineSecretResolver(),
     policyServiceAccounts: policy && { candidates: async (ns) => policy.serviceAccountCandidates(ns) },
     baseHref: options.baseHref,
-    secure: options.secure,
+    site: options,
     clock: systemClock,
   });
 }

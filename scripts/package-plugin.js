@@ -1,11 +1,11 @@
 // `npm run package [outDir]`: the plugin as archives that `pulumi plugin install resource argosync <version>
 // --file <archive>` installs (SPEC §9, Distribution). One esbuild bundle of provider/main.ts, needing only `node`
 // on PATH, with a launcher (`.cmd` on Windows), schema.json and a package.json that carries the version.
-import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
+import { create } from 'tar';
 
 const PLATFORMS = ['linux-amd64', 'linux-arm64', 'darwin-amd64', 'darwin-arm64', 'windows-amd64'];
 const NAME = 'pulumi-resource-argosync';
@@ -70,7 +70,8 @@ try {
   for (const platform of PLATFORMS) {
     const launcher = platform.startsWith('windows') ? LAUNCHERS.windows : LAUNCHERS.unix;
     const archive = join(outDir, `${NAME}-v${version}-${platform}.tar.gz`);
-    execFileSync('tar', ['-czf', archive, '-C', stage, launcher.file, BUNDLE, 'schema.json', 'package.json']);
+    // node-tar (already a dependency), not the system's tar: the same archive on every machine, Windows included.
+    await create({ gzip: true, file: archive, cwd: stage, portable: true }, [launcher.file, BUNDLE, 'schema.json', 'package.json']);
     console.log(archive);
   }
 } finally {

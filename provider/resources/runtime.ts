@@ -227,6 +227,11 @@ function runtimeInputFailures(inputs: pulumi.Inputs): pulumi.InputPropertyErrorD
 export function constructRuntime(name: string, inputs: pulumi.Inputs, options: pulumi.ComponentResourceOptions): pulumi.provider.ConstructResult {
   const errors = runtimeInputFailures(inputs);
   if (errors.length > 0) throw new pulumi.InputPropertiesError({ message: `invalid inputs for Runtime ${name}`, errors });
+  const sso = inputs.sso as Record<string, unknown> | undefined;
+  // In a cluster the server has no name of its own to build the callback URL on (it never trusts a request's Host).
+  if (sso !== undefined && !pulumi.Output.isInstance(sso) && !sso.redirectUrl) {
+    void pulumi.log.warn(`${name}: sso.redirectUrl is not set, so sign-in works only through a port-forward (localhost); set it to the callback URL registered at the provider, e.g. https://argo.example.com/oauth2/callback`);
+  }
   const runtime = new RuntimeComponent(name, inputs as unknown as RuntimeArgs, options);
   return { urn: runtime.urn, state: { namespace: runtime.namespace, serviceName: runtime.serviceName, endpoint: runtime.endpoint } };
 }

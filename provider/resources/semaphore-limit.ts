@@ -64,8 +64,8 @@ export class SemaphoreLimitHandler implements CustomResourceHandler<SemaphoreLim
 
     if (type !== UNKNOWN && type !== 'configmap' && type !== 'database') fail('type', `must be "configmap" or "database", got ${JSON.stringify(type)}`);
     if (typeof namespace === 'string') {
-      const problem = labelProblem(namespace);
-      if (problem) fail('namespace', `${JSON.stringify(namespace)} is not a Kubernetes namespace name: ${problem}`);
+      const problem = namespaceProblem(namespace);
+      if (problem) fail('namespace', problem);
     }
     if (key === undefined) fail('key', 'is required');
     else if (typeof key === 'string') {
@@ -200,6 +200,12 @@ export function outputsOf(limit: Known, status: LimitStatus): SemaphoreLimitOutp
 }
 
 /** `configmap/<ns>/<cm>/<key>` or `database/<ns>/<key>` (database keys may contain `/`). */
+/** Why `namespace` cannot name a Kubernetes namespace (a check failure's reason), or undefined. */
+export function namespaceProblem(namespace: string): string | undefined {
+  const problem = labelProblem(namespace);
+  return problem && `${JSON.stringify(namespace)} is not a Kubernetes namespace name: ${problem}`;
+}
+
 export function idOf(limit: Pick<Known, 'namespace' | 'key' | 'type' | 'configMapName'>): string {
   return limit.type === 'configmap' ? `configmap/${limit.namespace}/${limit.configMapName}/${limit.key}` : `database/${limit.namespace}/${limit.key}`;
 }

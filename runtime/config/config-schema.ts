@@ -1,6 +1,8 @@
 import { Ajv } from 'ajv';
 import { hasControlCharacter } from '../control-characters.js';
-import { parseArgoTtl } from './duration.js';
+import { isSqlIdentifier, SQL_IDENTIFIER_HINT } from '../store/sql-identifier.js';
+import { parseArgoTtl, parseGoDuration } from './duration.js';
+import { DAY_MS, duration } from './duration-schema.js';
 import { ssoSchema } from './sso-section.js';
 
 /**
@@ -13,11 +15,10 @@ export type ConfigDocument = { readonly [section: string]: unknown };
 /** Custom formats, so one ajv pass reports them beside every other problem. */
 export const FORMAT_HINTS: Readonly<Record<string, string>> = {
   duration: 'must be a duration such as 30s, 5m, 1h30m or 7d',
-  'sql-identifier': 'must be a SQL identifier: a letter or _ followed by letters, digits or _, at most 63 characters',
+  'go-duration': 'must be a Go duration such as 10h or 240h',
+  'sql-identifier': SQL_IDENTIFIER_HINT,
   printable: 'must not contain NUL or other control characters',
 };
-
-const SQL_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
 const object = (properties: Record<string, unknown>, required: string[] = []) => ({
   type: 'object',
@@ -34,13 +35,9 @@ const integer = (minimum: number, maximum?: number) => ({
 const boolean = { type: 'boolean' };
 const text = { type: 'string', minLength: 1 };
 const tableName = { type: 'string', format: 'sql-identifier' };
-const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
-/**
- * A duration within bounds (SPEC §7.6): `label` is how the bounds read in a message and in the README table.
- * A period that drives a timer stays below 24 days, where Node's timers overflow to 1 ms.
- */
-const duration = (minMs: number, maxMs: number, label: string) => ({ type: 'string', format: 'duration', durationRange: { minMs, maxMs, label } });
+/** The offload table: its index is `<name>_i1`, which must fit the same 63 characters. */
+const offloadTableName = { ...tableName, maxLength: 60 };
+// A period that drives a timer stays below 24 days, where Node's timers overflow to 1 ms.
 /** Text without control characters: it becomes a row value, a lock holder or a log line. */
 const printable = (maxLength: number) => ({ type: 'string', minLength: 1, maxLength, format: 'printable' });
 const stringMap = { type: 'object', additionalProperties: { type: 'string' } };
@@ -53,7 +50,7 @@ const databaseKeys = {
   host: text,
   port: integer(0, 65535),
   database: text,
-  tableName,
+  tableName: offloadTableName,
   userNameSecret: secretKeySelector,
   passwordSecret: secretKeySelector,
   userName: { type: 'string' },
@@ -122,7 +119,7 @@ const persistence = object({
   skipMigration: boolean,
   // argosync's: persistence on the sync database's connection (the offload table named here, not under a driver).
   useSyncDatabase: boolean,
-  tableName,
+  tableName: offloadTableName,
 });
 
 /** Keys named after the `argosync server` flags (SPEC §8). */
@@ -151,8 +148,9 @@ export const configDocumentSchema = object({ synchronization, persistence, serve
 
 const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
 ajv.addFormat('duration', { type: 'string', validate: (value: string) => parseArgoTtl(value) !== undefined });
+ajv.addFormat('go-duration', { type: 'string', validate: (value: string) => parseGoDuration(value) !== undefined });
 ajv.addFormat('printable', { type: 'string', validate: (value: string) => !hasControlCharacter(value) });
-ajv.addFormat('sql-identifier', { type: 'string', validate: (value: string) => SQL_IDENTIFIER.test(value) });
+ajv.addFormat('sql-identifier', { type: 'string', validate: isSqlIdentifier });
 interface DurationRange {
   readonly minMs: number;
   readonly maxMs: number;

@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import type { ConfigProblem } from './config-problems.js';
 import { parseGoDuration } from './duration.js';
+import { goDuration, HOUR_MS } from './duration-schema.js';
 import type { SecretKeySelector, SecretSource } from './runtime-config.js';
 
 /** The `sso` section (SPEC §7.7): Argo's `SSOConfig` keys, with argosync's inline `…Value` credentials. */
@@ -9,7 +10,7 @@ export interface SsoConfig {
   readonly issuerAlias?: string;
   readonly clientId: SecretSource;
   readonly clientSecret: SecretSource;
-  /** Undefined: derived per request from the request's scheme, host and the base href, as Argo. */
+  /** Undefined: built per request from the origin the browser used, when it names this server (`--allowed-hosts`, the bound address, loopback). */
   readonly redirectUrl?: string;
   /** As configured, with `openid` appended (always, as Argo). */
   readonly scopes: readonly string[];
@@ -24,6 +25,7 @@ export interface SsoConfig {
 }
 
 const text = { type: 'string', minLength: 1 };
+const MAX_SESSION_EXPIRY_MS = 720 * HOUR_MS;
 const secretKeySelector = {
   type: 'object',
   properties: { name: text, key: text, optional: { type: 'boolean' } },
@@ -43,7 +45,8 @@ export const ssoSchema = {
     clientSecretValue: text,
     redirectUrl: text,
     scopes: { type: 'array', items: text },
-    sessionExpiry: { type: 'string' },
+    // A session cannot be revoked before it expires (only by replacing the key): a month at most.
+    sessionExpiry: goDuration(0, MAX_SESSION_EXPIRY_MS, '0 and 720h'),
     rbac: { type: 'object', properties: { enabled: { type: 'boolean' } }, additionalProperties: false },
     customGroupClaimName: text,
     userInfoPath: { type: 'string', pattern: '^/' },
@@ -74,7 +77,7 @@ export interface RawSsoSection {
   readonly rootCA?: string;
 }
 
-const DEFAULT_SESSION_EXPIRY_MS = 10 * 3_600_000;
+const DEFAULT_SESSION_EXPIRY_MS = 10 * HOUR_MS;
 
 /** Checks what a schema cannot (URLs, durations, regular expressions, certificates) and applies Argo's defaults. */
 export function readSsoSection(raw: RawSsoSection, problems: ConfigProblem[]): SsoConfig {

@@ -9,6 +9,7 @@ import { registerAuthentication } from './auth/authenticate.js';
 import { limitConnectionsPerAddress } from './connection-limit.js';
 import { registerHostCheck } from './host-check.js';
 import { registerOriginCheck } from './origin-check.js';
+import { RequestOrigin } from './request-origin.js';
 import type { Authorizer } from './auth/authorizer.js';
 import { oauth2DisabledRoutes } from './auth/sso/oauth2-disabled-routes.js';
 import type { SsoService } from './auth/sso/sso-service.js';
@@ -45,6 +46,8 @@ export interface ServerServices {
 
 const INSECURE_WARNING =
   'You are running in insecure mode. Learn how to enable transport layer security: drop --secure=false to use a generated certificate, or pass --tls-cert and --tls-key';
+const KEY_HEADERS_WITHOUT_PROXIES_WARNING =
+  '--rate-limit-key-headers without --trusted-proxies believes the header from every connection: a client that reaches this port without the proxy can name a new address in every request. List the proxy in front with --trusted-proxies';
 const SERVER_ONLY_WARNING =
   'You are running without client authentication: every request acts as the server. Add --auth-mode client to require tokens';
 
@@ -82,9 +85,11 @@ export async function buildApp(options: ServerOptions, services: ServerServices)
   limitConnectionsPerAddress(app.server, options.maxConnectionsPerIp);
   if (!options.secure) app.log.warn(INSECURE_WARNING);
   if (options.authModes.length === 1 && options.authModes[0] === 'server') app.log.warn(SERVER_ONLY_WARNING);
+  if (options.rateLimitKeyHeaders.length > 0 && options.trustedProxies.length === 0) app.log.warn(KEY_HEADERS_WITHOUT_PROXIES_WARNING);
 
   if (isLoopbackAddress(options.address)) registerHostCheck(app, options.allowedHosts);
-  registerOriginCheck(app, options.secure);
+  const site = new RequestOrigin(options);
+  registerOriginCheck(app, site);
   // Callback hooks here and below: no promise per request.
   app.addHook('onResponse', (request, reply, done) => {
     request.log.info({ method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request completed');
@@ -99,7 +104,7 @@ export async function buildApp(options: ServerOptions, services: ServerServices)
     limit: options.apiRateLimit,
     windowMs: options.apiRateLimitWindowMs,
     keyHeaders: options.rateLimitKeyHeaders,
-    trustedProxies: options.trustedProxies,
+    site,
     exempt: ['/healthz', '/readyz', '/metrics'],
     clock,
     registry: services.metricsRegistry,

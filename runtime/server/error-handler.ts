@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError } from '../errors.js';
+import { ApiError, UnavailableError } from '../errors.js';
 import { redactUrl } from '../redact.js';
 
 /** The wire form of every error, as grpc-gateway writes a `google.rpc.Status`. */
@@ -11,6 +11,11 @@ export interface ErrorBody {
 
 const INVALID_ARGUMENT = 3;
 const INTERNAL = 13;
+/**
+ * `Retry-After` of a 503 during a database outage: during a known outage a request costs one connection
+ * attempt and the first that succeeds ends the outage, so a short pause is enough.
+ */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 1;
 
 /** gRPC codes for the statuses Fastify itself may produce; any other 4xx is InvalidArgument (SPEC §7.1). */
 const GRPC_CODE_BY_STATUS: Readonly<Record<number, number>> = { 401: 16, 403: 7, 404: 5, 409: 6, 429: 8 };
@@ -20,11 +25,15 @@ const GRPC_CODE_BY_STATUS: Readonly<Record<number, number>> = { 401: 16, 403: 7,
  * ApiErrors are written as they are; Fastify's own request errors (bad JSON, schema failures, wrong
  * content type, oversize bodies, which Fastify marks 413/415) become 3/400 with a clear message;
  * anything else is 13/500 `internal error`, its detail only in the log. No stack ever reaches a client.
+ * A database outage (14/503) is expected and passes: it carries `Retry-After` and is logged at warn.
  */
 export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const [status, body] = toWire(error, request, bodyLimit);
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    if (error instanceof UnavailableError) {
+      reply.header('retry-after', UNAVAILABLE_RETRY_AFTER_SECONDS);
+      request.log.warn({ code: body.code, status }, body.message);
+    } else if (status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: body.code, status }, body.message);
     return reply.code(status).type('application/json').send(body);
   });

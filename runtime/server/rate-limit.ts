@@ -3,14 +3,15 @@ import { Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../clock.js';
 import { FixedWindowCounter } from './fixed-window-counter.js';
+import type { RequestOrigin } from './request-origin.js';
 
 export interface RateLimitOptions {
   readonly limit: number;
   readonly windowMs: number;
   /** Lower-case header names tried in order before the client IP (`--rate-limit-key-headers`). */
   readonly keyHeaders: readonly string[];
-  /** `--trusted-proxies`: their entries in `X-Forwarded-For` are skipped. */
-  readonly trustedProxies: readonly string[];
+  /** `--trusted-proxies`: only their key headers are believed, and their own entries in them are skipped. */
+  readonly site: RequestOrigin;
   /** Route paths that carry the headers but are not counted (probes and metrics, SPEC §7.6). */
   readonly exempt: readonly string[];
   readonly clock: Clock;
@@ -40,11 +41,10 @@ export function registerRateLimit(app: FastifyInstance, options: RateLimitOption
     },
   });
   const exempt = new Set(options.exempt);
-  const trusted = new Set(options.trustedProxies);
   const resetText = lastValueCache(httpDateUtc);
   // A callback hook: no promise per request on the read path.
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
-    const key = rateLimitKey(request, options.keyHeaders, trusted);
+    const key = rateLimitKey(request, options.keyHeaders, options.site);
     const counted = !exempt.has(request.routeOptions.url ?? '');
     const take = counted ? counter.take(key) : counter.peek(key);
     const reset = resetText(take.resetAt);
@@ -69,11 +69,16 @@ function lastValueCache(format: (value: number) => string): (value: number) => s
 }
 
 /**
- * The first non-empty configured header, else the client IP. Each proxy appends the address it received
- * from to `X-Forwarded-For`, so only the right end is trustworthy: the key is the right-most entry that is
- * not one of `trusted` (the entry the nearest untrusted hop wrote; the client chooses everything left of it).
+ * The client IP, unless the connection comes from a trusted proxy: then the first non-empty configured header.
+ * A header sent straight by a client is ignored, or it could name a new address with every request. Each proxy
+ * appends the address it received from to `X-Forwarded-For`, so only the right end is trustworthy: the key is
+ * the right-most entry that is not a trusted proxy (the entry the nearest untrusted hop wrote; the client
+ * chooses everything left of it).
  */
-export function rateLimitKey(request: FastifyRequest, keyHeaders: readonly string[], trusted: ReadonlySet<string>): string {
+export function rateLimitKey(request: FastifyRequest, keyHeaders: readonly string[], site: RequestOrigin): string {
+  // SPEC §7.6: with no proxy listed, the operator vouches that every connection comes through one (the key is the
+  // entry it appended); once proxies are listed, headers from any other peer are a client's own words.
+  if (keyHeaders.length === 0 || (site.trustsProxies && !site.fromTrustedProxy(request))) return request.ip;
   for (const name of keyHeaders) {
     const raw = request.headers[name];
     const value = Array.isArray(raw) ? raw.join(',') : raw;
@@ -81,7 +86,7 @@ export function rateLimitKey(request: FastifyRequest, keyHeaders: readonly strin
     const entries = value.split(',');
     for (let index = entries.length - 1; index >= 0; index -= 1) {
       const entry = entries[index]!.trim();
-      if (entry !== '' && !trusted.has(entry)) return entry;
+      if (entry !== '' && !site.isTrustedProxy(entry)) return entry;
     }
   }
   return request.ip;

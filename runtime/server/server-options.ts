@@ -25,9 +25,9 @@ export interface ServerOptions {
   readonly apiRateLimitWindowMs: number;
   /** Lower-case header names; the first non-empty one keys the rate limit instead of the client IP. */
   readonly rateLimitKeyHeaders: readonly string[];
-  /** `--trusted-proxies`: addresses whose `X-Forwarded-For` entries are skipped when keying the rate limit. */
+  /** `--trusted-proxies`: peers whose forwarding headers (`X-Forwarded-*`, rate-limit key headers) are believed. */
   readonly trustedProxies: readonly string[];
-  /** `--allowed-hosts`: `Host` names a loopback server answers besides localhost, 127.0.0.1 and [::1]. */
+  /** `--allowed-hosts`: this server's names; a loopback server answers them besides localhost, 127.0.0.1 and [::1]. */
   readonly allowedHosts: readonly string[];
   /** Open connections one client address may hold. */
   readonly maxConnectionsPerIp: number;

@@ -1,4 +1,5 @@
 import { redactUrl } from '../redact.js';
+import { isSqlIdentifier, SQL_IDENTIFIER_HINT } from './sql-identifier.js';
 import { sql, type Kysely } from 'kysely';
 import type { ConnectionSpec, Driver } from './connection-spec.js';
 import type { EngineTraits } from './engines/engine-traits.js';
@@ -127,6 +128,10 @@ export function parseDatabaseUrl(text: string): ConnectionSpec {
   if (!driver) {
     throw new InvalidArgumentError(`unsupported database URL scheme "${url.protocol}": use postgres://, mysql:// or pglite:`);
   }
+  const schema = url.searchParams.get('schema') || undefined;
+  if (schema !== undefined && !isSqlIdentifier(schema)) {
+    throw new InvalidArgumentError(`invalid database URL "${redactUrl(text)}": schema ${JSON.stringify(schema.slice(0, 100))} ${SQL_IDENTIFIER_HINT}`);
+  }
   const options = Object.fromEntries([...url.searchParams].filter(([name]) => name !== 'schema' && name !== 'sslmode'));
   const sslMode = url.searchParams.get('sslmode') ?? undefined;
   return {
@@ -136,7 +141,7 @@ export function parseDatabaseUrl(text: string): ConnectionSpec {
     ...(url.pathname.length > 1 ? { database: decodeURIComponent(url.pathname.slice(1)) } : {}),
     ...(url.username ? { user: decodeURIComponent(url.username) } : {}),
     ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
-    ...(url.searchParams.get('schema') ? { schema: url.searchParams.get('schema')! } : {}),
+    ...(schema === undefined ? {} : { schema }),
     ...(sslMode ? { ssl: sslMode !== 'disable', sslMode: sslMode as ConnectionSpec['sslMode'] } : {}),
     ...(driver === 'mysql' && Object.keys(options).length > 0 ? { options } : {}),
   };

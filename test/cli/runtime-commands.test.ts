@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, fetch } from 'undici';
 import { runCli } from '../support/cli-process.js';
 import { createTestDatabase, describeOn, type TestDatabase } from '../support/databases.js';
+import { stateStoreUrl } from '../support/state-store-url.js';
 
 const insecure = new Agent({ connect: { rejectUnauthorized: false } });
 
@@ -70,8 +71,7 @@ describeOn('postgresql')('argosync migrate', () => {
   afterAll(() => database.drop());
 
   it('creates the schemas on a state store given by URL and reports the versions', async () => {
-    const { host, port, user, database: name, schema } = database.spec;
-    const url = `postgres://${user}@${host}:${port}/${name}?schema=${schema}`;
+    const url = stateStoreUrl(database.spec);
     const cli = runCli(['migrate', '--state-store', url, '--home', join(tmpdir(), 'argosync-migrate-home')]);
     expect(await cli.exited).toBe(0);
     expect(cli.stdout()).toContain('sync database: sync_schema_history at version 10');

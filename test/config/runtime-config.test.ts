@@ -159,7 +159,7 @@ describe('validation', () => {
       'synchronization.missingLimit: must be one of wait, error (got "fail")',
     );
     expect(failure({ synchronization: { limitTableName: 'sync limit; drop table x' } })).toContain(
-      'synchronization.limitTableName: must be a SQL identifier',
+      'synchronization.limitTableName: must be a lower-case SQL identifier',
     );
     expect(failure({ server: { port: 70000, authMode: ['oidc'] } })).toMatch(/server\.port: must be <= 65535.*server\.authMode\[0\]: must be one of server, client, sso/);
     expect(failure({ persistence: { postgresql: { ...pg, tableName: 'argo_workflows', azureToken: { enabled: true } } } })).toContain(
@@ -284,18 +284,32 @@ describe('bounds of seconds and durations (SPEC §7.6)', () => {
     expect(() => parseRuntimeConfig({ synchronization: { connectionPool: { connMaxLifetime: '25h' } } })).toThrow('connMaxLifetime: must be between 0 and 24h');
   });
 
-  it('gives every seconds key a minimum and a maximum, and every duration key a range', () => {
+  it('gives every seconds key a minimum and a maximum, and every duration key a range, in every section (sso included)', () => {
+    const timeLike = /(Seconds|Expiry|TTL|Lifetime|Window|Timeout|Delay|Period|Interval)$/i;
     const unbounded: string[] = [];
+    const visited: string[] = [];
     const walk = (schema: Record<string, unknown>, path: string): void => {
       for (const [key, child] of Object.entries((schema.properties ?? {}) as Record<string, Record<string, unknown>>)) {
         const at = path ? `${path}.${key}` : key;
-        if (/Seconds$/.test(key) && (child.minimum === undefined || child.maximum === undefined)) unbounded.push(at);
-        if (child.format === 'duration' && child.durationRange === undefined) unbounded.push(at);
+        visited.push(at);
+        const ranged = child.durationRange !== undefined || (child.minimum !== undefined && child.maximum !== undefined);
+        const isDuration = typeof child.format === 'string' && /duration/.test(child.format);
+        if ((timeLike.test(key) || isDuration) && !ranged) unbounded.push(at);
         walk(child, at);
       }
     };
     walk(configDocumentSchema as unknown as Record<string, unknown>, '');
+    expect(visited).toEqual(expect.arrayContaining(['sso.sessionExpiry', 'synchronization.pollSeconds', 'persistence.archiveTTL', 'server.apiRateLimitWindow']));
     expect(unbounded).toEqual([]);
+  });
+
+  it('bounds sso.sessionExpiry to 720h, a Go duration as Argo reads it', () => {
+    const sso = { issuer: 'https://idp.example', clientIdValue: 'c', clientSecretValue: 's' };
+    expect(parseRuntimeConfig({ sso: { ...sso, sessionExpiry: '720h' } }).sso?.sessionExpiryMs).toBe(720 * 3_600_000);
+    expect(parseRuntimeConfig({ sso: { ...sso, sessionExpiry: '0' } }).sso?.sessionExpiryMs).toBe(10 * 3_600_000);
+    expect(() => parseRuntimeConfig({ sso: { ...sso, sessionExpiry: '721h' } })).toThrow('sso.sessionExpiry: must be between 0 and 720h');
+    expect(() => parseRuntimeConfig({ sso: { ...sso, sessionExpiry: '876000h' } })).toThrow('sso.sessionExpiry: must be between 0 and 720h');
+    expect(() => parseRuntimeConfig({ sso: { ...sso, sessionExpiry: '7d' } })).toThrow('sso.sessionExpiry: must be a Go duration such as 10h or 240h');
   });
 
   it('refuses control characters in controllerName and clusterName', () => {

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DatabaseLeaseLock } from '../../runtime/controller/leader/database-lease-lock.js';
 import { KubernetesLeaseLock } from '../../runtime/controller/leader/kubernetes-lease-lock.js';
 import { LeaderElection, type LeaseLock } from '../../runtime/controller/leader/leader-election.js';
 import { migrateArgosyncSchema } from '../../runtime/store/migrations/argosync-migrations.js';
 import type { SqlDatabase } from '../../runtime/store/sql-database.js';
 import { createTestDatabase, describeEachDatabase, DIALECTS, type TestDatabase } from '../support/databases.js';
-import { kubeConfigFor, startKubeApiServer, type KubeApiServer } from '../support/kube-api-server.js';
+import { describeEachKubeTarget, openCluster, type Cluster } from '../support/kube-targets.js';
 
 const LEASE_MS = 1_000;
 
@@ -82,16 +82,18 @@ describeEachDatabase(DIALECTS)('the leader lease as a row of argosync_leader on 
   });
 });
 
-describe('the leader lease as a Kubernetes Lease on the in-process API server', () => {
-  let server: KubeApiServer;
+describeEachKubeTarget('the leader lease as a Kubernetes Lease on %s', (target) => {
+  let cluster: Cluster;
+  let namespace: string;
   leaseLockSuite(async () => {
-    server = await startKubeApiServer();
-    return { lock: () => new KubernetesLeaseLock(kubeConfigFor(server), 'argo', 'argosync-controller'), close: () => server.close() };
+    cluster = await openCluster(target);
+    namespace = await cluster.namespace('argo');
+    return { lock: () => new KubernetesLeaseLock(cluster.kubeConfig(), namespace, 'argosync-controller'), close: () => cluster.close() };
   });
 
   it('keeps the Lease fields client-go writes', async () => {
-    const lock = new KubernetesLeaseLock(kubeConfigFor(server), 'argo', 'argosync-controller');
+    const lock = new KubernetesLeaseLock(cluster.kubeConfig(), namespace, 'argosync-controller');
     expect(await lock.tryAcquireOrRenew('pod-0', LEASE_MS)).toBe(true);
-    expect(server.get('leases', 'argo', 'argosync-controller')).toMatchObject({ spec: { holderIdentity: 'pod-0', leaseDurationSeconds: 1, renewTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/) } });
+    expect(await cluster.get('leases', namespace, 'argosync-controller')).toMatchObject({ spec: { holderIdentity: 'pod-0', leaseDurationSeconds: 1, renewTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/) } });
   });
 });

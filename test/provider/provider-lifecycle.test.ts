@@ -108,6 +108,11 @@ describe('provider configuration, replacement and adoption', () => {
       ]),
     });
     expect((outputs.limits as unknown[]).length).toBe(2);
+    for (const namespace of ['Team-E', '../team-e', 'team-e/gpu', '', 5]) {
+      expect((await engine.invoke('argosync:index:getSemaphoreLimits', { namespace })).failures, JSON.stringify(namespace)).toEqual([
+        { property: 'namespace', reason: expect.stringMatching(typeof namespace === 'string' ? /is not a Kubernetes namespace name/ : /must be a string, got 5/) },
+      ]);
+    }
     // The embedded runtime's controller heartbeats on its state store, which serves as the sync database.
     const controllers = (await engine.invoke('argosync:index:getControllers', {})).outputs.controllers as { name: string; lastHeartbeat?: string }[];
     expect(controllers).toEqual((((await api('GET', '/config/synchronization')).json.controllers as { name: string; lastHeartbeat: string }[]) ?? []).map(({ name, lastHeartbeat }) => ({ name, ...(lastHeartbeat ? { lastHeartbeat } : {}) })));

@@ -105,6 +105,16 @@ describe('Construct of the Runtime component, with the engine and its resource m
     expect(engine.registrations).toEqual([]);
   });
 
+  it('warns when the SSO callback URL is not set, since the server never builds it from a request Host', async () => {
+    const sso = { issuer: 'https://dex.example/dex', clientId: 'argosync', clientSecret: 'oauth-s3cret' };
+    engine.logs.length = 0;
+    await harness.construct(engine, RUNTIME, 'no-callback', { image: inputs.image, sso });
+    expect(engine.logs.map((log) => log.message)).toContainEqual(expect.stringContaining('no-callback: sso.redirectUrl is not set, so sign-in works only through a port-forward'));
+    engine.logs.length = 0;
+    await harness.construct(engine, RUNTIME, 'with-callback', { image: inputs.image, sso: { ...sso, redirectUrl: 'https://argo.example/oauth2/callback' } });
+    expect(engine.logs.filter((log) => log.message.includes('redirectUrl is not set'))).toEqual([]);
+  });
+
   it('refuses a component type it does not have', async () => {
     await expect(harness.construct(engine, 'argosync:index:Cluster', 'x', {})).rejects.toThrow('component type argosync:index:Cluster is not supported by this version of the argosync provider');
   });

@@ -20,7 +20,7 @@ describe('the Runtime component with an sso input (pulumi.runtime.setMocks)', ()
     new RuntimeComponent('team', {
       namespace: 'platform',
       image: 'registry.example/argosync:0.1.0',
-      sso: pulumi.secret({ issuer: 'https://dex.example/dex', clientId: 'argosync', clientSecret: 'oauth-s3cret', scopes: ['groups'], rbacEnabled: true, filterGroupsRegex: ['^team-'] }),
+      sso: pulumi.secret({ issuer: 'https://dex.example/dex', clientId: 'argosync', clientSecret: 'oauth-s3cret', redirectUrl: 'https://argo.example/oauth2/callback', scopes: ['groups'], rbacEnabled: true, filterGroupsRegex: ['^team-'] }),
     });
     await recording.all;
   });

@@ -8,6 +8,7 @@ import { startRuntime, type RunningRuntime } from '../../runtime/runtime-process
 import { createTestDatabase, createWholeDatabase, describeEachDatabase, type TestDatabase } from '../support/databases.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { insecureAgent, runtimeApi } from '../support/runtime-api.js';
+import { stateStoreUrl } from '../support/state-store-url.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -22,11 +23,6 @@ describeEachDatabase(['postgresql', 'mysql'] as const, 'postgresql')('a runtime 
   const readyz = async () => {
     const response = await request(`${runtime!.url}readyz`, { dispatcher: insecureAgent });
     return { status: response.statusCode, json: (await response.body.json()) as { checks: Record<string, { ready: boolean; message?: string }> } };
-  };
-
-  const stateStoreUrl = () => {
-    const { user, host, port, database: name, schema } = stateStore.spec;
-    return `postgres://${user}@${host}:${port}/${name}?schema=${schema}`;
   };
 
   beforeAll(async () => {
@@ -61,7 +57,7 @@ describeEachDatabase(['postgresql', 'mysql'] as const, 'postgresql')('a runtime 
     const logged = (level: string, text: string) => lines.some((line) => line.includes(`"level":"${level}"`) && line.includes(text));
     try {
       await proxy.cut();
-      const starting = startRuntime({ home, config: join(home, 'argosync.yaml'), stateStore: stateStoreUrl() }, { port: 0, logFormat: 'json', logLevel: 'info', apiRateLimit: '1000000' }, () => undefined);
+      const starting = startRuntime({ home, config: join(home, 'argosync.yaml'), stateStore: stateStoreUrl(stateStore.spec) }, { port: 0, logFormat: 'json', logLevel: 'info', apiRateLimit: '1000000' }, () => undefined);
       const waiting = `waiting for the sync database ${driver} at 127.0.0.1:${proxy.port}: attempt 2 of 21 failed (connection refused); retrying in 100 ms`;
       while (!logged('warn', waiting)) {
         if (await Promise.race([starting.then(() => true, () => true), sleep(50).then(() => false)])) throw new Error('started (or failed) without waiting for the database');
@@ -81,7 +77,20 @@ describeEachDatabase(['postgresql', 'mysql'] as const, 'postgresql')('a runtime 
     // Give the runtime the moment a real outage gives it to see its idle connections close.
     await sleep(50);
     const message = `sync database ${driver} at 127.0.0.1:${proxy.port} is unavailable: connection refused`;
-    expect(await api('GET', '/sync/default/gpu?type=DATABASE')).toEqual({ status: 503, json: { code: 14, message } });
+    const lines: string[] = [];
+    const capture = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => lines.push(String(chunk)) > 0);
+    try {
+      expect(await api('GET', '/sync/default/gpu?type=DATABASE')).toEqual({ status: 503, json: { code: 14, message } });
+      const direct = await request(`${runtime!.url}api/v1/sync/default/gpu?type=DATABASE`, { dispatcher: insecureAgent, headers: { authorization: `Bearer ${runtime!.token}` } });
+      await direct.body.text();
+      expect(direct.headers['retry-after']).toBe('1');
+    } finally {
+      capture.mockRestore();
+    }
+    // An outage is expected, not a bug: logged at warn, with no stack.
+    const failures = lines.filter((line) => line.includes(message));
+    expect(failures.length).toBeGreaterThan(0);
+    expect(failures.every((line) => line.includes('"level":"warn"') && !line.includes('stack'))).toBe(true);
     expect(await readyz()).toEqual({
       status: 503,
       json: {

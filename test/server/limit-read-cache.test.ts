@@ -30,9 +30,9 @@ describe('database limits read through the sole-writer cache (embedded PGlite)',
     expect(await read('gpu')).toBe(2);
     await setRow('ns/gpu', 9);
     expect(await read('gpu')).toBe(2);
-    await limits.update({ type: 'DATABASE', namespace: 'ns', key: 'gpu', limit: 3 });
+    await limits.update({ type: 'DATABASE', namespace: 'ns', key: 'gpu', limit: 3 }, async () => undefined);
     expect(await read('gpu')).toBe(3);
-    await limits.delete({ type: 'DATABASE', namespace: 'ns', key: 'gpu' });
+    await limits.delete({ type: 'DATABASE', namespace: 'ns', key: 'gpu' }, async () => undefined);
     await expect(read('gpu')).rejects.toThrow('Database sync limit not found in namespace "ns".');
     await limits.create({ type: 'DATABASE', namespace: 'ns', key: 'gpu', limit: 5 });
     expect(await read('gpu')).toBe(5);

@@ -7,7 +7,10 @@ import type { TestResponse, TestServer } from './server-harness.js';
 
 const LIMIT = 3;
 const WINDOW_MS = 60_000;
+/** A proxy beyond the nearest one, whose own entries in X-Forwarded-For are skipped. */
 const PROXY = '10.255.0.1';
+/** The nearest proxy: the test's own connections come from it. */
+const NEAREST = '127.0.0.1';
 /** Counted against the limit (probes and metrics are not). */
 const API = '/api/v1/version';
 const clock = new ManualClock(Date.UTC(2026, 0, 5, 10, 0, 0, 250));
@@ -15,7 +18,7 @@ let server: TestServer;
 
 beforeAll(async () => {
   server = await startTestServer(
-    { apiRateLimit: LIMIT, apiRateLimitWindow: '1m', rateLimitKeyHeaders: ['X-Real-IP', 'X-Forwarded-For'], trustedProxies: [PROXY] },
+    { apiRateLimit: LIMIT, apiRateLimitWindow: '1m', rateLimitKeyHeaders: ['X-Real-IP', 'X-Forwarded-For'], trustedProxies: [PROXY, NEAREST] },
     { clock },
   );
 });
@@ -97,6 +100,46 @@ describe('rate limiting', () => {
     expect(emptyRealIp.headers['x-ratelimit-remaining']).toBe('2');
     const direct = [await server.fetch(API), await server.fetch(API)];
     expect(direct.map((r) => r.headers['x-ratelimit-remaining'])).toEqual(['2', '1']);
+  });
+
+  it('with no proxy listed, keys on the entry the nearest proxy appended (SPEC §7.6 default) and warns at start that the port must not be reachable around the proxy', async () => {
+    const behindProxy = await startTestServer({ apiRateLimit: LIMIT, apiRateLimitWindow: '1m', rateLimitKeyHeaders: ['X-Forwarded-For'] }, { clock });
+    try {
+      const remaining = [];
+      for (const client of ['192.0.2.1', '192.0.2.1', '192.0.2.2']) {
+        remaining.push((await behindProxy.fetch(API, { headers: { 'x-forwarded-for': `203.0.113.9, ${client}` } })).headers['x-ratelimit-remaining']);
+      }
+      expect(remaining).toEqual(['2', '1', '2']);
+      expect(behindProxy.logs.some((line) => line.includes('--rate-limit-key-headers without --trusted-proxies believes the header from every connection'))).toBe(true);
+    } finally {
+      await behindProxy.close();
+    }
+  });
+
+  it.each([
+    ['only another address is a trusted proxy', [PROXY]],
+    // A dual-stack socket's form of the peer is not mistaken for a listed proxy's.
+    ['a proxy is trusted that is not the peer', ['::ffff:10.255.0.2']],
+  ])('believes no key header from a peer that is not a trusted proxy (%s): rotating X-Forwarded-For and X-Real-IP does not escape the limit', async (_case, trustedProxies) => {
+    const direct = await startTestServer({ apiRateLimit: LIMIT, apiRateLimitWindow: '1m', rateLimitKeyHeaders: ['X-Real-IP', 'X-Forwarded-For'], trustedProxies }, { clock });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < LIMIT + 3; i += 1) {
+        const rotated = { headers: { 'x-real-ip': `198.51.100.${i}`, 'x-forwarded-for': `203.0.113.${i}, 192.0.2.${i}` } };
+        statuses.push((await direct.fetch(API, rotated)).status);
+      }
+      expect(statuses).toEqual([200, 200, 200, 429, 429, 429]);
+    } finally {
+      await direct.close();
+    }
+  });
+
+  it('keys on the address the trusted proxy appended, whatever a client rotates to its left', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < LIMIT + 2; i += 1) {
+      statuses.push((await server.fetch(API, { headers: { 'x-forwarded-for': `192.0.2.${i}, 198.51.100.${i}, 10.0.5.1` } })).status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
   });
 
   it('opens a new window once the clock passes the reset time', async () => {

@@ -6,7 +6,8 @@ import { startRuntime, type RunningRuntime } from '../../runtime/runtime-process
 import { kubeConfigFor, startKubeApiServer, type KubeApiServer } from '../support/kube-api-server.js';
 import { runtimeApi } from '../support/runtime-api.js';
 
-
+// In-process only: this checks how `argosync up` wires itself to a cluster; the ConfigMap store and auth suites
+// check the cluster's side on k3s as well.
 describe('argosync up pointed at a cluster with KUBECONFIG', () => {
   let kube: KubeApiServer;
   let home: string;

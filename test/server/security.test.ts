@@ -13,7 +13,7 @@ import { stateStoreUrlOf } from '../../runtime/runtime-context.js';
 import { parseDatabaseUrl } from '../../runtime/store/sql-database.js';
 import { startRuntime, type RunningRuntime } from '../../runtime/runtime-process.js';
 import { hashToken, policyFilePath } from '../../runtime/server/auth/policy-file-authorizer.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { createTestDatabase, describeOn, testServer, type TestDatabase } from '../support/databases.js';
 import { runtimeApi } from '../support/runtime-api.js';
 
 const insecure = new Agent({ connect: { rejectUnauthorized: false } });
@@ -46,14 +46,12 @@ describe('the embedded runtime under attack (SPEC §7.6)', () => {
   let root: string;
   let home: string;
   let runtime: RunningRuntime;
-  let mariadb: TestDatabase;
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'argosync-security-'));
     home = join(root, 'home');
     await mkdir(join(root, 'victim', 'keep'), { recursive: true });
     await mkdir(home, { mode: 0o755 });
-    mariadb = await createTestDatabase('mysql');
     await writeFile(
       policyFilePath(home),
       stringify({ tokens: [{ subject: LONG_SUBJECT, sha256: hashToken(LONG_TOKEN), rules: [{ verbs: ['*'], resources: ['*'], namespaces: ['team-a'] }] }] }),
@@ -64,7 +62,6 @@ describe('the embedded runtime under attack (SPEC §7.6)', () => {
   afterAll(async () => {
     delete process.env[SECRET_VARIABLE];
     await runtime?.stop();
-    await mariadb?.drop();
     await rm(root, { recursive: true, force: true });
   });
   const api = runtimeApi(() => runtime);
@@ -127,30 +124,6 @@ describe('the embedded runtime under attack (SPEC §7.6)', () => {
   });
 
   describe('the config API takes values literally and reports connection failures as a class', () => {
-    it('does not expand ${VAR} from the runtime environment, and hides the driver text', async () => {
-      const response = await api('PUT', '/config/synchronization', {
-        controllerName: 'c1',
-        postgresql: { host: '127.0.0.1', port: 5432, database: `\${${SECRET_VARIABLE}}`, userName: 'postgres' },
-      });
-      expect(response).toEqual({ status: 400, json: { code: 3, message: 'cannot connect to postgresql at 127.0.0.1:5432: database does not exist' } });
-    });
-
-    it('stores ${...} as text: it reaches the database verbatim and GET shows what was sent', async () => {
-      const { host, port, database } = mariadb.spec;
-      const controllerName = `ctl-\${${SECRET_VARIABLE}}`;
-      const section = { controllerName, mysql: { host, port, database, userName: 'root' } };
-      const put = await api('PUT', '/config/synchronization', section);
-      try {
-        expect(put.status, JSON.stringify(put.json)).toBe(200);
-        expect(JSON.stringify(put.json)).not.toContain(SECRET);
-        expect(put.json.controllerName).toBe(controllerName);
-        const controllers = await eventually(() => api('GET', '/config/synchronization'), (r) => JSON.stringify(r.json.controllers ?? []).includes('ctl-'));
-        expect(controllers.json.controllers).toEqual(expect.arrayContaining([expect.objectContaining({ name: controllerName })]));
-      } finally {
-        expect((await api('DELETE', '/config/synchronization')).status).toBe(200);
-      }
-    });
-
     it('refuses secret references in API bodies: they would read the runtime environment', async () => {
       const response = await api('PUT', '/config/persistence', {
         postgresql: { host: '127.0.0.1', database: 'x', tableName: 'argo_workflows', passwordSecret: { name: 'argosync-test-secret', key: 'value' } },
@@ -158,12 +131,47 @@ describe('the embedded runtime under attack (SPEC §7.6)', () => {
       expect(response).toMatchObject({ status: 400, json: { code: 3, message: expect.stringMatching(/^persistence\.postgresql\.passwordSecret cannot be set through the API/) } });
     });
 
-    it('classifies refused, authentication and missing-database failures without the driver text', async () => {
-      const mysql = (extra: Record<string, unknown>) => ({ mysql: { host: mariadb.spec.host, port: mariadb.spec.port, database: mariadb.spec.database, tableName: 'argo_workflows', userName: 'root', ...extra } });
-      const at = `${mariadb.spec.host}:${mariadb.spec.port}`;
-      expect((await api('PUT', '/config/persistence', mysql({ userName: 'nobody-here', password: 'x' }))).json.message).toBe(`cannot connect to mysql at ${at}: authentication failed`);
-      expect((await api('PUT', '/config/persistence', mysql({ database: 'no_such_database_here' }))).json.message).toBe(`cannot connect to mysql at ${at}: database does not exist`);
-      expect((await api('PUT', '/config/persistence', mysql({ port: 1 }))).json.message).toBe(`cannot connect to mysql at ${mariadb.spec.host}:1: connection refused`);
+    describeOn('postgresql')('on PostgreSQL', () => {
+      it('does not expand ${VAR} from the runtime environment, and hides the driver text', async () => {
+        const { host, port, user, password } = testServer('postgresql');
+        const response = await api('PUT', '/config/synchronization', {
+          controllerName: 'c1',
+          postgresql: { host, port, database: `\${${SECRET_VARIABLE}}`, userName: user, ...(password && { password }) },
+        });
+        expect(response).toEqual({ status: 400, json: { code: 3, message: `cannot connect to postgresql at ${host}:${port}: database does not exist` } });
+      });
+    });
+
+    describeOn('mysql')('on MariaDB', () => {
+      let mariadb: TestDatabase;
+      beforeAll(async () => {
+        mariadb = await createTestDatabase('mysql');
+      });
+      afterAll(() => mariadb?.drop());
+
+      it('stores ${...} as text: it reaches the database verbatim and GET shows what was sent', async () => {
+        const { host, port, database, user, password } = mariadb.spec;
+        const controllerName = `ctl-\${${SECRET_VARIABLE}}`;
+        const section = { controllerName, mysql: { host, port, database, userName: user, ...(password && { password }) } };
+        const put = await api('PUT', '/config/synchronization', section);
+        try {
+          expect(put.status, JSON.stringify(put.json)).toBe(200);
+          expect(JSON.stringify(put.json)).not.toContain(SECRET);
+          expect(put.json.controllerName).toBe(controllerName);
+          const controllers = await eventually(() => api('GET', '/config/synchronization'), (r) => JSON.stringify(r.json.controllers ?? []).includes('ctl-'));
+          expect(controllers.json.controllers).toEqual(expect.arrayContaining([expect.objectContaining({ name: controllerName })]));
+        } finally {
+          expect((await api('DELETE', '/config/synchronization')).status).toBe(200);
+        }
+      });
+
+      it('classifies refused, authentication and missing-database failures without the driver text', async () => {
+        const mysql = (extra: Record<string, unknown>) => ({ mysql: { host: mariadb.spec.host, port: mariadb.spec.port, database: mariadb.spec.database, tableName: 'argo_workflows', userName: mariadb.spec.user, password: mariadb.spec.password, ...extra } });
+        const at = `${mariadb.spec.host}:${mariadb.spec.port}`;
+        expect((await api('PUT', '/config/persistence', mysql({ userName: 'nobody-here', password: 'x' }))).json.message).toBe(`cannot connect to mysql at ${at}: authentication failed`);
+        expect((await api('PUT', '/config/persistence', mysql({ database: 'no_such_database_here' }))).json.message).toBe(`cannot connect to mysql at ${at}: database does not exist`);
+        expect((await api('PUT', '/config/persistence', mysql({ port: 1 }))).json.message).toBe(`cannot connect to mysql at ${mariadb.spec.host}:1: connection refused`);
+      });
     });
   });
 

@@ -13,6 +13,8 @@ describeEachDatabase(DIALECTS)('the embedded ConfigMap store on %s', (driver) =>
     const store = new SqlConfigMapStore(database);
     return {
       store,
+      // The test has the database to itself.
+      namespace: async (prefix) => prefix,
       async close() {
         await store.close();
         await testDatabase.drop();

@@ -58,7 +58,7 @@ interface ResourceType {
   readonly validate?: (object: KubeObject) => FieldProblem[];
 }
 
-const RESOURCES = {
+export const RESOURCES = {
   configmaps: { apiVersion: 'v1', kind: 'ConfigMap', validate: configMapKeyProblems },
   pods: { apiVersion: 'v1', kind: 'Pod', initialStatus: { phase: 'Pending' } },
   leases: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease' },

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli, type CliProcess } from '../support/cli-process.js';
 import { createTestDatabase, describeOn, type TestDatabase } from '../support/databases.js';
 import { runtimeApi } from '../support/runtime-api.js';
+import { stateStoreUrl } from '../support/state-store-url.js';
 import { WorkflowGates } from '../support/workflow-gates.js';
 
 const TOKEN = 'restart-test-token';
@@ -139,8 +140,7 @@ describeOn('postgresql')('two controller replicas on one PostgreSQL state store'
   });
 
   it('has one leader; when it dies the standby takes over its workflows without over-admitting', async () => {
-    const { host, port, user, database: name, schema } = database.spec;
-    const stateStore = `postgres://${user}@${host}:${port}/${name}?schema=${schema}`;
+    const stateStore = stateStoreUrl(database.spec);
     const start = async () => {
       const home = await mkdtemp(join(tmpdir(), 'argosync-replica-'));
       homes.push(home);

@@ -68,6 +68,20 @@ describe('the local executor runs leaf nodes as child processes', () => {
     await expect(readFile(join(root, '8a5c2a4e-4f1e-4d6b-9a55-0c3f5b1d2e7f'))).rejects.toThrow(/ENOENT/);
   });
 
+  it('keeps nothing in memory per workflow: after a restart a workflow gone from the store still has its directory removed, and only its own', async () => {
+    const uids = Array.from({ length: 20 }, (_, i) => `0f0e0d0c-0000-4000-8000-${String(i).padStart(12, '0')}`);
+    for (const [i, workflowUid] of uids.entries()) {
+      expect(await run(node({ image: 'busybox', command: ['true'] }, { workflowName: `many-${i}`, workflowUid }))).toMatchObject({ phase: 'Succeeded' });
+    }
+    const restarted = new LocalExecutor(root);
+    await restarted.cleanup('team-a', 'many-3', undefined);
+    await expect(readFile(join(root, uids[3]!))).rejects.toThrow(/ENOENT/);
+    await expect(readFile(join(root, uids[4]!, 'workflow'), 'utf8')).resolves.toBe('team-a/many-4');
+    await restarted.cleanup('team-b', 'many-4', undefined);
+    await expect(readFile(join(root, uids[4]!, 'workflow'), 'utf8')).resolves.toBe('team-a/many-4');
+    for (const [i, workflowUid] of uids.entries()) await executor.cleanup('team-a', `many-${i}`, workflowUid);
+  });
+
   it('builds paths from the uid only: a namespace or name with ../ never reaches the file system (SPEC §7.6)', async () => {
     const outside = await mkdtemp(join(tmpdir(), 'argosync-victim-'));
     await mkdir(join(outside, 'victim', 'keep'), { recursive: true });

@@ -61,7 +61,10 @@ export const syncLimitRoutes: FastifyPluginAsync<SyncLimitRoutesOptions> = async
     const limit = limitFrom(request.params.namespace, request.body.key, request.body);
     await authorize(request, 'create', limit.type, limit.namespace);
     const storage = storageFor(limit.type);
-    const created = await options.audit.audited(actor(request), 'create', undefined, limit, () => storage.create(limit));
+    const created = await options.audit.audited(actor(request), 'create', limit, async (recordBefore) => {
+      await recordBefore(undefined);
+      return storage.create(limit);
+    });
     changed(created);
     return toWire(created);
   });
@@ -83,8 +86,8 @@ export const syncLimitRoutes: FastifyPluginAsync<SyncLimitRoutesOptions> = async
       const limit = limitFrom(request.params.namespace, request.params.key, request.body);
       await authorize(request, 'update', limit.type, limit.namespace);
       const storage = storageFor(limit.type);
-      const before = await storage.get(limit).catch(absentAsUndefined);
-      const updated = await options.audit.audited(actor(request), 'update', before, limit, () => storage.update(limit));
+      // One read, inside the storage: it gives the audit its old value before anything is written.
+      const updated = await options.audit.audited(actor(request), 'update', limit, (recordBefore) => storage.update(limit, recordBefore));
       changed(updated);
       return toWire(updated);
     },
@@ -97,13 +100,8 @@ export const syncLimitRoutes: FastifyPluginAsync<SyncLimitRoutesOptions> = async
       const ref = refFrom(request.params.namespace, request.params.key, request.query);
       await authorize(request, 'delete', ref.type, ref.namespace);
       const storage = storageFor(ref.type);
-      const before = await storage.get(ref).catch(absentAsUndefined);
-      if (before === undefined) {
-        // No limit there: the delete succeeds or 404s as Argo's does, and there is no old value to audit.
-        await storage.delete(ref);
-        return {};
-      }
-      const removed = await options.audit.audited(actor(request), 'delete', before, undefined, () => storage.delete(ref));
+      // No limit there: the delete succeeds or 404s as Argo's does, and nothing is audited.
+      const removed = await options.audit.audited(actor(request), 'delete', undefined, (recordBefore) => storage.delete(ref, recordBefore));
       if (removed) changed(removed);
       return {};
     },
@@ -208,10 +206,4 @@ async function withStatus(limit: SyncLimit, options: SyncLimitRoutesOptions) {
     holders: (snapshot?.holders ?? []).map((holder) => ({ key: holder.holderKey, since: new Date(holder.since).toISOString(), token: holder.token })),
     waiting: (snapshot?.waiters ?? []).map((waiter) => ({ key: waiter.holderKey, priority: waiter.priority, since: new Date(waiter.creationTime).toISOString() })),
   };
-}
-
-/** The value before a change, for the audit: none when the limit is absent or unreadable; any other error (an outage) fails the request. */
-function absentAsUndefined(error: unknown): undefined {
-  if (error instanceof NotFoundError || error instanceof InvalidArgumentError) return undefined;
-  throw error;
 }

@@ -1,6 +1,6 @@
 import { AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError } from '../../errors.js';
 import { configMapValue, type ConfigMap, type ConfigMapStore } from '../../store/configmap-store.js';
-import type { SyncLimit, SyncLimitRef, SyncLimitStorage } from './sync-limit.js';
+import type { BeforeChange, SyncLimit, SyncLimitRef, SyncLimitStorage } from './sync-limit.js';
 
 const CONFLICT_RETRIES = 5;
 
@@ -29,28 +29,31 @@ export class ConfigMapLimits implements SyncLimitStorage {
     return { ...ref, cmName, limit: parseLimit(value, ref.key, ref.namespace, cmName) };
   }
 
-  async update(limit: SyncLimit): Promise<SyncLimit> {
+  async update(limit: SyncLimit, beforeChange: BeforeChange): Promise<SyncLimit> {
     const cmName = requireCmName(limit);
     return this.#modify(limit.namespace, cmName, async (configMap) => {
       if (!configMap) throw new NotFoundError(`configmaps "${cmName}" not found`);
-      if (configMapValue(configMap, limit.key) === undefined) {
-        throw new NotFoundError(`key ${limit.key} not found in configmap ${limit.namespace}/${cmName} - please create it first`);
-      }
+      const value = configMapValue(configMap, limit.key);
+      if (value === undefined) throw new NotFoundError(`key ${limit.key} not found in configmap ${limit.namespace}/${cmName} - please create it first`);
+      // A value that is not an integer has no old limit to audit: the update repairs it.
+      await beforeChange(isLimitText(value) ? { ...limit, cmName, limit: Number.parseInt(value, 10) } : undefined);
       await this.store.update({ ...configMap, data: { ...configMap.data, [limit.key]: String(limit.limit) } });
       return limit;
     });
   }
 
-  async delete(ref: SyncLimitRef): Promise<SyncLimit | undefined> {
+  async delete(ref: SyncLimitRef, beforeChange: BeforeChange): Promise<SyncLimit | undefined> {
     const cmName = requireCmName(ref);
     return this.#modify(ref.namespace, cmName, async (configMap) => {
       if (!configMap) throw new NotFoundError(`configmaps "${cmName}" not found`);
       const value = configMapValue(configMap, ref.key);
       if (value === undefined) return undefined;
+      const removed = { ...ref, cmName, limit: Number.parseInt(value, 10) };
+      await beforeChange(removed);
       const data = { ...configMap.data };
       delete data[ref.key];
       await this.store.update({ ...configMap, data });
-      return { ...ref, cmName, limit: Number.parseInt(value, 10) };
+      return removed;
     });
   }
 
@@ -89,7 +92,11 @@ function requireCmName(ref: SyncLimitRef): string {
   return ref.cmName;
 }
 
+function isLimitText(value: string): boolean {
+  return /^[+-]?\d+$/.test(value.trim());
+}
+
 function parseLimit(value: string, key: string, namespace: string, cmName: string): number {
-  if (!/^[+-]?\d+$/.test(value.trim())) throw new InvalidArgumentError(`invalid limit format for key ${key} in configmap ${namespace}/${cmName}`);
+  if (!isLimitText(value)) throw new InvalidArgumentError(`invalid limit format for key ${key} in configmap ${namespace}/${cmName}`);
   return Number.parseInt(value, 10);
 }

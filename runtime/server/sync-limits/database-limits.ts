@@ -2,7 +2,7 @@ import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '../../e
 import type { LimitRows } from '../../store/sync/limit-rows.js';
 import { databaseLimitKey } from '../../controller/sync/lock-name.js';
 import type { LimitReadCache } from './limit-read-cache.js';
-import type { SyncLimit, SyncLimitRef, SyncLimitStorage } from './sync-limit.js';
+import type { BeforeChange, SyncLimit, SyncLimitRef, SyncLimitStorage } from './sync-limit.js';
 
 /** `sync_limit.name` is varchar(256). */
 const MAX_NAME_LENGTH = 256;
@@ -30,22 +30,27 @@ export class DatabaseLimits implements SyncLimitStorage {
     return databaseLimit(ref, size ?? 0);
   }
 
-  async update(limit: SyncLimit): Promise<SyncLimit> {
+  async update(limit: SyncLimit, beforeChange: BeforeChange): Promise<SyncLimit> {
     const name = rowName(limit);
     // MySQL counts only changed rows as affected, so an update to the same value is told apart by a read.
-    if ((await this.#read(name)) === undefined) throw notFound(limit.namespace);
+    const existing = await this.#read(name);
+    if (existing === undefined) throw notFound(limit.namespace);
+    await beforeChange(databaseLimit(limit, existing ?? 0));
     await this.#write(name, () => this.rows.update({ name, limit: limit.limit }));
     this.onChange(limit.namespace, limit.key);
     return databaseLimit(limit, limit.limit);
   }
 
-  async delete(ref: SyncLimitRef): Promise<SyncLimit | undefined> {
+  async delete(ref: SyncLimitRef, beforeChange: BeforeChange): Promise<SyncLimit | undefined> {
     const name = rowName(ref);
     const existing = await this.#read(name);
-    await this.#write(name, () => this.rows.delete(name));
+    // Deleting a missing row succeeds, as Argo's.
     if (existing === undefined) return undefined;
+    const removed = databaseLimit(ref, existing ?? 0);
+    await beforeChange(removed);
+    await this.#write(name, () => this.rows.delete(name));
     this.onChange(ref.namespace, ref.key);
-    return databaseLimit(ref, existing ?? 0);
+    return removed;
   }
 
   #read(name: string): Promise<number | null | undefined> {

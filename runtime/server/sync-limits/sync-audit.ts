@@ -26,26 +26,34 @@ export class SyncAudit {
   }
 
   /**
-   * Records a change and makes it (SPEC §7.6: no change without its audit row): the row is written first, the
-   * change runs, and the row is withdrawn when the change fails or does nothing. `change` resolves with the
-   * limit as it is afterwards (undefined when there was nothing to change).
+   * Records a change and makes it (SPEC §7.6: no change without its audit row). `change` calls `recordBefore`
+   * with the old value (undefined for a create) after reading it and before writing: the row is written then,
+   * and withdrawn when the change fails or does nothing. A second call (a retried read-modify-write) replaces
+   * the row. `change` resolves with the limit as it is afterwards (undefined when there was nothing to change).
    */
   async audited<T extends SyncLimit | undefined>(
     actor: string,
     action: AuditEntry['action'],
-    before: SyncLimit | undefined,
     after: SyncLimit | undefined,
-    change: () => Promise<T>,
+    change: (recordBefore: (before: SyncLimit | undefined) => Promise<void>) => Promise<T>,
   ): Promise<T> {
-    const id = await this.#record(actor, action, before, after);
+    let id: number | string | undefined;
+    const withdraw = async () => {
+      if (id !== undefined) await this.#rows.delete(id);
+      id = undefined;
+    };
+    const recordBefore = async (before: SyncLimit | undefined) => {
+      await withdraw();
+      id = await this.#record(actor, action, before, after);
+    };
     let result: T;
     try {
-      result = await change();
+      result = await change(recordBefore);
     } catch (error) {
-      await this.#rows.delete(id);
+      await withdraw();
       throw error;
     }
-    if (result === undefined) await this.#rows.delete(id);
+    if (result === undefined) await withdraw();
     return result;
   }
 

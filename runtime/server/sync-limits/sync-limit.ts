@@ -37,13 +37,20 @@ export function parseLimitType(value: unknown): SyncLimitType | undefined {
   return undefined;
 }
 
+/**
+ * Called by an update or a delete with the limit as its one read found it (undefined when the stored value is
+ * not a limit), before anything is written: the audit records the old value there, and a failure stops the
+ * change. A retried read-modify-write calls it again.
+ */
+export type BeforeChange = (current: SyncLimit | undefined) => Promise<void>;
+
 /** Both storages implement these with Argo's texts (argo-reference §6.3, §6.4). */
 export interface SyncLimitStorage {
   create(limit: SyncLimit): Promise<SyncLimit>;
   get(ref: SyncLimitRef): Promise<SyncLimit>;
-  update(limit: SyncLimit): Promise<SyncLimit>;
-  /** Returns the limit it removed, if there was one (for the audit). */
-  delete(ref: SyncLimitRef): Promise<SyncLimit | undefined>;
+  update(limit: SyncLimit, beforeChange: BeforeChange): Promise<SyncLimit>;
+  /** Returns the limit it removed, if there was one; `beforeChange` is called only then. */
+  delete(ref: SyncLimitRef, beforeChange: BeforeChange): Promise<SyncLimit | undefined>;
   /** Every limit of the namespace. */
   list(namespace: string): Promise<SyncLimit[]>;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Kysely, QueryExecutorProvider } from 'kysely';
 import type { Driver } from '../connection-spec.js';
 
@@ -7,6 +8,18 @@ export interface Notifications {
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   /** Sends a notification; given a transaction, it is delivered when that transaction commits. */
   notify(channel: string, payload: string, within?: QueryExecutorProvider): Promise<void>;
+  /** The name the database knows `channel` by, for SQL that notifies by itself (listen and notify apply it). */
+  channelName(channel: string): string;
+}
+
+/**
+ * Channels are per database, not per schema: stores in two schemas of one database would hear each other's
+ * changes (and their names). A schema's channels carry a digest of it, which keeps them within 63 bytes.
+ */
+export function schemaChannelName(schema: string | undefined): (channel: string) => string {
+  if (schema === undefined) return (channel) => channel;
+  const digest = createHash('sha256').update(schema).digest('hex').slice(0, 12);
+  return (channel) => `${channel}_${digest}`;
 }
 
 /**

@@ -5,7 +5,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, sql } from 'kysely';
 import type { ConnectionSpec } from '../connection-spec.js';
 import { databaseHandle, ReconnectedListeners, type EngineOpening, type SqlDatabase } from '../sql-database.js';
-import { errorCode, messageLooksRetryable, type EngineTraits } from './engine-traits.js';
+import { errorCode, messageLooksRetryable, schemaChannelName, type EngineTraits } from './engine-traits.js';
 import { PgliteDialect } from './pglite-driver.js';
 import { copyPgliteTemplate, ensurePgliteTemplate, pgliteTemplateBlob } from './pglite-template.js';
 
@@ -64,6 +64,7 @@ export async function wrapPglite(pglite: PGlite, spec: ConnectionSpec, descripti
   if (spec.schema) {
     await sql.raw(`create schema if not exists "${spec.schema}"; set search_path = "${spec.schema}"`).execute(db);
   }
+  const channelName = schemaChannelName(spec.schema);
   const traits: EngineTraits = {
     driver: 'pglite',
     isRetryableTransactionError: (error) => ['40001', '40P01'].includes(String(errorCode(error))) || messageLooksRetryable(error),
@@ -79,14 +80,15 @@ export async function wrapPglite(pglite: PGlite, spec: ConnectionSpec, descripti
     },
     notifications: {
       listen: async (channel, onPayload) => {
-        const unlisten = await pglite.listen(channel, onPayload);
+        const unlisten = await pglite.listen(channelName(channel), onPayload);
         return async () => {
           if (!pglite.closed) await unlisten();
         };
       },
       async notify(channel, payload, within = db) {
-        await sql`select pg_notify(${channel}, ${payload})`.execute(within);
+        await sql`select pg_notify(${channelName(channel)}, ${payload})`.execute(within);
       },
+      channelName,
     },
     jsonColumnType: 'jsonb',
     supportsIndexIfNotExists: true,

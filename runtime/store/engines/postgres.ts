@@ -6,7 +6,7 @@ import { reconnect } from '../reconnection-policy.js';
 import { reconnectingDialect } from '../reconnecting-dialect.js';
 import { databaseHandle, type EngineOpening, type SqlDatabase } from '../sql-database.js';
 import { connectError } from './connect-error.js';
-import { errorCode, messageLooksRetryable, type EngineTraits, type Notifications } from './engine-traits.js';
+import { errorCode, messageLooksRetryable, schemaChannelName, type EngineTraits, type Notifications } from './engine-traits.js';
 
 const TIMESTAMP_WITHOUT_TIME_ZONE = 1114;
 
@@ -42,7 +42,7 @@ export async function openPostgres(spec: ConnectionSpec, opening: EngineOpening)
   const probe = new pg.Client(config);
   try {
     await probe.connect();
-    if (spec.schema) await probe.query(`create schema if not exists "${spec.schema.replace(/"/g, '""')}"`);
+    if (spec.schema) await createSchema(probe, spec.schema);
   } catch (error) {
     throw connectError(spec, error);
   } finally {
@@ -55,13 +55,25 @@ export async function openPostgres(spec: ConnectionSpec, opening: EngineOpening)
   const { description, reconnected } = opening;
   const db = new Kysely<unknown>({ dialect: reconnectingDialect(new PostgresDialect({ pool }), opening) });
   const listener = new PostgresListener(config, opening);
-  return databaseHandle({ db, description, engine: postgresTraits(db, listener) }, reconnected, async () => {
+  return databaseHandle({ db, description, engine: postgresTraits(db, listener, schemaChannelName(spec.schema)) }, reconnected, async () => {
     await listener.close();
     await db.destroy();
   });
 }
 
-function postgresTraits(db: Kysely<unknown>, listener: PostgresListener): EngineTraits {
+/**
+ * `create schema if not exists` is not atomic: two processes opening a new schema at once (two controllers
+ * starting) can both try to create it, and the loser gets a unique violation on the catalog. The schema exists then.
+ */
+async function createSchema(client: pg.Client, schema: string): Promise<void> {
+  try {
+    await client.query(`create schema if not exists "${schema.replace(/"/g, '""')}"`);
+  } catch (error) {
+    if (!['23505', '42P06'].includes(String(errorCode(error)))) throw error;
+  }
+}
+
+function postgresTraits(db: Kysely<unknown>, listener: PostgresListener, channelName: (channel: string) => string): EngineTraits {
   return {
     driver: 'postgresql',
     isRetryableTransactionError: (error) => ['40001', '40P01'].includes(String(errorCode(error))) || messageLooksRetryable(error),
@@ -81,10 +93,11 @@ function postgresTraits(db: Kysely<unknown>, listener: PostgresListener): Engine
       });
     },
     notifications: {
-      listen: (channel, onPayload) => listener.listen(channel, onPayload),
+      listen: (channel, onPayload) => listener.listen(channelName(channel), onPayload),
       async notify(channel, payload, within = db) {
-        await sql`select pg_notify(${channel}, ${payload})`.execute(within);
+        await sql`select pg_notify(${channelName(channel)}, ${payload})`.execute(within);
       },
+      channelName,
     } satisfies Notifications,
     jsonColumnType: 'jsonb',
     supportsIndexIfNotExists: true,

@@ -59,7 +59,7 @@ export class LockRows {
         with released as (delete from ${sql.table(tables.state)} where name = ${this.key} and workflowkey = ${holderKey} and controller = ${controller} and held = ${true} returning 1 as one),
           forgotten as (delete from argosync_sync_grant where name = ${this.key} and workflowkey = ${holderKey} and controller = ${controller})
         select count(*) as n from released
-          cross join lateral (select pg_notify(${notice.channel}, ${notice.payload}) where released.one = 1) as announced`.execute(db);
+          cross join lateral (select pg_notify(${engine.notifications.channelName(notice.channel)}, ${notice.payload}) where released.one = 1) as announced`.execute(db);
       return Number(rows[0]?.n ?? 0);
     }
     return db.transaction().execute(async (tx) => {

@@ -3,12 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../runtime/clock.js';
 import { kubernetesSecretResolver } from '../../../runtime/config/kubernetes-secret-resolver.js';
 import { KubernetesAuthorizer } from '../../../runtime/server/auth/kubernetes-authorizer.js';
+import { CachedServiceAccounts, SERVICE_ACCOUNT_TTL_MS } from '../../../runtime/server/auth/sso/cached-service-accounts.js';
 import { KubernetesServiceAccounts, RBAC_PRECEDENCE_ANNOTATION, RBAC_RULE_ANNOTATION } from '../../../runtime/server/auth/sso/kubernetes-service-accounts.js';
 import { oauth2DisabledRoutes } from '../../../runtime/server/auth/sso/oauth2-disabled-routes.js';
 import { mintSession, sessionContentKey, type SessionClaims } from '../../../runtime/server/auth/sso/session-cookie.js';
 import { loadOrCreateSecretKey, SSO_SECRET_KEY } from '../../../runtime/server/auth/sso/sso-key.js';
 import { SsoSessions } from '../../../runtime/server/auth/sso/sso-sessions.js';
 import { kubeConfigFor, startKubeApiServer, type KubeApiServer } from '../../support/kube-api-server.js';
+import { ManualClock } from '../../support/manual-clock.js';
 import { startTestServer, type TestServer } from '../server-harness.js';
 import { probe } from './probe-route.js';
 
@@ -16,6 +18,8 @@ const serviceAccount = (namespace: string, name: string, rule: string, precedenc
   metadata: { namespace, name, annotations: { [RBAC_RULE_ANNOTATION]: rule, ...(precedence === undefined ? {} : { [RBAC_PRECEDENCE_ANNOTATION]: precedence }) } },
 });
 
+// In-process only: these tests see which ServiceAccount each SubjectAccessReview names, which only the in-process
+// server shows them; client auth mode (test/server/kubernetes-auth.test.ts) covers real reviews on k3s.
 describe('SSO on Kubernetes: the key in Secret sso, ServiceAccount annotations and SubjectAccessReviews', () => {
   let api: KubeApiServer;
   const reviews: V1SubjectAccessReviewSpec[] = [];
@@ -98,5 +102,57 @@ describe('SSO on Kubernetes: the key in Secret sso, ServiceAccount annotations a
     expect(outsider.json()).toEqual({ subject: 'o@elsewhere.org', serviceAccount: 'team-a-lead' });
     const elsewhere = await probeAs(server, { email: 'l@example.com', groups: ['leads'] }, 'team-b');
     expect(elsewhere.status).toBe(403);
+  });
+
+  describe('ServiceAccounts are listed once per namespace and period, not on every request', () => {
+    const quiet = { info: () => undefined, warn: () => undefined };
+    /** The cluster's directory, counting the lists it sends to the API server. */
+    const countingDirectory = () => {
+      const real = new KubernetesServiceAccounts(kubeConfigFor(api));
+      const lists: string[] = [];
+      return { lists, directory: { candidates: (namespace: string) => (lists.push(namespace), real.candidates(namespace)) } };
+    };
+
+    it('lists once for many requests, concurrent ones included, and sees a changed rbac-rule annotation within the TTL', async () => {
+      const clock = new ManualClock();
+      const { lists, directory } = countingDirectory();
+      const sessions = new SsoSessions(key, { directory: new CachedServiceAccounts(directory, clock), namespace: 'argo', delegateToNamespace: false }, clock);
+      const admin = await mintSession(key, { iss: 'argo-server', sub: 'a', email: 'a@example.com', groups: ['admins'], exp: Math.floor(clock.now() / 1000) + 3600 });
+      const accountOf = async () => (await sessions.identify(admin, 'team-z', quiet)).serviceAccount?.name;
+      for (let i = 0; i < 20; i += 1) expect(await accountOf()).toBe('sso-admin');
+      expect(await Promise.all(Array.from({ length: 10 }, accountOf))).toEqual(Array(10).fill('sso-admin'));
+      expect(lists).toEqual(['argo']);
+
+      api.seed('serviceaccounts', serviceAccount('argo', 'sso-admin', "'root' in groups", '10'));
+      try {
+        clock.advance(SERVICE_ACCOUNT_TTL_MS - 1);
+        expect(await accountOf()).toBe('sso-admin');
+        clock.advance(1);
+        expect(await accountOf()).toBe('sso-bad-precedence');
+        expect(lists).toEqual(['argo', 'argo']);
+      } finally {
+        api.seed('serviceaccounts', serviceAccount('argo', 'sso-admin', "'admins' in groups", '10'));
+      }
+    });
+
+    it('remembers a bounded number of namespaces (request namespaces are chosen by callers), forgetting the least recently used', async () => {
+      const clock = new ManualClock();
+      const { lists, directory } = countingDirectory();
+      const cache = new CachedServiceAccounts(directory, clock, SERVICE_ACCOUNT_TTL_MS, 3);
+      for (const namespace of ['n1', 'n2', 'n3', 'n1', 'n4', 'n1', 'n3', 'n2']) await cache.candidates(namespace);
+      // n2 was the least recently used when n4 came, so only it was listed again.
+      expect(lists).toEqual(['n1', 'n2', 'n3', 'n4', 'n2']);
+    });
+
+    it('does not remember a failed list: the next request tries again', async () => {
+      const clock = new ManualClock();
+      let failures = 1;
+      const { lists, directory } = countingDirectory();
+      const flaky = { candidates: (namespace: string) => (failures-- > 0 ? Promise.reject(new Error('connection refused')) : directory.candidates(namespace)) };
+      const cache = new CachedServiceAccounts(flaky, clock);
+      await expect(cache.candidates('argo')).rejects.toThrow('connection refused');
+      expect((await cache.candidates('argo')).map((candidate) => candidate.name)).toContain('sso-admin');
+      expect(lists).toEqual(['argo']);
+    });
   });
 });

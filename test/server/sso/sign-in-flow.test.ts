@@ -5,6 +5,7 @@ import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../runtime/clock.js';
 import { readSsoSection, type RawSsoSection } from '../../../runtime/config/sso-section.js';
+import { MAX_CLAIM_LENGTH, MAX_GROUPS } from '../../../runtime/server/auth/sso/claim-bounds.js';
 import { startSso } from '../../../runtime/server/auth/sso/sso-service.js';
 import { freePorts, startOpenIdProvider, type TestOpenIdProvider } from '../../support/openid-provider.js';
 import { CookieJar, hop, signInUntilCallback } from '../../support/sso-sign-in.js';
@@ -57,7 +58,7 @@ describe('SSO sign-in against a real OpenID Provider over HTTPS', () => {
         problems,
       );
       expect(problems).toEqual([]);
-      const service = await startSso({ sso, home, kubernetes: undefined, namespace: 'default', resolveSecret: () => Promise.reject(new Error('no secrets')), policyServiceAccounts: undefined, baseHref: deployment.baseHref, secure: true, clock: systemClock });
+      const service = await startSso({ sso, home, kubernetes: undefined, namespace: 'default', resolveSecret: () => Promise.reject(new Error('no secrets')), policyServiceAccounts: undefined, baseHref: deployment.baseHref, site: { secure: true, trustedProxies: [], allowedHosts: [], address: '127.0.0.1' }, clock: systemClock });
       servers[name as Name] = await startTestServer({ home, port: deployment.port, authModes: ['sso', 'client'], baseHref: deployment.baseHref }, { sso: service });
     }
   });
@@ -141,6 +142,38 @@ describe('SSO sign-in against a real OpenID Provider over HTTPS', () => {
       expect(callback.body).toMatch(reason);
       expect(callback.body).not.toMatch(/eyJ/);
       expect(callback.setCookies.some((line) => line.startsWith('authorization='))).toBe(false);
+    } finally {
+      provider.tamperIdTokens(undefined);
+    }
+  });
+
+  it.each([
+    ['1001 groups', { groups: Array.from({ length: MAX_GROUPS + 1 }, (_, i) => `g${i}`) }, /sent 1001 groups, more than the 1000/],
+    ['a group of 257 characters', { groups: ['admins', 'x'.repeat(MAX_CLAIM_LENGTH + 1)] }, /group 2 is longer than 256/],
+    ['a group with a newline', { groups: ['admins\nroot'] }, /group 1 .*control characters/],
+    ['an email of 257 characters', { email: `${'a'.repeat(MAX_CLAIM_LENGTH)}@example.com` }, /the email claim is longer/],
+    ['a sub of 257 characters', { sub: 's'.repeat(MAX_CLAIM_LENGTH + 1) }, /the sub claim is longer/],
+    ['a name with a control character', { name: 'Alice\u001b[31m' }, /the name claim .*control characters/],
+  ])('refuses a sign-in whose claims are oversized instead of cutting them: %s (401, no session)', async (_what, claims, reason) => {
+    provider.tamperIdTokens((original) => ({ ...original, ...claims }));
+    try {
+      const { callback } = await signIn('plain');
+      expect(callback.status).toBe(401);
+      expect(callback.body).toMatch(reason);
+      expect(callback.setCookies.some((line) => line.startsWith('authorization='))).toBe(false);
+    } finally {
+      provider.tamperIdTokens(undefined);
+    }
+  });
+
+  it('accepts as many as 1000 groups of 256 characters (filterGroupsRegex can then narrow them)', async () => {
+    provider.tamperIdTokens((original) => ({ ...original, groups: Array.from({ length: MAX_GROUPS }, (_, i) => `${i}`.padStart(MAX_CLAIM_LENGTH, 'g')) }));
+    try {
+      const { jar, callback } = await signIn('filtered');
+      expect(callback.status).toBe(302);
+      const info = await userInfo('filtered', jar.get(origin('filtered'), 'authorization'));
+      expect(info.status).toBe(200);
+      expect(info.body.groups).toBeUndefined();
     } finally {
       provider.tamperIdTokens(undefined);
     }

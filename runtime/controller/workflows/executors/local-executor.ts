@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Executor, NodeResult, NodeRun } from './executor.js';
 import { forgetProcess, killGroup, recordProcess, STOP_GRACE_MS, stopOrphan } from './process-record.js';
@@ -9,6 +9,8 @@ const MAX_RESULT_BYTES = 256 * 1024;
 /** A uid or node ID used as one path segment: no separator, no `..`, nothing a request could steer. */
 const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const DEADLINE_MESSAGE = 'Pod was active on the node longer than the specified deadline';
+/** `<root>/<uid>/<WORKFLOW_FILE>` holds `<namespace>/<name>`, so a workflow gone from the store is still found. */
+const WORKFLOW_FILE = 'workflow';
 
 /**
  * Runs leaf nodes as child processes of the runtime (SPEC §6): the container's command and args (or the
@@ -21,8 +23,6 @@ const DEADLINE_MESSAGE = 'Pod was active on the node longer than the specified d
 export class LocalExecutor implements Executor {
   readonly name = 'local';
   readonly #root: string;
-  /** `<namespace>/<name>` → uid of the workflows that ran here, to clean up after one deleted from the store. */
-  readonly #uids = new Map<string, string>();
 
   constructor(root: string) {
     this.#root = root;
@@ -31,8 +31,8 @@ export class LocalExecutor implements Executor {
   async run(node: NodeRun, signal: AbortSignal): Promise<NodeResult> {
     const directory = nodeDirectory(this.#root, node);
     if (directory === undefined) return { phase: 'Error', message: `the local executor refuses workflow uid ${JSON.stringify(node.workflowUid)}: not a plain name` };
-    this.#uids.set(`${node.namespace}/${node.workflowName}`, node.workflowUid);
     await mkdir(directory, { recursive: true, mode: 0o700 });
+    await writeFile(join(this.#root, node.workflowUid, WORKFLOW_FILE), `${node.namespace}/${node.workflowName}`, { mode: 0o600 });
     await stopOrphan(directory);
     let argv = [...(node.container.command ?? []), ...(node.container.args ?? [])];
     if (node.source !== undefined) {
@@ -80,11 +80,19 @@ export class LocalExecutor implements Executor {
     });
   }
 
+  /**
+   * Without the uid (the workflow is gone from the store), the directories whose workflow file names it: found
+   * on disk rather than remembered, so nothing grows in memory and a restart forgets nothing.
+   */
   async cleanup(namespace: string, workflowName: string, workflowUid: string | undefined): Promise<void> {
-    const key = `${namespace}/${workflowName}`;
-    const uid = workflowUid ?? this.#uids.get(key);
-    this.#uids.delete(key);
-    if (uid !== undefined && SAFE_SEGMENT.test(uid)) await rm(join(this.#root, uid), { recursive: true, force: true });
+    const uids = workflowUid === undefined ? await this.#uidsOf(`${namespace}/${workflowName}`) : [workflowUid];
+    for (const uid of uids) if (SAFE_SEGMENT.test(uid)) await rm(join(this.#root, uid), { recursive: true, force: true });
+  }
+
+  async #uidsOf(workflow: string): Promise<string[]> {
+    const entries = await readdir(this.#root).catch(() => [] as string[]);
+    const owners = await Promise.all(entries.map((uid) => readFile(join(this.#root, uid, WORKFLOW_FILE), 'utf8').catch(() => undefined)));
+    return entries.filter((_uid, index) => owners[index] === workflow);
   }
 }
 

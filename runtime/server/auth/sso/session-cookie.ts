@@ -16,6 +16,9 @@ export interface SessionClaims {
   readonly service_account_namespace?: string;
 }
 
+/** The optional string claims a session carries, copied from the ID token when it has them. */
+export const SESSION_STRING_CLAIMS = ['email', 'name', 'preferred_username', 'service_account_name', 'service_account_namespace'] as const;
+
 /** What Argo puts in `iss`; a session with another issuer is refused. */
 export const SESSION_ISSUER = 'argo-server';
 const PROTECTED_HEADER = { alg: 'dir', enc: 'A256GCM', zip: 'DEF' } as const;
@@ -71,7 +74,7 @@ function isSessionClaims(value: unknown): value is SessionClaims {
     typeof claims.sub === 'string' &&
     typeof claims.exp === 'number' &&
     (claims.groups === undefined || (Array.isArray(claims.groups) && claims.groups.every((g) => typeof g === 'string'))) &&
-    ['email', 'name', 'preferred_username', 'service_account_name', 'service_account_namespace'].every(optionalString)
+    SESSION_STRING_CLAIMS.every(optionalString)
   );
 }
 

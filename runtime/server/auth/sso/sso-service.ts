@@ -4,6 +4,8 @@ import type { Clock } from '../../../clock.js';
 import type { SecretResolver } from '../../../config/connection.js';
 import type { SecretSource } from '../../../config/runtime-config.js';
 import type { SsoConfig } from '../../../config/sso-section.js';
+import { RequestOrigin, type SiteOptions } from '../../request-origin.js';
+import { CachedServiceAccounts } from './cached-service-accounts.js';
 import { IdentityProvider } from './identity-provider.js';
 import { KubernetesServiceAccounts } from './kubernetes-service-accounts.js';
 import { oauth2Routes } from './oauth2-routes.js';
@@ -22,7 +24,8 @@ export interface SsoStartOptions {
   /** Outside Kubernetes: the policy file's `serviceAccounts`. */
   readonly policyServiceAccounts: ServiceAccountDirectory | undefined;
   readonly baseHref: string;
-  readonly secure: boolean;
+  /** The server's `--secure`, `--trusted-proxies`, `--allowed-hosts` and `--address`: where the callback URL may point. */
+  readonly site: SiteOptions;
   readonly clock: Clock;
   readonly env?: NodeJS.ProcessEnv;
 }
@@ -52,7 +55,7 @@ export async function startSso(options: SsoStartOptions): Promise<SsoService> {
   const der = options.kubernetes ? await loadOrCreateSecretKey(options.kubernetes, options.namespace) : await loadOrCreateFileKey(options.home);
   const contentKey = sessionContentKey(der);
   const provider = await IdentityProvider.discover(sso, clientId, clientSecret);
-  const directory = options.kubernetes ? new KubernetesServiceAccounts(options.kubernetes) : options.policyServiceAccounts;
+  const directory = options.kubernetes ? new CachedServiceAccounts(new KubernetesServiceAccounts(options.kubernetes), options.clock) : options.policyServiceAccounts;
   if (sso.rbacEnabled && directory === undefined) {
     throw new Error('sso.rbac.enabled: no ServiceAccounts to map users to (neither Kubernetes nor a policy file): refusing to let every user act as the server');
   }
@@ -63,7 +66,7 @@ export async function startSso(options: SsoStartOptions): Promise<SsoService> {
       : undefined;
   const sessions = new SsoSessions(contentKey, rbac, options.clock);
   const routes: FastifyPluginAsync = async (app) => {
-    await app.register(oauth2Routes, { sso, provider, contentKey, baseHref: options.baseHref, secure: options.secure, clock: options.clock });
+    await app.register(oauth2Routes, { sso, provider, contentKey, baseHref: options.baseHref, secure: options.site.secure, site: new RequestOrigin(options.site), clock: options.clock });
   };
   return { sessions, routes };
 }
