@@ -2,7 +2,7 @@
 // never to the bench's output), and bare `node` baselines; their readiness time and resident memory.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,17 +28,22 @@ export interface StartedProcess {
   readonly ready: string;
   /** Resident set size now, in MB. */
   rssMb(): Promise<number>;
+  /** CPU time (user and system) the process has used so far, in seconds. */
+  cpuSeconds(): Promise<number>;
   stop(): Promise<void>;
 }
 
 /** Starts `node args…` and resolves once a stdout line matches `readyPattern`; stdout and stderr go to `logFile`. */
 export async function startProcess(args: readonly string[], readyPattern: RegExp, logFile: string, env: NodeJS.ProcessEnv = process.env): Promise<StartedProcess> {
   const log = createWriteStream(logFile, { flags: 'a' });
+  // The child writes its log lines (stderr) to the file itself: piped through this process, each line would cost
+  // the bench's load generator a read and a write, and so slow the client measuring a server that logs.
+  const stderr = openSync(logFile, 'a');
   const started = performance.now();
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stderr.pipe(log);
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', stderr] });
+  closeSync(stderr);
   const ready = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout });
+    const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
       log.write(`${line}\n`);
       const match = readyPattern.exec(line);
@@ -47,7 +52,7 @@ export async function startProcess(args: readonly string[], readyPattern: RegExp
     child.once('exit', (code, signal) => reject(new Error(`node ${args.join(' ')} exited with ${code ?? signal} before it was ready; see ${logFile}`)));
   });
   const readyMs = performance.now() - started;
-  return { pid: child.pid!, readyMs, ready, rssMb: () => residentMb(child.pid!), stop: () => stopChild(child) };
+  return { pid: child.pid!, readyMs, ready, rssMb: () => residentMb(child.pid!), cpuSeconds: () => cpuSeconds(child.pid!), stop: () => stopChild(child) };
 }
 
 export interface RuntimeProcess extends StartedProcess {
@@ -71,6 +76,14 @@ async function residentMb(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const kilobytes = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]);
   return kilobytes / 1024;
+}
+
+/** utime + stime of a process, from /proc on Linux (fields 14 and 15, in clock ticks of 1/100 s). */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may hold spaces; the fields after it are counted from its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 function stopChild(child: ChildProcess): Promise<void> {

@@ -1,8 +1,10 @@
 import { Command, Option } from 'commander';
-import { startRuntime, type RuntimeRole } from '../runtime-process.js';
-import { openRuntime, type RuntimeFlags } from '../runtime-context.js';
-import { migratePersistenceSchema } from '../store/migrations/persistence-migrations.js';
-import { migrateSyncSchema } from '../store/migrations/sync-migrations.js';
+import type { RuntimeRole } from '../runtime-process.js';
+import type { RuntimeFlags } from '../runtime-context.js';
+import { withYoungGenerationHeld } from '../young-generation.js';
+
+// The runtime's modules (databases, server, controller) load only when a runtime command runs: client commands
+// (`argosync sync list`) do not pay for them, and `up` loads them while its young generation is held.
 
 interface ServeFlags extends RuntimeFlags {
   readonly port: string;
@@ -56,27 +58,29 @@ function serveCommand(definition: (typeof ROLES)[number], say: (line: string) =>
     .option('--loglevel <level>', 'debug, info, warn or error: the least severe log lines written', 'info')
     .addOption(new Option('--executor <executor>', 'how workflow nodes run: local processes or Kubernetes Pods').choices(['local', 'kubernetes']))
     .action(async (flags: ServeFlags) => {
-      const runtime = await startRuntime(
-        flags,
-        {
-          port: flags.port,
-          address: flags.address,
-          secure: flags.secure,
-          authModes: flags.authMode,
-          logFormat: flags.logFormat,
-          logLevel: flags.loglevel,
-          ...(flags.tlsCert ? { tlsCert: flags.tlsCert } : {}),
-          ...(flags.tlsKey ? { tlsKey: flags.tlsKey } : {}),
-          ...(flags.baseHref ? { baseHref: flags.baseHref } : {}),
-          ...(flags.apiRateLimit ? { apiRateLimit: flags.apiRateLimit } : {}),
-          ...(flags.apiRateLimitWindow ? { apiRateLimitWindow: flags.apiRateLimitWindow } : {}),
-          ...(flags.rateLimitKeyHeaders ? { rateLimitKeyHeaders: [flags.rateLimitKeyHeaders] } : {}),
-          ...(flags.trustedProxies ? { trustedProxies: [flags.trustedProxies] } : {}),
-          ...(flags.allowedHosts ? { allowedHosts: [flags.allowedHosts] } : {}),
-          ...(flags.maxConnectionsPerIp ? { maxConnectionsPerIp: flags.maxConnectionsPerIp } : {}),
-        },
-        say,
-        definition.role,
+      const runtime = await withYoungGenerationHeld(async () =>
+        (await import('../runtime-process.js')).startRuntime(
+          flags,
+          {
+            port: flags.port,
+            address: flags.address,
+            secure: flags.secure,
+            authModes: flags.authMode,
+            logFormat: flags.logFormat,
+            logLevel: flags.loglevel,
+            ...(flags.tlsCert ? { tlsCert: flags.tlsCert } : {}),
+            ...(flags.tlsKey ? { tlsKey: flags.tlsKey } : {}),
+            ...(flags.baseHref ? { baseHref: flags.baseHref } : {}),
+            ...(flags.apiRateLimit ? { apiRateLimit: flags.apiRateLimit } : {}),
+            ...(flags.apiRateLimitWindow ? { apiRateLimitWindow: flags.apiRateLimitWindow } : {}),
+            ...(flags.rateLimitKeyHeaders ? { rateLimitKeyHeaders: [flags.rateLimitKeyHeaders] } : {}),
+            ...(flags.trustedProxies ? { trustedProxies: [flags.trustedProxies] } : {}),
+            ...(flags.allowedHosts ? { allowedHosts: [flags.allowedHosts] } : {}),
+            ...(flags.maxConnectionsPerIp ? { maxConnectionsPerIp: flags.maxConnectionsPerIp } : {}),
+          },
+          say,
+          definition.role,
+        ),
       );
       if (runtime.token) {
         say(process.env.ARGOSYNC_ADMIN_TOKEN ? 'admin token: the value of ARGOSYNC_ADMIN_TOKEN (not printed)' : `admin token (shown once; also set ARGOSYNC_ADMIN_TOKEN to fix it): ${runtime.token}`);
@@ -100,6 +104,11 @@ function serveCommand(definition: (typeof ROLES)[number], say: (line: string) =>
 /** `argosync up`, `server` and `controller`, and `argosync migrate`. */
 export function runtimeCommands(say: (line: string) => void): Command[] {
   const migrate = runtimeOptions(new Command('migrate').description('create or upgrade the state store, sync and persistence schemas, then exit')).action(async (flags: RuntimeFlags) => {
+    const [{ openRuntime }, { migrateSyncSchema }, { migratePersistenceSchema }] = await Promise.all([
+      import('../runtime-context.js'),
+      import('../store/migrations/sync-migrations.js'),
+      import('../store/migrations/persistence-migrations.js'),
+    ]);
     const runtime = await openRuntime(flags, say);
     try {
       say(`state store: argosync schema ready`);

@@ -90,8 +90,10 @@ export async function buildApp(options: ServerOptions, services: ServerServices)
   if (isLoopbackAddress(options.address)) registerHostCheck(app, options.allowedHosts);
   const site = new RequestOrigin(options);
   registerOriginCheck(app, site);
-  app.addHook('onResponse', async (request, reply) => {
+  // Callback hooks here and below: no promise per request.
+  app.addHook('onResponse', (request, reply, done) => {
     request.log.info({ method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request completed');
+    done();
   });
   app.setValidatorCompiler(createValidatorCompiler());
   // Only JSON is accepted; a text/plain body is a 400 rather than a string handed to a JSON route.
@@ -109,8 +111,9 @@ export async function buildApp(options: ServerOptions, services: ServerServices)
   });
   registerHttpMetrics(app, services.metricsRegistry);
   if (options.secure) {
-    app.addHook('onSend', async (_request, reply) => {
+    app.addHook('onSend', (_request, reply, payload, done) => {
       reply.header('strict-transport-security', HSTS_VALUE);
+      done(null, payload);
     });
   }
 

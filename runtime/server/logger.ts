@@ -6,8 +6,8 @@ import type { LogFormat } from './server-options.js';
 export interface LoggerOptions {
   readonly format: LogFormat;
   readonly level?: string;
-  /** Where lines go; stderr by default, so stdout carries only what commands print. */
-  readonly destination?: NodeJS.WritableStream;
+  /** Where lines go; stderr by default (see `stderrOncePerTurn`), so stdout carries only what commands print. */
+  readonly destination?: Pick<NodeJS.WritableStream, 'write'>;
 }
 
 const SECRET_KEYS: ReadonlySet<string> = new Set(['authorization', 'cookie', 'password', 'token', 'set-cookie']);
@@ -40,12 +40,12 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /** The process's pino logger: JSON lines (`--log-format json`) or logrus-like text, as Argo prints. */
 export function createLogger(options: LoggerOptions): Logger {
-  const destination = options.destination ?? process.stderr;
+  const destination = options.destination ?? stderrOncePerTurn();
   const logger = pino(
     {
       level: options.level ?? 'info',
       base: undefined,
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: isoTimeOncePerMs(),
       formatters: { level: (label) => ({ level: label }), log: (fields) => redactSecrets(fields) },
     },
     options.format === 'json' ? destination : textStream(destination),
@@ -58,8 +58,43 @@ export function createLogger(options: LoggerOptions): Logger {
   return logger;
 }
 
+let stderrLines: { write(line: string): boolean } | undefined;
+
+/**
+ * stderr, written once per event-loop turn: the lines logged in one turn (a busy server's request lines) share
+ * one system call instead of paying one each. Lines still pending when the process exits are written then.
+ */
+function stderrOncePerTurn(): { write(line: string): boolean } {
+  if (stderrLines) return stderrLines;
+  let pending: string[] = [];
+  const flush = () => {
+    if (pending.length === 0) return;
+    const text = pending.join('');
+    pending = [];
+    process.stderr.write(text);
+  };
+  process.on('exit', flush);
+  stderrLines = {
+    write(line) {
+      if (pending.push(line) === 1) setImmediate(flush);
+      return true;
+    },
+  };
+  return stderrLines;
+}
+
+/** pino's `isoTime`, formatting the date once per millisecond rather than once per line. */
+function isoTimeOncePerMs(): () => string {
+  let last = { ms: Number.NaN, text: '' };
+  return () => {
+    const ms = Date.now();
+    if (ms !== last.ms) last = { ms, text: `,"time":"${new Date(ms).toISOString()}"` };
+    return last.text;
+  };
+}
+
 /** Re-renders pino's JSON lines as `time="…" level=info msg="…" key=value`. */
-function textStream(destination: NodeJS.WritableStream): Writable {
+function textStream(destination: Pick<NodeJS.WritableStream, 'write'>): Writable {
   return new Writable({
     write(chunk: Buffer, _encoding, done) {
       const lines = chunk.toString('utf8').split('\n').filter((line) => line !== '');

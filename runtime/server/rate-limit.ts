@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../clock.js';
@@ -41,18 +41,31 @@ export function registerRateLimit(app: FastifyInstance, options: RateLimitOption
     },
   });
   const exempt = new Set(options.exempt);
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+  const resetText = lastValueCache(httpDateUtc);
+  // A callback hook: no promise per request on the read path.
+  app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
     const key = rateLimitKey(request, options.keyHeaders, options.site);
     const counted = !exempt.has(request.routeOptions.url ?? '');
     const take = counted ? counter.take(key) : counter.peek(key);
-    const reset = httpDateUtc(take.resetAt);
+    const reset = resetText(take.resetAt);
     for (const [limit, remaining, resetName] of RATE_LIMIT_HEADERS) {
       reply.header(limit, take.limit).header(remaining, take.remaining).header(resetName, reset);
     }
     if (counted && !take.allowed) {
-      return reply.code(429).header('retry-after', reset).send({ code: 8, message: 'Too Many Requests' });
+      void reply.code(429).header('retry-after', reset).send({ code: 8, message: 'Too Many Requests' });
+      return;
     }
+    done();
   });
+}
+
+/** `format` remembering its last argument and result: a client's requests share one window's reset time. */
+function lastValueCache(format: (value: number) => string): (value: number) => string {
+  let last: { value: number; text: string } | undefined;
+  return (value) => {
+    if (last?.value !== value) last = { value, text: format(value) };
+    return last.text;
+  };
 }
 
 /**

@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it, vi } from 'vitest';
 import { createLogger, formatTextLine } from '../../runtime/server/logger.js';
 import type { LoggerOptions } from '../../runtime/server/logger.js';
 
@@ -60,6 +62,25 @@ describe('createLogger', () => {
     logger.info({ url: '/api/v1/version' }, 'request completed');
     logger.error('database unreachable');
     expect(lines.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual(['database unreachable']);
+  });
+
+  it('writes to stderr once per event-loop turn by default, and what is pending when the process exits', async () => {
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const logger = createLogger({ format: 'json' });
+      logger.info('first');
+      logger.info('second');
+      expect(write).not.toHaveBeenCalled();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(write).toHaveBeenCalledTimes(1);
+      expect(String(write.mock.calls[0]?.[0]).match(/"msg":"(first|second)"/g)).toEqual(['"msg":"first"', '"msg":"second"']);
+    } finally {
+      write.mockRestore();
+    }
+    const logger = fileURLToPath(new URL('../../runtime/server/logger.ts', import.meta.url));
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `const { createLogger } = await import(${JSON.stringify(logger)}); createLogger({ format: 'json' }).warn('last words'); process.exit(3);`]);
+    expect(child.status).toBe(3);
+    expect(child.stderr.toString()).toContain('"msg":"last words"');
   });
 
   it('writes logrus-like text lines', () => {
