@@ -133,6 +133,41 @@ describeEachDatabase(DIALECTS)('database locks on %s', (driver) => {
     expect((await a.acquire({ name: 'first', created: T }, gpu)).acquired).toBe(true);
   });
 
+  it('hands the freed slot to its own front waiter inside the release, with the rows of an acquisition, where the database decides server-side', async () => {
+    await setLimit(1);
+    const a = await controller('controller-a');
+    await a.acquire({ name: 'holder' }, gpu);
+    expect((await a.acquire({ name: 'waiter' }, gpu)).acquired).toBe(false);
+    const woken = a.wakes.next('ns/waiter');
+    await a.manager.releaseAll('ns', 'holder');
+    const handsOff = driver !== 'mysql';
+    // Right after the release's commit: the waiter holds (PostgreSQL, PGlite), no guard row is left behind.
+    expect(await heldRows()).toEqual(handsOff ? ['ns/waiter'] : []);
+    expect((await run('select name from sync_lock')).rows).toEqual([]);
+    await woken;
+    const store = a.database!.store;
+    const decisions = [vi.spyOn(store, 'acquireServerSide'), vi.spyOn(store, 'acquisition')];
+    expect(await a.acquire({ name: 'waiter' }, gpu)).toMatchObject({ acquired: true, holds: [{ lockName: LOCK, token: 2 }] });
+    expect(decisions.map((spy) => spy.mock.calls.length)).toEqual(handsOff ? [0, 0] : [0, 1]);
+    const grants = await sql<{ workflowkey: string; token: number | string }>`select workflowkey, token from argosync_sync_grant`.execute(admin.db);
+    expect(grants.rows.map((row) => [row.workflowkey, Number(row.token)])).toEqual([['ns/waiter', 2]]);
+  });
+
+  it('hands no slot to a waiter whose block needs another lock too, nor past a waiter in front', async () => {
+    await setLimit(1);
+    const a = await controller('controller-a');
+    const withMutex: Synchronization = { ...gpu, mutexes: [{ name: 'deploy' }] };
+    await a.acquire({ name: 'holder' }, gpu);
+    await a.acquire({ name: 'deployer' }, { mutexes: [{ name: 'deploy' }] });
+    expect((await a.acquire({ name: 'both', created: T }, withMutex)).acquired).toBe(false);
+    expect((await a.acquire({ name: 'alone', created: T + 1000 }, gpu)).acquired).toBe(false);
+    await a.manager.releaseAll('ns', 'holder');
+    // The front waiter needs the in-process mutex as well, and the waiter behind it may not pass it.
+    expect(await heldRows()).toEqual([]);
+    await a.manager.releaseAll('ns', 'deployer');
+    expect((await a.acquire({ name: 'both', created: T }, withMutex)).acquired).toBe(true);
+  });
+
   it('keeps one queue across controllers: priority first, then creation time, with immediate hand-off', async () => {
     await setLimit(1);
     const [a, b] = [await controller('controller-a'), await controller('controller-b')];

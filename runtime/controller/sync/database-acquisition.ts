@@ -24,16 +24,21 @@ export class DatabaseAcquisition implements AcquisitionScope {
     return this.sync.refusal();
   }
 
-  acquire(locks: readonly Lock[], waiter: Waiter, limits: readonly (number | string)[], mayGrant: boolean): Promise<ScopedDecision> {
+  acquire(locks: readonly Lock[], waiter: Waiter, limits: readonly (number | string)[], mayGrant: boolean, wholeBlock: boolean): Promise<ScopedDecision> {
     // A scope is only ever given the locks that name it.
     const databaseLocks = locks as readonly DatabaseLock[];
     return this.#attempts.runExclusive(
       databaseLocks.map((lock) => lock.key),
-      () => this.#decide(databaseLocks, waiter, limits, mayGrant),
+      () => this.#decide(databaseLocks, waiter, limits, mayGrant, wholeBlock && databaseLocks.length === 1),
     );
   }
 
-  async #decide(databaseLocks: readonly DatabaseLock[], waiter: Waiter, limits: readonly (number | string)[], mayGrant: boolean): Promise<ScopedDecision> {
+  async #decide(databaseLocks: readonly DatabaseLock[], waiter: Waiter, limits: readonly (number | string)[], mayGrant: boolean, alone: boolean): Promise<ScopedDecision> {
+    const handedOff = databaseLocks.map((lock) => lock.handedOffToken(waiter.holderKey));
+    if (handedOff.every((token) => token !== undefined)) {
+      for (const lock of databaseLocks) lock.collectHandOff(waiter.holderKey);
+      return { checks: handedOff.map(() => ({ status: 'acquirable' })), tokens: new Map(handedOff.map((token, index) => [index, token!])) };
+    }
     const known = databaseLocks.map((lock) => lock.knownClosed(waiter.holderKey));
     if (known.every((check) => check !== undefined)) return { checks: known as LockCheck[], tokens: new Map() };
     const changes = databaseLocks.map((lock) => this.sync.changes(lock.key));
@@ -42,7 +47,7 @@ export class DatabaseAcquisition implements AcquisitionScope {
     const tokens = new Map<number, number>();
     for (const [index, state] of states.entries()) if (state.token !== undefined) tokens.set(index, state.token);
     const granted = tokens.size > 0 || checks.every((check) => check.status === 'held');
-    for (const [index, lock] of databaseLocks.entries()) lock.settle(waiter.holderKey, granted || checks[index]!.status === 'held');
+    for (const [index, lock] of databaseLocks.entries()) lock.settle(waiter.holderKey, granted || checks[index]!.status === 'held', alone);
     return { checks, tokens };
   }
 

@@ -1,4 +1,4 @@
-import type { LockRows } from '../../store/sync/lock-rows.js';
+import type { HandOff, LockRows } from '../../store/sync/lock-rows.js';
 import type { LockState } from '../../store/sync/sync-store.js';
 import type { DatabaseSync } from './database-sync.js';
 import { workflowKeyOf } from './holder-key.js';
@@ -19,6 +19,10 @@ export class DatabaseLock implements ScopedLock {
   /** This controller's rows of the lock, as written (after commit) or verified at startup. */
   readonly #mine = new Map<string, 'held' | 'queued'>();
   #queued = 0;
+  /** Queued keys of this controller whose block is this lock alone: a release here may grant them the slot it frees. */
+  readonly #handOffEligible = new Set<string>();
+  /** Keys a release here granted the lock to, with their fencing tokens, until their workflow's attempt collects them. */
+  readonly #handedOff = new Map<string, number>();
   /**
    * The waiting message when the last decision found the lock full, and the lock's change count then: until a
    * change is heard (a release, a limit change, a poll), another attempt would only be told the same.
@@ -87,19 +91,51 @@ export class DatabaseLock implements ScopedLock {
     return { status: 'acquirable' };
   }
 
-  /** After an acquisition committed: the key holds (granted or already held) or waits in the queue. */
-  settle(holderKey: string, holds: boolean): void {
+  /**
+   * After an acquisition committed: the key holds (granted or already held) or waits in the queue; `alone` says
+   * its block needs nothing but this lock, so a release may hand it the slot.
+   */
+  settle(holderKey: string, holds: boolean, alone: boolean): void {
     this.#note(holderKey, holds ? 'held' : 'queued');
+    if (!holds && alone) this.#handOffEligible.add(holderKey);
+  }
+
+  /** The fencing token of a grant a release here made to the key, not yet collected by its workflow's attempt. */
+  handedOffToken(holderKey: string): number | undefined {
+    return this.#handedOff.get(holderKey);
+  }
+
+  /** The workflow's attempt has taken the hand-off. */
+  collectHandOff(holderKey: string): void {
+    this.#handedOff.delete(holderKey);
   }
 
   /** A row is either a hold or a queue entry: only the one this controller knows of is touched (both when unknown). */
   async release(holderKey: string): Promise<boolean> {
     const known = this.#mine.get(holderKey);
     let released = false;
-    if (known !== 'queued') released = await this.sync.release(this.key, holderKey);
+    let handedOff: { holderKey: string; token: number } | undefined;
+    if (known !== 'queued') {
+      const release = await this.sync.release(this.key, holderKey, await this.#handOff());
+      released = release.released > 0;
+      handedOff = release.handedOff;
+    }
     if (known !== 'held') await this.sync.write(() => this.#rows.dequeue(holderKey));
     this.#note(holderKey, undefined);
+    if (handedOff) {
+      this.#note(handedOff.holderKey, 'held');
+      this.#handedOff.set(handedOff.holderKey, handedOff.token);
+      this.sync.handedOff(handedOff.holderKey);
+    }
     return released;
+  }
+
+  /** What a release may hand the freed slot to: only where the database decides it in the release's own call. */
+  async #handOff(): Promise<HandOff | undefined> {
+    if (this.#handOffEligible.size === 0 || !this.sync.store.acquiresServerSide || this.sync.refusal() !== undefined) return undefined;
+    const limit = await this.#limit.read().catch(() => undefined);
+    if (typeof limit !== 'number') return undefined;
+    return { limit, eligible: [...this.#handOffEligible], now: this.sync.now(), liveAfter: this.sync.liveCutoff() };
   }
 
   /** At startup, Argo only verifies that the hold is still recorded (by any controller). */
@@ -150,6 +186,8 @@ export class DatabaseLock implements ScopedLock {
     if (row === undefined) this.#mine.delete(holderKey);
     else this.#mine.set(holderKey, row);
     this.#queued += Number(row === 'queued') - Number(before === 'queued');
+    if (row !== 'queued') this.#handOffEligible.delete(holderKey);
+    if (row !== 'held') this.#handedOff.delete(holderKey);
     this.sync.setWaiting(this.key, this.#queued > 0);
   }
 }

@@ -68,10 +68,11 @@ export interface ScopedDecision {
 export interface AcquisitionScope {
   /**
    * Queues `waiter` on every lock (locks of this scope only), checks each with the limit read before, and, when
-   * `mayGrant` and every check passes, grants them all in one commit. Throws AcquisitionDeferred when it
-   * cannot decide now (the attempt then waits, still queued).
+   * `mayGrant` and every check passes, grants them all in one commit. `wholeBlock`: these are all the locks
+   * the waiter's block needs. Throws AcquisitionDeferred when it cannot decide now (the attempt then waits,
+   * still queued).
    */
-  acquire(locks: readonly Lock[], waiter: Waiter, limits: readonly (number | string)[], mayGrant: boolean): Promise<ScopedDecision>;
+  acquire(locks: readonly Lock[], waiter: Waiter, limits: readonly (number | string)[], mayGrant: boolean, wholeBlock: boolean): Promise<ScopedDecision>;
   /** Why this scope admits nobody at the moment (e.g. the controller is re-verifying its holds), if so. */
   refusal(): string | undefined;
 }

@@ -103,6 +103,7 @@ export class SyncManager {
           if (lock) this.#wake(lock);
         }),
       );
+      this.#stops.push(database.onHandOff((holderKey) => this.#options.onWake(workflowKeyOf(holderKey))));
       database.onDeclaredInactive(() => this.#recovery.reportLostHolds());
     }
   }
@@ -216,6 +217,7 @@ export class SyncManager {
         waiter,
         scoped.map(({ index }) => limits[index]!),
         checks.every((check) => check === undefined || check.status !== 'waiting'),
+        scoped.length === locks.length,
       );
       for (const [position, { index }] of scoped.entries()) {
         checks[index] = decision.checks[position];
@@ -235,7 +237,7 @@ export class SyncManager {
   }
 
   /** The scope's decision, or waiting (still queued, so other controllers see the waiter) when it cannot decide now. */
-  async #decideInScope(scope: AcquisitionScope, locks: readonly Lock[], waiter: Waiter, limits: readonly (number | string)[], mayGrant: boolean): Promise<ScopedDecision> {
+  async #decideInScope(scope: AcquisitionScope, locks: readonly Lock[], waiter: Waiter, limits: readonly (number | string)[], mayGrant: boolean, wholeBlock: boolean): Promise<ScopedDecision> {
     // Undecided, every lock of the scope waits with the reason.
     const waitOutside = async (message: string): Promise<ScopedDecision> => {
       for (const lock of locks) await lock.enqueue(waiter);
@@ -244,7 +246,7 @@ export class SyncManager {
     const refusal = scope.refusal();
     if (refusal !== undefined) return waitOutside(refusal);
     try {
-      return await scope.acquire(locks, waiter, limits, mayGrant);
+      return await scope.acquire(locks, waiter, limits, mayGrant, wholeBlock);
     } catch (error) {
       if (!(error instanceof AcquisitionDeferred)) throw error;
       return waitOutside(error.message);

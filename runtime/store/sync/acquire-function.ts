@@ -1,17 +1,11 @@
-import { createHash } from 'node:crypto';
 import type { SyncTableRefs } from './sync-schema.js';
+import { syncFunctionName } from './function-name.js';
 
-/** Bumped whenever the function's body or signature changes, so controllers of two versions never share one. */
+/** Bumped whenever the function's body or signature changes. */
 const VERSION = 1;
 
-/**
- * The name of the acquisition function for these table names: argosync's prefix, so an Argo controller
- * sharing the database never mistakes it for its own, and a hash of the table names, so two deployments with
- * different tables in one database each have theirs.
- */
 export function acquireFunctionName(tables: SyncTableRefs): string {
-  const hash = createHash('sha256').update(JSON.stringify([tables.limit, tables.controller, tables.state, tables.lock])).digest('hex').slice(0, 10);
-  return `argosync_sync_acquire_v${VERSION}_${hash}`;
+  return syncFunctionName('acquire', VERSION, tables);
 }
 
 /**

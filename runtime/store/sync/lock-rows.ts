@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { handOffFunctionName } from './hand-off-function.js';
 import { liveControllers, type SyncSchema, type SyncTables, type SyncTransaction } from './sync-schema.js';
 
 /** A queue row (`held=false`) as the controller sees it. */
@@ -17,6 +18,20 @@ export interface HoldRow {
   readonly token: number;
   /** Grant time, ms since the epoch (the row's time for holds without a fencing record). */
   readonly since: number;
+}
+
+/** Who may be handed the slot a release frees: this controller's waiters that need nothing but this lock. */
+export interface HandOff {
+  readonly limit: number;
+  readonly eligible: readonly string[];
+  readonly now: Date;
+  readonly liveAfter: Date;
+}
+
+/** What a release did: how many holds it deleted, and the waiter it granted the slot to, if any. */
+export interface Release {
+  readonly released: number;
+  readonly handedOff?: { readonly holderKey: string; readonly token: number };
 }
 
 /**
@@ -47,20 +62,20 @@ export class LockRows {
   }
 
   /**
-   * Deletes this controller's hold of the key and its grant record and, when a hold went, sends `notice` on
-   * commit. The commit is durable: a release undone by a database crash would bring back a hold that this
-   * controller no longer knows of, and the slot would stay taken until the controller restarts.
-   * Returns how many holds were deleted. One statement where the engine notifies (PostgreSQL, PGlite).
+   * Deletes this controller's hold of the key and its grant record. Where the engine runs it server-side
+   * (PostgreSQL, PGlite) this is one call that, given `handOff`, grants the freed slot to one of its eligible
+   * waiters when that one is next in the live queue (see handOffFunctionSql); without a hand-off, a release
+   * that deleted a hold sends `notice` on commit, and the commit does not wait for the disk.
    */
-  async release(controller: string, holderKey: string, notice: { readonly channel: string; readonly payload: string }): Promise<number> {
+  async release(controller: string, holderKey: string, notice: { readonly channel: string; readonly payload: string }, handOff?: HandOff): Promise<Release> {
     const { db, tables, engine } = this.schema;
     if (engine.notifications) {
-      const { rows } = await sql<{ n: number | string }>`
-        with released as (delete from ${sql.table(tables.state)} where name = ${this.key} and workflowkey = ${holderKey} and controller = ${controller} and held = ${true} returning 1 as one),
-          forgotten as (delete from argosync_sync_grant where name = ${this.key} and workflowkey = ${holderKey} and controller = ${controller})
-        select count(*) as n from released
-          cross join lateral (select pg_notify(${engine.notifications.channelName(notice.channel)}, ${notice.payload}) where released.one = 1) as announced`.execute(db);
-      return Number(rows[0]?.n ?? 0);
+      const { rows } = await sql<{ released: number; handed_to: string | null; token: string | number | null }>`
+        select released, handed_to, token from ${sql.raw(handOffFunctionName(tables))}(
+          ${controller}, ${holderKey}, ${this.key}, ${handOff?.limit ?? null}, ${JSON.stringify(handOff?.eligible ?? [])}, ${handOff?.now ?? new Date()},
+          ${handOff?.liveAfter ?? new Date()}, ${engine.notifications.channelName(notice.channel)}, ${notice.payload})`.execute(db);
+      const row = rows[0]!;
+      return { released: Number(row.released), ...(row.handed_to === null ? {} : { handedOff: { holderKey: row.handed_to, token: Number(row.token) } }) };
     }
     return db.transaction().execute(async (tx) => {
       const deleted = await tx
@@ -71,7 +86,7 @@ export class LockRows {
         .where('held', '=', true)
         .executeTakeFirst();
       await tx.deleteFrom('argosync_sync_grant').where('name', '=', this.key).where('workflowkey', '=', holderKey).where('controller', '=', controller).execute();
-      return Number(deleted.numDeletedRows);
+      return { released: Number(deleted.numDeletedRows) };
     });
   }
 

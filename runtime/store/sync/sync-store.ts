@@ -3,6 +3,7 @@ import type { Driver } from '../connection-spec.js';
 import { pingDatabase, type SqlDatabase } from '../sql-database.js';
 import { migrateArgosyncSyncSchema, migrateSyncSchema, type SyncTableNames } from '../migrations/sync-migrations.js';
 import { acquireFunctionName, acquireFunctionSql } from './acquire-function.js';
+import { handOffFunctionSql } from './hand-off-function.js';
 import { ControllerRows } from './controller-rows.js';
 import { LimitRows } from './limit-rows.js';
 import { LockRows } from './lock-rows.js';
@@ -76,7 +77,10 @@ export class SyncStore {
     await migrateArgosyncSyncSchema(database);
     if (this.acquiresServerSide) {
       // Replacing a function another controller is calling is safe; two replacing it at once are not.
-      await database.engine.withMigrationLock(database.db, 'argosync-sync-acquire', () => sql.raw(acquireFunctionSql(this.#schema.tables)).execute(database.db));
+      await database.engine.withMigrationLock(database.db, 'argosync-sync-acquire', async () => {
+        await sql.raw(acquireFunctionSql(this.#schema.tables)).execute(database.db);
+        await sql.raw(handOffFunctionSql(this.#schema.tables)).execute(database.db);
+      });
     }
   }
 
