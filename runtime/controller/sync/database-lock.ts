@@ -5,6 +5,7 @@ import { workflowKeyOf } from './holder-key.js';
 import { LimitTracker, type LimitSource } from './limit-source.js';
 import type { AcquisitionScope, Lock, LockCheck, LockKind, LockSnapshot, ScopedLock, Waiter } from './lock.js';
 import { databaseWaitingMessage, missingLimitMessage } from './lock-messages.js';
+import { databaseLimitKey, decodeDatabaseLockKey } from './lock-name.js';
 
 /**
  * A semaphore or mutex in the shared sync database, speaking Argo's table protocol (argo-reference §4.5, §5):
@@ -23,6 +24,8 @@ export class DatabaseLock implements ScopedLock {
   readonly #handOffEligible = new Set<string>();
   /** Keys a release here granted the lock to, with their fencing tokens, until their workflow's attempt collects them. */
   readonly #handedOff = new Map<string, number>();
+  /** Releases here that may hand off a slot, until they have recorded whether they did. */
+  readonly #handingOff = new Set<Promise<boolean>>();
   /**
    * The waiting message when the last decision found the lock full, and the lock's change count then: until a
    * change is heard (a release, a limit change, a poll), another attempt would only be told the same.
@@ -96,6 +99,8 @@ export class DatabaseLock implements ScopedLock {
    * its block needs nothing but this lock, so a release may hand it the slot.
    */
   settle(holderKey: string, holds: boolean, alone: boolean): void {
+    // An attempt decided before a release here handed the key the slot: the hand-off is newer.
+    if (!holds && this.#handedOff.has(holderKey)) return;
     this.#note(holderKey, holds ? 'held' : 'queued');
     if (!holds && alone) this.#handOffEligible.add(holderKey);
   }
@@ -114,27 +119,48 @@ export class DatabaseLock implements ScopedLock {
   async release(holderKey: string): Promise<boolean> {
     const known = this.#mine.get(holderKey);
     let released = false;
-    let handedOff: { holderKey: string; token: number } | undefined;
-    if (known !== 'queued') {
-      const release = await this.sync.release(this.key, holderKey, await this.#handOff());
-      released = release.released > 0;
-      handedOff = release.handedOff;
-    }
+    if (known !== 'queued') released = await this.#releaseHold(holderKey);
     if (known !== 'held') await this.sync.write(() => this.#rows.dequeue(holderKey));
     this.#note(holderKey, undefined);
-    if (handedOff) {
-      this.#note(handedOff.holderKey, 'held');
-      this.#handedOff.set(handedOff.holderKey, handedOff.token);
-      this.sync.handedOff(handedOff.holderKey);
-    }
     return released;
   }
 
+  /** Whether this controller's row for the key is a queue entry. */
+  queued(holderKey: string): boolean {
+    return this.#mine.get(holderKey) === 'queued';
+  }
+
+  /**
+   * Resolves once every release here that may have handed off a slot has recorded what it did: an attempt that
+   * found its key held without having been granted it waits for this, to collect the token.
+   */
+  async handOffsRecorded(): Promise<void> {
+    await Promise.allSettled([...this.#handingOff]);
+  }
+
+  /** Deletes the hold; a grant the release made to a waiter is recorded, and the waiter's workflow woken, before it resolves. */
+  #releaseHold(holderKey: string): Promise<boolean> {
+    const handOff = this.#handOff();
+    const releasing = (async () => {
+      const { released, handedOff } = await this.sync.release(this.key, holderKey, handOff);
+      if (handedOff) {
+        this.#note(handedOff.holderKey, 'held');
+        this.#handedOff.set(handedOff.holderKey, handedOff.token);
+        this.sync.handedOff(handedOff.holderKey);
+      }
+      return released > 0;
+    })();
+    if (!handOff) return releasing;
+    this.#handingOff.add(releasing);
+    return releasing.finally(() => this.#handingOff.delete(releasing));
+  }
+
   /** What a release may hand the freed slot to: only where the database decides it in the release's own call. */
-  async #handOff(): Promise<HandOff | undefined> {
+  #handOff(): HandOff | undefined {
     if (this.#handOffEligible.size === 0 || !this.sync.store.acquiresServerSide || this.sync.refusal() !== undefined) return undefined;
-    const limit = await this.#limit.read().catch(() => undefined);
-    if (typeof limit !== 'number') return undefined;
+    // The release reads a semaphore's row itself: never older than what an acquisition would read, and no round trip.
+    const { namespace, name } = decodeDatabaseLockKey(this.key);
+    const limit = this.kind === 'mutex' ? { fixed: 1 } : { row: databaseLimitKey(namespace, name) };
     return { limit, eligible: [...this.#handOffEligible], now: this.sync.now(), liveAfter: this.sync.liveCutoff() };
   }
 

@@ -12,16 +12,17 @@ export function handOffFunctionName(tables: SyncTableRefs): string {
  * A release that hands the freed slot to the releasing controller's next waiter in the same transaction
  * (PostgreSQL and PGlite). It deletes the hold and its grant record; then, only when the front of the live
  * queue is one of `p_eligible` (this controller's waiters that need nothing but this lock) and the holders
- * left are below `p_limit`, it grants that waiter exactly as an acquisition does: under the `sync_lock` guard
+ * left are below the limit (`p_limit`, or else the `sizelimit` of the `sync_limit` row `p_limit_row`, read in
+ * the same transaction), it grants that waiter exactly as an acquisition does: under the `sync_lock` guard
  * row (inserted first, deleted last; a guard another controller keeps committed skips the hand-off), the
  * queue row flipped to a hold, the next fencing token, the grant record. Without a hand-off it announces the
  * free slot (`p_channel`, `p_payload`) and lets the commit skip the disk wait, as a plain release does; a
  * hand-off commits durably and announces nothing (no slot is left free). READ COMMITTED, as the acquisition.
  */
 export function handOffFunctionSql(tables: SyncTableRefs): string {
-  const { state, lock, controller } = tables;
+  const { state, lock, controller, limit } = tables;
   return `create or replace function ${handOffFunctionName(tables)}(
-    p_controller varchar, p_holder varchar, p_lock varchar, p_limit int, p_eligible text, p_now timestamp, p_live_after timestamp,
+    p_controller varchar, p_holder varchar, p_lock varchar, p_limit int, p_limit_row varchar, p_eligible text, p_now timestamp, p_live_after timestamp,
     p_channel text, p_payload text)
   returns table (released int, handed_to varchar, token bigint)
   language plpgsql as $argosync$
@@ -31,12 +32,13 @@ export function handOffFunctionSql(tables: SyncTableRefs): string {
     v_guarded boolean := false;
     v_released int;
     v_holders int;
+    v_limit int;
     v_front_key varchar;
     v_front_controller varchar;
     v_handed varchar;
     v_token bigint;
   begin
-    if p_limit is not null and cardinality(v_eligible) > 0 then
+    if cardinality(v_eligible) > 0 then
       begin
         insert into ${lock} (name, controller, time) values (p_lock, p_controller, p_now);
         v_guarded := true;
@@ -48,11 +50,12 @@ export function handOffFunctionSql(tables: SyncTableRefs): string {
     get diagnostics v_released = row_count;
     delete from argosync_sync_grant where name = p_lock and workflowkey = p_holder and controller = p_controller;
     if v_guarded and v_released > 0 then
+      v_limit := coalesce(p_limit, (select l.sizelimit from ${limit} l where l.name = p_limit_row));
       select count(*)::int into v_holders from ${state} where name = p_lock and held = true;
       select workflowkey, controller into v_front_key, v_front_controller from ${state}
         where name = p_lock and held = false and controller in (select c.controller from ${controller} c where c.time > p_live_after)
         order by priority desc, time asc, workflowkey asc limit 1;
-      if v_holders < p_limit and v_front_controller = p_controller and v_front_key = any(v_eligible) then
+      if v_holders < v_limit and v_front_controller = p_controller and v_front_key = any(v_eligible) then
         update ${state} set held = true where name = p_lock and workflowkey = v_front_key and controller = p_controller;
         insert into argosync_sync_fence (name, token) values (p_lock, 1)
           on conflict (name) do update set token = argosync_sync_fence.token + 1

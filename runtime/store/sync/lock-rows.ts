@@ -20,9 +20,12 @@ export interface HoldRow {
   readonly since: number;
 }
 
-/** Who may be handed the slot a release frees: this controller's waiters that need nothing but this lock. */
+/**
+ * Who may be handed the slot a release frees: this controller's waiters that need nothing but this lock; and
+ * the lock's limit, fixed (a mutex) or the `sync_limit` row the release reads (a semaphore).
+ */
 export interface HandOff {
-  readonly limit: number;
+  readonly limit: { readonly fixed: number } | { readonly row: string };
   readonly eligible: readonly string[];
   readonly now: Date;
   readonly liveAfter: Date;
@@ -72,7 +75,8 @@ export class LockRows {
     if (engine.notifications) {
       const { rows } = await sql<{ released: number; handed_to: string | null; token: string | number | null }>`
         select released, handed_to, token from ${sql.raw(handOffFunctionName(tables))}(
-          ${controller}, ${holderKey}, ${this.key}, ${handOff?.limit ?? null}, ${JSON.stringify(handOff?.eligible ?? [])}, ${handOff?.now ?? new Date()},
+          ${controller}, ${holderKey}, ${this.key}, ${handOff && 'fixed' in handOff.limit ? handOff.limit.fixed : null},
+          ${handOff && 'row' in handOff.limit ? handOff.limit.row : null}, ${JSON.stringify(handOff?.eligible ?? [])}, ${handOff?.now ?? new Date()},
           ${handOff?.liveAfter ?? new Date()}, ${engine.notifications.channelName(notice.channel)}, ${notice.payload})`.execute(db);
       const row = rows[0]!;
       return { released: Number(row.released), ...(row.handed_to === null ? {} : { handedOff: { holderKey: row.handed_to, token: Number(row.token) } }) };
