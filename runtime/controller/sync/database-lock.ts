@@ -66,7 +66,10 @@ export class DatabaseLock implements ScopedLock {
     return this.#mine.has(holderKey);
   }
 
-  readLimit(): Promise<number | string> {
+  readLimit(holderKey: string): Promise<number | string> {
+    // A release here granted the key the lock: its attempt only collects the token, and reads nothing.
+    const last = this.#limit.last;
+    if (this.#handedOff.has(holderKey) && last !== undefined) return Promise.resolve(last);
     return this.#limit.read();
   }
 

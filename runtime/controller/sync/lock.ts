@@ -89,9 +89,10 @@ interface LockBase {
   enqueue(waiter: Waiter): Promise<void>;
   /**
    * The current limit (through the cache), or the problem that keeps the lock from having one. Read before an
-   * acquisition's transaction, as Argo reads limits outside it, which keeps the transaction short.
+   * acquisition's transaction, as Argo reads limits outside it, which keeps the transaction short. For the
+   * attempt of `holderKey` (a key the lock may already know it granted, needing no limit).
    */
-  readLimit(): Promise<number | string>;
+  readLimit(holderKey: string): Promise<number | string>;
   /** Releases the key's hold and removes it from the queue; false when it held nothing. Never throws for a non-holder. */
   release(holderKey: string): Promise<boolean>;
   /** At controller start: re-registers a hold recorded in workflow status (even above the limit); throws when it cannot. */

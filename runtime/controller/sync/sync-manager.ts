@@ -200,7 +200,7 @@ export class SyncManager {
    */
   async #decide(locks: readonly Lock[], waiter: Waiter): Promise<Outcome> {
     const limits: (number | string)[] = [];
-    for (const lock of locks) limits.push(await lock.readLimit());
+    for (const lock of locks) limits.push(await lock.readLimit(waiter.holderKey));
     const checks: (LockCheck | undefined)[] = [];
     for (const [index, lock] of locks.entries()) {
       if (lock.scope !== undefined) continue;
