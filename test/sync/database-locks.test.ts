@@ -168,6 +168,89 @@ describeEachDatabase(DIALECTS)('database locks on %s', (driver) => {
     expect((await a.acquire({ name: 'both', created: T }, withMutex)).acquired).toBe(true);
   });
 
+  it('lets no stale waiting verdict undo a hand-off: the waiter collects it once, and its release frees the slot', async () => {
+    await setLimit(1);
+    const a = await controller('controller-a');
+    await a.acquire({ name: 'holder' }, gpu);
+    expect((await a.acquire({ name: 'waiter' }, gpu)).acquired).toBe(false);
+    // A heard change sends the waiter's next attempt to the database; the holder releases right after it decided.
+    await a.database!.maintain();
+    const store = a.database!.store;
+    const method = driver === 'mysql' ? 'acquisition' : 'acquireServerSide';
+    const original = store[method].bind(store) as (...args: unknown[]) => Promise<unknown>;
+    const raced = vi.spyOn(store, method).mockImplementationOnce((async (...args: unknown[]) => {
+      const decided = await original(...args);
+      await a.manager.releaseAll('ns', 'holder');
+      return decided;
+    }) as never);
+    expect(await a.acquire({ name: 'waiter' }, gpu)).toMatchObject({ acquired: false, message: `Waiting for ${LOCK} lock (sem/ns/gpu). Lock status: 1/1` });
+    expect(raced).toHaveBeenCalledTimes(1);
+    raced.mockRestore();
+    expect(await a.acquire({ name: 'waiter' }, gpu)).toMatchObject({ acquired: true, holds: [{ lockName: LOCK, token: 2 }] });
+    expect(await a.acquire({ name: 'waiter' }, gpu)).toMatchObject({ acquired: true, holds: [{ lockName: LOCK }] });
+    expect(await heldRows()).toEqual(['ns/waiter']);
+    await a.manager.releaseAll('ns', 'waiter');
+    expect(await heldRows()).toEqual([]);
+    expect(await a.acquire({ name: 'after' }, gpu)).toMatchObject({ acquired: true, holds: [{ lockName: LOCK, token: 3 }] });
+  });
+
+  it.runIf(driver !== 'mysql')('collects a hand-off committed while its own attempt was in the database, exactly once', async () => {
+    await setLimit(1);
+    const a = await controller('controller-a');
+    await a.acquire({ name: 'holder' }, gpu);
+    expect((await a.acquire({ name: 'waiter' }, gpu)).acquired).toBe(false);
+    await a.database!.maintain();
+    const store = a.database!.store;
+    const decide = store.acquireServerSide.bind(store);
+    let decided!: Promise<unknown>;
+    let attempt!: Promise<unknown>;
+    const sync = a.database!;
+    const release = sync.release.bind(sync);
+    // Between the release's commit and the lock recording the hand-off, the waiter's attempt finds itself holding.
+    vi.spyOn(sync, 'release').mockImplementationOnce(async (...args) => {
+      const released = await release(...args);
+      decided = new Promise((resolve) => {
+        vi.spyOn(store, 'acquireServerSide').mockImplementationOnce(async (request) => {
+          const states = await decide(request);
+          resolve(states);
+          return states;
+        });
+      });
+      attempt = a.acquire({ name: 'waiter' }, gpu);
+      expect(await decided).toMatchObject([{ alreadyHeld: true }]);
+      return released;
+    });
+    await a.manager.releaseAll('ns', 'holder');
+    expect(await attempt).toMatchObject({ acquired: true, holds: [{ lockName: LOCK, token: 2 }] });
+    const grants = await sql<{ workflowkey: string; token: number | string }>`select workflowkey, token from argosync_sync_grant`.execute(admin.db);
+    expect(grants.rows.map((row) => [row.workflowkey, Number(row.token)])).toEqual([['ns/waiter', 2]]);
+    await a.manager.releaseAll('ns', 'waiter');
+    expect(await heldRows()).toEqual([]);
+  });
+
+  it('leaks no slot handed to a waiter whose workflow went away before collecting it, even during the hand-off', async () => {
+    await setLimit(1);
+    const a = await controller('controller-a');
+    const stateRows = async () => (await sql<{ workflowkey: string }>`select workflowkey from sync_state order by workflowkey`.execute(admin.db)).rows.map((row) => row.workflowkey);
+    for (const round of [1, 2]) {
+      await a.acquire({ name: `holder-${round}` }, gpu);
+      expect((await a.acquire({ name: `gone-${round}`, created: T }, gpu)).acquired).toBe(false);
+      expect((await a.acquire({ name: `next-${round}`, created: T + 1000 }, gpu)).acquired).toBe(false);
+      // Round 1: the waiter's workflow is deleted after the hand-off; round 2: while the release hands it the slot.
+      if (round === 1) {
+        await a.manager.releaseAll('ns', `holder-${round}`);
+        await a.manager.releaseAll('ns', `gone-${round}`);
+      } else {
+        await Promise.all([a.manager.releaseAll('ns', `holder-${round}`), a.manager.releaseAll('ns', `gone-${round}`)]);
+      }
+      expect(await stateRows()).not.toContain(`ns/gone-${round}`);
+      expect(await a.acquireWhenWoken({ name: `next-${round}`, created: T + 1000 }, gpu)).toMatchObject({ acquired: true });
+      expect(await stateRows()).toEqual([`ns/next-${round}`]);
+      await a.manager.releaseAll('ns', `next-${round}`);
+      expect(await stateRows()).toEqual([]);
+    }
+  });
+
   it('keeps one queue across controllers: priority first, then creation time, with immediate hand-off', async () => {
     await setLimit(1);
     const [a, b] = [await controller('controller-a'), await controller('controller-b')];

@@ -96,7 +96,7 @@ export class DatabaseAcquisition implements AcquisitionScope {
           const { holders, front } = await lock.rows.holdersAndFront(tx, this.sync.liveCutoff());
           states.push({
             alreadyHeld: holders.includes(waiter.holderKey),
-            holders: holders.length,
+            holders: [...holders].sort(),
             frontIsOurs: front !== undefined && front.controller === controllerName && isSameWorkflowNodeKeys(front.holderKey, waiter.holderKey),
           });
           const limit = limits[index]!;

@@ -27,10 +27,12 @@ export class DatabaseLock implements ScopedLock {
   /** Releases here that may hand off a slot, until they have recorded whether they did. */
   readonly #handingOff = new Set<Promise<boolean>>();
   /**
-   * The waiting message when the last decision found the lock full, and the lock's change count then: until a
-   * change is heard (a release, a limit change, a poll), another attempt would only be told the same.
+   * The waiting message and holders when the last decision found the lock full, and the lock's change count
+   * then: until a change is heard (a release, a limit change, a poll), another attempt would only be told the
+   * same. A hand-off here changes the holders without a change: waiters keep the holders they were shown, so
+   * their workflows' statuses do not change (and get written) at every hand-off.
    */
-  #closed: { readonly message: string; readonly changes: number } | undefined;
+  #closed: { readonly message: string; readonly holders: readonly string[]; readonly changes: number } | undefined;
 
   constructor(
     readonly name: string,
@@ -79,21 +81,22 @@ export class DatabaseLock implements ScopedLock {
    */
   knownClosed(holderKey: string): LockCheck | undefined {
     if (!this.#closed || this.#closed.changes !== this.sync.changes(this.key) || this.#mine.get(holderKey) !== 'queued') return undefined;
-    return { status: 'waiting', message: this.#closed.message };
+    return { status: 'waiting', message: this.#closed.message, holders: this.#closed.holders };
   }
 
   /** Argo's checkAcquire on the state an acquisition found; remembers a closed lock. */
   verdict(limit: number | string, state: LockState, changes: number): LockCheck {
     this.#closed = undefined;
     if (state.alreadyHeld) return { status: 'held' };
-    if (typeof limit === 'string') return { status: 'waiting', message: missingLimitMessage(this.name, limit), missingLimit: limit };
-    const message = databaseWaitingMessage(this.name, this.key, state.holders, limit);
-    if (state.holders >= limit) {
-      this.#closed = { message, changes };
-      return { status: 'waiting', message };
+    const { holders } = state;
+    if (typeof limit === 'string') return { status: 'waiting', message: missingLimitMessage(this.name, limit), missingLimit: limit, holders };
+    const message = databaseWaitingMessage(this.name, this.key, holders.length, limit);
+    if (holders.length >= limit) {
+      this.#closed = { message, holders, changes };
+      return { status: 'waiting', message, holders };
     }
     // Not remembered: the waiter in front is told otherwise, and it may be one of this controller's.
-    if (!state.frontIsOurs) return { status: 'waiting', message, slotFree: true };
+    if (!state.frontIsOurs) return { status: 'waiting', message, slotFree: true, holders };
     return { status: 'acquirable' };
   }
 
@@ -118,8 +121,14 @@ export class DatabaseLock implements ScopedLock {
     this.#handedOff.delete(holderKey);
   }
 
-  /** A row is either a hold or a queue entry: only the one this controller knows of is touched (both when unknown). */
+  /**
+   * A row is either a hold or a queue entry: only the one this controller knows of is touched (both when unknown).
+   * A waiter that leaves is offered no more slots, and a hand-off already under way to it is waited for, so a
+   * slot handed to a workflow that is gone is released here rather than left held.
+   */
   async release(holderKey: string): Promise<boolean> {
+    this.#handOffEligible.delete(holderKey);
+    if (this.#mine.get(holderKey) === 'queued') await this.handOffsRecorded();
     const known = this.#mine.get(holderKey);
     let released = false;
     if (known !== 'queued') released = await this.#releaseHold(holderKey);

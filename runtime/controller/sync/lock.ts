@@ -37,6 +37,11 @@ export type LockCheck =
       readonly message: string;
       /** A slot is free but another waiter is in front: that waiter is woken (Argo's nextWorkflow). */
       readonly slotFree?: boolean;
+      /**
+       * The lock's holder keys as the lock last saw them (sorted), for the workflow status (Argo's LockWaiting);
+       * undefined when the attempt could not look. Not re-read for an attempt that cannot succeed.
+       */
+      readonly holders?: readonly string[];
       /** Set when the limit itself is missing (SPEC §5 "missing limit waits"): says what is missing and how to create it. */
       readonly missingLimit?: string;
     };

@@ -48,6 +48,8 @@ export type AcquireResult =
       /** The waiting message of the first lock that is not available (SPEC §5 rule 5). */
       readonly message: string;
       readonly failedLockName: string;
+      /** That lock's holder keys as it last saw them; undefined when it could not look (the status keeps what it recorded). */
+      readonly holders: readonly string[] | undefined;
       readonly warnings: readonly string[];
     };
 
@@ -131,7 +133,7 @@ export class SyncManager {
         for (const lock of locks) this.#options.onLockChange?.(lock.name);
         if ('message' in outcome) {
           for (const [index, check] of outcome.checks.entries()) if (check?.status === 'waiting' && check.slotFree) this.#wake(locks[index]!);
-          return { acquired: false, message: outcome.message, failedLockName: outcome.failedLockName, warnings };
+          return { acquired: false, message: outcome.message, failedLockName: outcome.failedLockName, holders: outcome.holders, warnings };
         }
         const holds: { lockName: string; token?: number }[] = [];
         for (const [index, lock] of locks.entries()) {
@@ -233,7 +235,7 @@ export class SyncManager {
       this.#options.metrics?.missingLimit(lock);
       if (this.#options.missingLimit === 'error') throw new InvalidArgumentError(`failed to initialize semaphore ${lock.name} with limit: ${waiting.missingLimit}`);
     }
-    return { checks, message: waiting?.status === 'waiting' ? waiting.message : '', failedLockName: lock.name };
+    return { checks, message: waiting?.status === 'waiting' ? waiting.message : '', failedLockName: lock.name, holders: waiting?.status === 'waiting' ? waiting.holders : undefined };
   }
 
   /** The scope's decision, or waiting (still queued, so other controllers see the waiter) when it cannot decide now. */
@@ -279,4 +281,4 @@ export class SyncManager {
 /** What the checks decided: granted (scoped grants' tokens by item index), or waiting with the first blocker. */
 type Outcome =
   | { readonly checks: readonly LockCheck[]; readonly granted: ReadonlyMap<number, number> }
-  | { readonly checks: readonly (LockCheck | undefined)[]; readonly message: string; readonly failedLockName: string };
+  | { readonly checks: readonly (LockCheck | undefined)[]; readonly message: string; readonly failedLockName: string; readonly holders: readonly string[] | undefined };

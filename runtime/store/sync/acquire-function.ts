@@ -2,7 +2,7 @@ import type { SyncTableRefs } from './sync-schema.js';
 import { syncFunctionName } from './function-name.js';
 
 /** Bumped whenever the function's body or signature changes. */
-const VERSION = 1;
+const VERSION = 2;
 
 export function acquireFunctionName(tables: SyncTableRefs): string {
   return syncFunctionName('acquire', VERSION, tables);
@@ -27,7 +27,7 @@ export function acquireFunctionSql(tables: SyncTableRefs): string {
   return `create or replace function ${acquireFunctionName(tables)}(
     p_controller varchar, p_holder varchar, p_priority int, p_created timestamp, p_now timestamp, p_live_after timestamp,
     p_locks text, p_limits text, p_may_grant boolean)
-  returns table (lock_name varchar, already_held boolean, holder_count int, front_is_ours boolean, token bigint)
+  returns table (lock_name varchar, already_held boolean, holder_keys text, front_is_ours boolean, token bigint)
   language plpgsql as $argosync$
   #variable_conflict use_column
   declare
@@ -35,6 +35,7 @@ export function acquireFunctionSql(tables: SyncTableRefs): string {
     v_limits int[] := array(select (value #>> '{}')::int from json_array_elements(p_limits::json));
     v_held boolean[] := '{}';
     v_count int[] := '{}';
+    v_keys text[] := '{}';
     v_front boolean[] := '{}';
     v_tokens bigint[] := '{}';
     v_parts int := array_length(string_to_array(p_holder, '/'), 1);
@@ -43,6 +44,7 @@ export function acquireFunctionSql(tables: SyncTableRefs): string {
     v_front_controller varchar;
     v_one_held boolean;
     v_one_count int;
+    v_one_keys text;
     v_token bigint;
   begin
     for i in 1 .. coalesce(array_length(v_locks, 1), 0) loop
@@ -52,7 +54,8 @@ export function acquireFunctionSql(tables: SyncTableRefs): string {
       select name, p_holder, p_controller, false, p_priority, p_created from unnest(v_locks) as name
       on conflict do nothing;
     for i in 1 .. coalesce(array_length(v_locks, 1), 0) loop
-      select count(*)::int, coalesce(bool_or(workflowkey = p_holder), false) into v_one_count, v_one_held
+      select count(*)::int, coalesce(bool_or(workflowkey = p_holder), false), coalesce(json_agg(workflowkey order by workflowkey)::text, '[]')
+        into v_one_count, v_one_held, v_one_keys
         from ${state} where name = v_locks[i] and held = true;
       v_front_key := null;
       v_front_controller := null;
@@ -61,6 +64,7 @@ export function acquireFunctionSql(tables: SyncTableRefs): string {
         order by priority desc, time asc, workflowkey asc limit 1;
       v_held[i] := v_one_held;
       v_count[i] := v_one_count;
+      v_keys[i] := v_one_keys;
       -- Argo's isSameWorkflowNodeKeys: as many parts, the same workflow name.
       v_front[i] := coalesce(v_front_controller = p_controller
         and array_length(string_to_array(v_front_key, '/'), 1) = v_parts
@@ -85,7 +89,7 @@ export function acquireFunctionSql(tables: SyncTableRefs): string {
       perform set_config('synchronous_commit', 'off', true);
     end if;
     delete from ${lock} where name = any(v_locks) and controller = p_controller;
-    return query select v_locks[i], v_held[i], v_count[i], v_front[i], v_tokens[i] from generate_subscripts(v_locks, 1) as i order by i;
+    return query select v_locks[i], v_held[i], v_keys[i], v_front[i], v_tokens[i] from generate_subscripts(v_locks, 1) as i order by i;
   end
   $argosync$`;
 }

@@ -2,7 +2,7 @@ import type { SyncTableRefs } from './sync-schema.js';
 import { syncFunctionName } from './function-name.js';
 
 /** Bumped whenever the function's body or signature changes. */
-const VERSION = 1;
+const VERSION = 2;
 
 export function handOffFunctionName(tables: SyncTableRefs): string {
   return syncFunctionName('release', VERSION, tables);
@@ -16,8 +16,9 @@ export function handOffFunctionName(tables: SyncTableRefs): string {
  * the same transaction), it grants that waiter exactly as an acquisition does: under the `sync_lock` guard
  * row (inserted first, deleted last; a guard another controller keeps committed skips the hand-off), the
  * queue row flipped to a hold, the next fencing token, the grant record. Without a hand-off it announces the
- * free slot (`p_channel`, `p_payload`) and lets the commit skip the disk wait, as a plain release does; a
- * hand-off commits durably and announces nothing (no slot is left free). READ COMMITTED, as the acquisition.
+ * free slot (`p_channel`, `p_payload`) on commit; a hand-off announces nothing (no slot is left free). The
+ * commit is durable: a release undone by a crash would bring back a hold this controller no longer knows of.
+ * READ COMMITTED, as the acquisition.
  */
 export function handOffFunctionSql(tables: SyncTableRefs): string {
   const { state, lock, controller, limit } = tables;
@@ -68,12 +69,8 @@ export function handOffFunctionSql(tables: SyncTableRefs): string {
     if v_guarded then
       delete from ${lock} where name = p_lock and controller = p_controller;
     end if;
-    if v_handed is null then
-      -- A lost release only delays the next grant; a hand-off is a grant and must survive a crash.
-      perform set_config('synchronous_commit', 'off', true);
-      if v_released > 0 then
-        perform pg_notify(p_channel, p_payload);
-      end if;
+    if v_handed is null and v_released > 0 then
+      perform pg_notify(p_channel, p_payload);
     end if;
     return query select v_released, v_handed, v_token;
   end

@@ -1,5 +1,4 @@
 import { sql, type Kysely } from 'kysely';
-import { handOffFunctionName } from './hand-off-function.js';
 import { liveControllers, type SyncSchema, type SyncTables, type SyncTransaction } from './sync-schema.js';
 
 /** A queue row (`held=false`) as the controller sees it. */
@@ -46,6 +45,8 @@ export class LockRows {
     private readonly schema: SyncSchema,
     /** The lock's row name. */
     readonly key: string,
+    /** The name of the release function (handOffFunctionName), computed once per store. */
+    private readonly releaseFunction: string,
   ) {}
 
   /** Argo's addToQueue: inserts the queue row unless this controller has a row for the key; in `db` when given a transaction. */
@@ -68,13 +69,14 @@ export class LockRows {
    * Deletes this controller's hold of the key and its grant record. Where the engine runs it server-side
    * (PostgreSQL, PGlite) this is one call that, given `handOff`, grants the freed slot to one of its eligible
    * waiters when that one is next in the live queue (see handOffFunctionSql); without a hand-off, a release
-   * that deleted a hold sends `notice` on commit, and the commit does not wait for the disk.
+   * that deleted a hold sends `notice` on commit. The commit is durable: a release undone by a database crash
+   * would bring back a hold that this controller no longer knows of.
    */
   async release(controller: string, holderKey: string, notice: { readonly channel: string; readonly payload: string }, handOff?: HandOff): Promise<Release> {
     const { db, tables, engine } = this.schema;
     if (engine.notifications) {
       const { rows } = await sql<{ released: number; handed_to: string | null; token: string | number | null }>`
-        select released, handed_to, token from ${sql.raw(handOffFunctionName(tables))}(
+        select released, handed_to, token from ${sql.raw(this.releaseFunction)}(
           ${controller}, ${holderKey}, ${this.key}, ${handOff && 'fixed' in handOff.limit ? handOff.limit.fixed : null},
           ${handOff && 'row' in handOff.limit ? handOff.limit.row : null}, ${JSON.stringify(handOff?.eligible ?? [])}, ${handOff?.now ?? new Date()},
           ${handOff?.liveAfter ?? new Date()}, ${engine.notifications.channelName(notice.channel)}, ${notice.payload})`.execute(db);
