@@ -96,7 +96,8 @@ export class DatabaseAcquisition implements AcquisitionScope {
           const { holders, front } = await lock.rows.holdersAndFront(tx, this.sync.liveCutoff());
           states.push({
             alreadyHeld: holders.includes(waiter.holderKey),
-            holders: [...holders].sort(),
+            holders: holders.length,
+            holderKeys: [...holders].sort(),
             frontIsOurs: front !== undefined && front.controller === controllerName && isSameWorkflowNodeKeys(front.holderKey, waiter.holderKey),
           });
           const limit = limits[index]!;

@@ -88,10 +88,10 @@ export class DatabaseLock implements ScopedLock {
   verdict(limit: number | string, state: LockState, changes: number): LockCheck {
     this.#closed = undefined;
     if (state.alreadyHeld) return { status: 'held' };
-    const { holders } = state;
+    const holders = state.holderKeys ?? [];
     if (typeof limit === 'string') return { status: 'waiting', message: missingLimitMessage(this.name, limit), missingLimit: limit, holders };
-    const message = databaseWaitingMessage(this.name, this.key, holders.length, limit);
-    if (holders.length >= limit) {
+    const message = databaseWaitingMessage(this.name, this.key, state.holders, limit);
+    if (state.holders >= limit) {
       this.#closed = { message, holders, changes };
       return { status: 'waiting', message, holders };
     }

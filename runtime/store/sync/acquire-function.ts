@@ -27,7 +27,7 @@ export function acquireFunctionSql(tables: SyncTableRefs): string {
   return `create or replace function ${acquireFunctionName(tables)}(
     p_controller varchar, p_holder varchar, p_priority int, p_created timestamp, p_now timestamp, p_live_after timestamp,
     p_locks text, p_limits text, p_may_grant boolean)
-  returns table (lock_name varchar, already_held boolean, holder_keys text, front_is_ours boolean, token bigint)
+  returns table (lock_name varchar, already_held boolean, holder_count int, holder_keys text, front_is_ours boolean, token bigint)
   language plpgsql as $argosync$
   #variable_conflict use_column
   declare
@@ -44,7 +44,6 @@ export function acquireFunctionSql(tables: SyncTableRefs): string {
     v_front_controller varchar;
     v_one_held boolean;
     v_one_count int;
-    v_one_keys text;
     v_token bigint;
   begin
     for i in 1 .. coalesce(array_length(v_locks, 1), 0) loop
@@ -54,8 +53,7 @@ export function acquireFunctionSql(tables: SyncTableRefs): string {
       select name, p_holder, p_controller, false, p_priority, p_created from unnest(v_locks) as name
       on conflict do nothing;
     for i in 1 .. coalesce(array_length(v_locks, 1), 0) loop
-      select count(*)::int, coalesce(bool_or(workflowkey = p_holder), false), coalesce(json_agg(workflowkey order by workflowkey)::text, '[]')
-        into v_one_count, v_one_held, v_one_keys
+      select count(*)::int, coalesce(bool_or(workflowkey = p_holder), false) into v_one_count, v_one_held
         from ${state} where name = v_locks[i] and held = true;
       v_front_key := null;
       v_front_controller := null;
@@ -64,13 +62,14 @@ export function acquireFunctionSql(tables: SyncTableRefs): string {
         order by priority desc, time asc, workflowkey asc limit 1;
       v_held[i] := v_one_held;
       v_count[i] := v_one_count;
-      v_keys[i] := v_one_keys;
       -- Argo's isSameWorkflowNodeKeys: as many parts, the same workflow name.
       v_front[i] := coalesce(v_front_controller = p_controller
         and array_length(string_to_array(v_front_key, '/'), 1) = v_parts
         and split_part(v_front_key, '/', 2) = split_part(p_holder, '/', 2), false);
       if not v_one_held and (v_limits[i] is null or v_one_count >= v_limits[i] or not v_front[i]) then
         v_ok := false;
+        -- The waiter's status names the holders (Argo's LockWaiting): read only for a lock it waits on.
+        v_keys[i] := (select coalesce(json_agg(workflowkey order by workflowkey)::text, '[]') from ${state} where name = v_locks[i] and held = true);
       end if;
     end loop;
     if v_ok then
@@ -89,7 +88,7 @@ export function acquireFunctionSql(tables: SyncTableRefs): string {
       perform set_config('synchronous_commit', 'off', true);
     end if;
     delete from ${lock} where name = any(v_locks) and controller = p_controller;
-    return query select v_locks[i], v_held[i], v_keys[i], v_front[i], v_tokens[i] from generate_subscripts(v_locks, 1) as i order by i;
+    return query select v_locks[i], v_held[i], v_count[i], v_keys[i], v_front[i], v_tokens[i] from generate_subscripts(v_locks, 1) as i order by i;
   end
   $argosync$`;
 }

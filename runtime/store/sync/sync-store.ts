@@ -12,8 +12,9 @@ import { syncSchema, type SyncSchema, type SyncTransaction } from './sync-schema
 /** The state of one lock as an acquisition found it, after queueing the key and before any grant. */
 export interface LockState {
   readonly alreadyHeld: boolean;
-  /** Holder keys, sorted. */
-  readonly holders: readonly string[];
+  readonly holders: number;
+  /** Holder keys, sorted; read only where the key waits. */
+  readonly holderKeys?: readonly string[];
   /** This controller's key of the same workflow is at the front of the live queue. */
   readonly frontIsOurs: boolean;
   /** The fencing token when the acquisition granted this lock. */
@@ -97,13 +98,14 @@ export class SyncStore {
    * Fails with a unique violation when another controller keeps a guard row committed (an Argo controller).
    */
   async acquireServerSide(request: AcquisitionRequest): Promise<LockState[]> {
-    const { rows } = await sql<{ already_held: boolean; holder_keys: string; front_is_ours: boolean; token: string | number | null }>`
-      select already_held, holder_keys, front_is_ours, token from ${sql.raw(this.#acquireFunction)}(
+    const { rows } = await sql<{ already_held: boolean; holder_count: number; holder_keys: string | null; front_is_ours: boolean; token: string | number | null }>`
+      select already_held, holder_count, holder_keys, front_is_ours, token from ${sql.raw(this.#acquireFunction)}(
         ${request.controller}, ${request.holderKey}, ${request.priority}, ${new Date(request.creationTime)}, ${request.now}, ${request.liveAfter},
         ${JSON.stringify(request.lockKeys)}, ${JSON.stringify(request.limits)}, ${request.mayGrant})`.execute(this.#schema.db);
     return rows.map((row) => ({
       alreadyHeld: row.already_held,
-      holders: JSON.parse(row.holder_keys) as string[],
+      holders: Number(row.holder_count),
+      ...(row.holder_keys === null ? {} : { holderKeys: JSON.parse(row.holder_keys) as string[] }),
       frontIsOurs: row.front_is_ours,
       ...(row.token === null ? {} : { token: Number(row.token) }),
     }));
