@@ -41,6 +41,16 @@ describeEachDatabase(DIALECTS)('database locks on %s', (driver) => {
     await run(`insert into sync_limit (name, sizelimit) values ('ns/gpu', ${limit})`);
   };
   const heldRows = async () => (await sql<{ workflowkey: string }>`select workflowkey from sync_state where held = true order by workflowkey`.execute(admin.db)).rows.map((row) => row.workflowkey);
+  const grantRows = async () =>
+    (await sql<{ workflowkey: string; token: number | string }>`select workflowkey, token from argosync_sync_grant`.execute(admin.db)).rows.map((row) => [row.workflowkey, Number(row.token)]);
+  /** One controller on a limit-1 semaphore: `holder` holds it, `waiter` waits. */
+  const holderAndWaiter = async () => {
+    await setLimit(1);
+    const a = await controller('controller-a');
+    await a.acquire({ name: 'holder' }, gpu);
+    expect((await a.acquire({ name: 'waiter' }, gpu)).acquired).toBe(false);
+    return a;
+  };
 
   it('admits up to the sync_limit row with Argo texts, waits for a missing row, and admits once it exists', async () => {
     const a = await controller('controller-a');
@@ -106,10 +116,7 @@ describeEachDatabase(DIALECTS)('database locks on %s', (driver) => {
   });
 
   it('answers a waiter on a full lock from memory until a change of the lock is heard', async () => {
-    await setLimit(1);
-    const a = await controller('controller-a');
-    await a.acquire({ name: 'holder' }, gpu);
-    expect((await a.acquire({ name: 'waiter' }, gpu)).acquired).toBe(false);
+    const a = await holderAndWaiter();
     const store = a.database!.store;
     const decisions = [vi.spyOn(store, 'acquireServerSide'), vi.spyOn(store, 'acquisition')];
     expect(await a.acquire({ name: 'waiter' }, gpu)).toMatchObject({ acquired: false, message: `Waiting for ${LOCK} lock (sem/ns/gpu). Lock status: 1/1` });
@@ -134,10 +141,7 @@ describeEachDatabase(DIALECTS)('database locks on %s', (driver) => {
   });
 
   it('hands the freed slot to its own front waiter inside the release, with the rows of an acquisition, where the database decides server-side', async () => {
-    await setLimit(1);
-    const a = await controller('controller-a');
-    await a.acquire({ name: 'holder' }, gpu);
-    expect((await a.acquire({ name: 'waiter' }, gpu)).acquired).toBe(false);
+    const a = await holderAndWaiter();
     const woken = a.wakes.next('ns/waiter');
     await a.manager.releaseAll('ns', 'holder');
     const handsOff = driver !== 'mysql';
@@ -149,8 +153,7 @@ describeEachDatabase(DIALECTS)('database locks on %s', (driver) => {
     const decisions = [vi.spyOn(store, 'acquireServerSide'), vi.spyOn(store, 'acquisition')];
     expect(await a.acquire({ name: 'waiter' }, gpu)).toMatchObject({ acquired: true, holds: [{ lockName: LOCK, token: 2 }] });
     expect(decisions.map((spy) => spy.mock.calls.length)).toEqual(handsOff ? [0, 0] : [0, 1]);
-    const grants = await sql<{ workflowkey: string; token: number | string }>`select workflowkey, token from argosync_sync_grant`.execute(admin.db);
-    expect(grants.rows.map((row) => [row.workflowkey, Number(row.token)])).toEqual([['ns/waiter', 2]]);
+    expect(await grantRows()).toEqual([['ns/waiter', 2]]);
   });
 
   it('hands no slot to a waiter whose block needs another lock too, nor past a waiter in front', async () => {
@@ -169,10 +172,7 @@ describeEachDatabase(DIALECTS)('database locks on %s', (driver) => {
   });
 
   it('lets no stale waiting verdict undo a hand-off: the waiter collects it once, and its release frees the slot', async () => {
-    await setLimit(1);
-    const a = await controller('controller-a');
-    await a.acquire({ name: 'holder' }, gpu);
-    expect((await a.acquire({ name: 'waiter' }, gpu)).acquired).toBe(false);
+    const a = await holderAndWaiter();
     // A heard change sends the waiter's next attempt to the database; the holder releases right after it decided.
     await a.database!.maintain();
     const store = a.database!.store;
@@ -195,10 +195,7 @@ describeEachDatabase(DIALECTS)('database locks on %s', (driver) => {
   });
 
   it.runIf(driver !== 'mysql')('collects a hand-off committed while its own attempt was in the database, exactly once', async () => {
-    await setLimit(1);
-    const a = await controller('controller-a');
-    await a.acquire({ name: 'holder' }, gpu);
-    expect((await a.acquire({ name: 'waiter' }, gpu)).acquired).toBe(false);
+    const a = await holderAndWaiter();
     await a.database!.maintain();
     const store = a.database!.store;
     const decide = store.acquireServerSide.bind(store);
@@ -222,8 +219,7 @@ describeEachDatabase(DIALECTS)('database locks on %s', (driver) => {
     });
     await a.manager.releaseAll('ns', 'holder');
     expect(await attempt).toMatchObject({ acquired: true, holds: [{ lockName: LOCK, token: 2 }] });
-    const grants = await sql<{ workflowkey: string; token: number | string }>`select workflowkey, token from argosync_sync_grant`.execute(admin.db);
-    expect(grants.rows.map((row) => [row.workflowkey, Number(row.token)])).toEqual([['ns/waiter', 2]]);
+    expect(await grantRows()).toEqual([['ns/waiter', 2]]);
     await a.manager.releaseAll('ns', 'waiter');
     expect(await heldRows()).toEqual([]);
   });
