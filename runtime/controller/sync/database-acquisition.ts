@@ -24,11 +24,6 @@ export class DatabaseAcquisition implements AcquisitionScope {
     return this.sync.refusal();
   }
 
-  /** Runs `fn` while no attempt on these locks is under way here (for writes that must not interleave with one). */
-  exclusive<T>(lockKeys: readonly string[], fn: () => Promise<T>): Promise<T> {
-    return this.#attempts.runExclusive(lockKeys, fn);
-  }
-
   acquire(locks: readonly Lock[], waiter: Waiter, limits: readonly (number | string)[], mayGrant: boolean, wholeBlock: boolean): Promise<ScopedDecision> {
     // A scope is only ever given the locks that name it.
     const databaseLocks = locks as readonly DatabaseLock[];

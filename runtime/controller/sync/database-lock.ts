@@ -45,7 +45,6 @@ export class DatabaseLock implements ScopedLock {
     this.#limit = new LimitTracker(limits);
     this.#rows = sync.store.lock(key);
     for (const row of sync.takeLeftovers(key)) this.#note(row.holderKey, row.held ? 'held' : 'queued');
-    sync.adopt(this);
   }
 
   get scope(): AcquisitionScope {
@@ -58,27 +57,10 @@ export class DatabaseLock implements ScopedLock {
   }
 
   /** Inserts the queue row unless this controller has a row for the key (when an acquisition cannot be decided). */
-  enqueue(waiter: Waiter): Promise<void> {
-    // As an attempt: a row this controller writes is known to it before anyone may look for unknown rows.
-    return this.sync.acquisitions.exclusive([this.key], async () => {
-      if (this.#mine.has(waiter.holderKey)) return;
-      await this.sync.write(() => this.#rows.enqueue(this.sync.controllerName, waiter));
-      this.#note(waiter.holderKey, 'queued');
-    });
-  }
-
-  /**
-   * After a reconnection: deletes this controller's rows of the lock among `holderKeys` (read before) that it
-   * does not know of, such as a hold whose release a database crash undid. Returns whether it deleted any.
-   * No attempt runs meanwhile, so a key just written is known by then; a release forgets its key only after
-   * its delete committed.
-   */
-  forgetUnknown(holderKeys: readonly string[]): Promise<boolean> {
-    return this.sync.acquisitions.exclusive([this.key], async () => {
-      const unknown = holderKeys.filter((holderKey) => !this.#mine.has(holderKey));
-      for (const holderKey of unknown) await this.sync.write(() => this.#rows.forget(this.sync.controllerName, holderKey));
-      return unknown.length > 0;
-    });
+  async enqueue(waiter: Waiter): Promise<void> {
+    if (this.#mine.has(waiter.holderKey)) return;
+    await this.sync.write(() => this.#rows.enqueue(this.sync.controllerName, waiter));
+    this.#note(waiter.holderKey, 'queued');
   }
 
   /** Whether this controller already has a queue row or hold for the key. */

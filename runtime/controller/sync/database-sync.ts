@@ -5,7 +5,6 @@ import type { SyncTransaction } from '../../store/sync/sync-schema.js';
 import { SyncStore } from '../../store/sync/sync-store.js';
 import type { HandOff, Release } from '../../store/sync/lock-rows.js';
 import { DatabaseAcquisition } from './database-acquisition.js';
-import type { DatabaseLock } from './database-lock.js';
 import { AcquisitionDeferred } from './lock.js';
 
 export interface DatabaseSyncOptions {
@@ -68,8 +67,6 @@ export class DatabaseSync {
   readonly #inactiveListeners = new Set<() => Promise<void>>();
   /** This controller's rows found at start (left by its previous run), by lock row name, until their lock takes them. */
   readonly #leftovers = new Map<string, { holderKey: string; held: boolean }[]>();
-  /** This controller's locks by row name: they own its rows. */
-  readonly #locks = new Map<string, DatabaseLock>();
   /** Row names of the locks on which this controller has waiters, so polling looks only where someone waits. */
   readonly #waitingLocks = new Set<string>();
   /** The pending timer of each periodic task, by task. */
@@ -77,8 +74,6 @@ export class DatabaseSync {
   #stopListening: (() => Promise<void>) | undefined;
   #stopWatchingReconnections: (() => void) | undefined;
   #started = false;
-  /** Set by a reconnection until this controller's unknown rows were looked for (retried at each maintenance). */
-  #unknownRowsPending = false;
   #admitting = true;
   #stopped = false;
 
@@ -160,30 +155,6 @@ export class DatabaseSync {
     return rows;
   }
 
-  /** A lock of this database, which owns this controller's rows of it from now on. */
-  adopt(lock: DatabaseLock): void {
-    this.#locks.set(lock.key, lock);
-  }
-
-  /**
-   * Deletes this controller's rows that no lock of it knows of: a release that committed without waiting for
-   * the disk is lost when the server crashes, which also breaks this session, so this runs after every
-   * reconnection. Locks that lost a row look again for their waiters.
-   */
-  async forgetUnknownRows(): Promise<void> {
-    this.#unknownRowsPending = false;
-    try {
-      const byLock = new Map<string, string[]>();
-      for (const row of await this.store.controllers.rowsOf(this.controllerName)) byLock.set(row.lockKey, [...(byLock.get(row.lockKey) ?? []), row.holderKey]);
-      // Rows of a lock not made yet are its leftovers from this controller's previous run: that lock takes them.
-      for (const [lockKey, holderKeys] of byLock) if ((await this.#locks.get(lockKey)?.forgetUnknown(holderKeys)) === true) this.#emitChange(lockKey);
-    } catch (error) {
-      this.#unknownRowsPending = true;
-      throw error;
-    }
-  }
-
-
   /** Database locks say whether this controller has waiters on them, so only those locks are looked at again. */
   setWaiting(lockKey: string, waiting: boolean): void {
     if (waiting) this.#waitingLocks.add(lockKey);
@@ -220,7 +191,6 @@ export class DatabaseSync {
 
   /** The periodic work of every `pollSeconds`: reclaim dead controllers' rows, then let waiters look again. */
   async maintain(): Promise<void> {
-    if (this.#unknownRowsPending) await this.forgetUnknownRows();
     const cutoff = this.liveCutoff();
     await this.store.controllers.expireInactiveGuards(cutoff);
     if (this.#options.reclaimInactiveHolds) await this.store.controllers.reclaimInactiveHolds(cutoff);
@@ -319,16 +289,9 @@ export class DatabaseSync {
     schedule();
   }
 
-  /**
-   * After an outage or a re-established LISTEN, releases may have gone unheard, and a crash may have undone
-   * releases of this controller: its unknown rows go, then every lock with waiters looks once.
-   */
+  /** After an outage or a re-established LISTEN, releases may have gone unheard: every lock with waiters looks once. */
   #watchReconnections(): void {
-    this.#stopWatchingReconnections = this.#options.database.onReconnected(() => {
-      this.recheckWaitingLocks();
-      this.#unknownRowsPending = true;
-      void this.forgetUnknownRows().catch((error: unknown) => this.#options.onError?.('forget-unknown-rows', error));
-    });
+    this.#stopWatchingReconnections = this.#options.database.onReconnected(() => this.recheckWaitingLocks());
   }
 
   /** MySQL has no NOTIFY: while local workflows wait, look for freed slots every few tens of milliseconds. */

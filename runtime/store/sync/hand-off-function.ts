@@ -16,13 +16,8 @@ export function handOffFunctionName(tables: SyncTableRefs): string {
  * the same transaction), it grants that waiter exactly as an acquisition does: under the `sync_lock` guard
  * row (inserted first, deleted last; a guard another controller keeps committed skips the hand-off), the
  * queue row flipped to a hold, the next fencing token, the grant record. Without a hand-off it announces the
- * free slot (`p_channel`, `p_payload`) on commit; a hand-off announces nothing (no slot is left free).
- *
- * A hand-off is a grant and commits durably. A release that grants nothing commits without waiting for the
- * disk: a server crash may undo it, bringing back a hold its controller no longer knows of, but that crash
- * also breaks the controller's session, and after every reconnection the controller deletes its rows it does
- * not know of (DatabaseSync). Nobody can have been granted the slot on the strength of a lost release: the
- * write-ahead log is flushed in order, so the durable commit of any later grant makes the release durable too.
+ * free slot (`p_channel`, `p_payload`) on commit; a hand-off announces nothing (no slot is left free). The
+ * commit is durable: a release undone by a crash would bring back a hold this controller no longer knows of.
  * READ COMMITTED, as the acquisition.
  */
 export function handOffFunctionSql(tables: SyncTableRefs): string {
@@ -74,12 +69,8 @@ export function handOffFunctionSql(tables: SyncTableRefs): string {
     if v_guarded then
       delete from ${lock} where name = p_lock and controller = p_controller;
     end if;
-    if v_handed is null then
-      -- Nothing granted: the commit need not wait for the disk (see the comment above).
-      perform set_config('synchronous_commit', 'off', true);
-      if v_released > 0 then
-        perform pg_notify(p_channel, p_payload);
-      end if;
+    if v_handed is null and v_released > 0 then
+      perform pg_notify(p_channel, p_payload);
     end if;
     return query select v_released, v_handed, v_token;
   end

@@ -69,11 +69,11 @@ export class LockRows {
    * Deletes this controller's hold of the key and its grant record. Where the engine runs it server-side
    * (PostgreSQL, PGlite) this is one call that, given `handOff`, grants the freed slot to one of its eligible
    * waiters when that one is next in the live queue (see handOffFunctionSql); without a hand-off, a release
-   * that deleted a hold sends `notice` on commit, and its commit does not wait for the disk (see
-   * handOffFunctionSql). Elsewhere (MySQL) the release commits durably.
+   * that deleted a hold sends `notice` on commit. The commit is durable: a release undone by a database crash
+   * would bring back a hold that this controller no longer knows of.
    */
   async release(controller: string, holderKey: string, notice: { readonly channel: string; readonly payload: string }, handOff?: HandOff): Promise<Release> {
-    const { db, engine } = this.schema;
+    const { db, tables, engine } = this.schema;
     if (engine.notifications) {
       const { rows } = await sql<{ released: number; handed_to: string | null; token: string | number | null }>`
         select released, handed_to, token from ${sql.raw(this.releaseFunction)}(
@@ -83,22 +83,16 @@ export class LockRows {
       const row = rows[0]!;
       return { released: Number(row.released), ...(row.handed_to === null ? {} : { handedOff: { holderKey: row.handed_to, token: Number(row.token) } }) };
     }
-    return { released: await this.#delete(controller, holderKey, true) };
-  }
-
-  /** Deletes `controller`'s rows of the key, hold or queue entry, and its grant record (a row the controller does not know of). */
-  async forget(controller: string, holderKey: string): Promise<void> {
-    await this.#delete(controller, holderKey, false);
-  }
-
-  /** Deletes `controller`'s hold (or, not `heldOnly`, any row) of the key and its grant record in one transaction; returns how many rows went. */
-  #delete(controller: string, holderKey: string, heldOnly: boolean): Promise<number> {
-    const { state } = this.schema.tables;
-    return this.schema.db.transaction().execute(async (tx) => {
-      const rows = tx.deleteFrom(state).where('name', '=', this.key).where('workflowkey', '=', holderKey).where('controller', '=', controller);
-      const deleted = await (heldOnly ? rows.where('held', '=', true) : rows).executeTakeFirst();
+    return db.transaction().execute(async (tx) => {
+      const deleted = await tx
+        .deleteFrom(tables.state)
+        .where('name', '=', this.key)
+        .where('workflowkey', '=', holderKey)
+        .where('controller', '=', controller)
+        .where('held', '=', true)
+        .executeTakeFirst();
       await tx.deleteFrom('argosync_sync_grant').where('name', '=', this.key).where('workflowkey', '=', holderKey).where('controller', '=', controller).execute();
-      return Number(deleted.numDeletedRows);
+      return { released: Number(deleted.numDeletedRows) };
     });
   }
 
