@@ -171,6 +171,16 @@ describeEachDatabase(DIALECTS)('database locks on %s', (driver) => {
     expect((await a.acquire({ name: 'both', created: T }, withMutex)).acquired).toBe(true);
   });
 
+  it("hands no slot while an Argo controller keeps the lock's guard row committed, and releases all the same", async () => {
+    const a = await holderAndWaiter();
+    await run(`insert into sync_lock (name, controller, time) values ('sem/ns/gpu', 'argo-controller', '2026-01-01 00:00:00')`);
+    await a.manager.releaseAll('ns', 'holder');
+    expect(await heldRows()).toEqual([]);
+    expect((await run('select controller from sync_lock')).rows).toEqual([{ controller: 'argo-controller' }]);
+    await run(`delete from sync_lock`);
+    expect(await a.acquireWhenWoken({ name: 'waiter' }, gpu)).toMatchObject({ acquired: true, holds: [{ lockName: LOCK, token: 2 }] });
+  });
+
   it('lets no stale waiting verdict undo a hand-off: the waiter collects it once, and its release frees the slot', async () => {
     const a = await holderAndWaiter();
     // A heard change sends the waiter's next attempt to the database; the holder releases right after it decided.

@@ -2,7 +2,7 @@ import type { SyncTableRefs } from './sync-schema.js';
 import { syncFunctionName } from './function-name.js';
 
 /** Bumped whenever the function's body or signature changes. */
-const VERSION = 2;
+const VERSION = 3;
 
 export function handOffFunctionName(tables: SyncTableRefs): string {
   return syncFunctionName('release', VERSION, tables);
@@ -31,6 +31,7 @@ export function handOffFunctionSql(tables: SyncTableRefs): string {
   declare
     v_eligible varchar[] := array(select json_array_elements_text(p_eligible::json));
     v_guarded boolean := false;
+    v_guards int;
     v_released int;
     v_holders int;
     v_limit int;
@@ -40,12 +41,10 @@ export function handOffFunctionSql(tables: SyncTableRefs): string {
     v_token bigint;
   begin
     if cardinality(v_eligible) > 0 then
-      begin
-        insert into ${lock} (name, controller, time) values (p_lock, p_controller, p_now);
-        v_guarded := true;
-      exception when unique_violation then
-        v_guarded := false;
-      end;
+      -- Not an exception block, which would cost a subtransaction: a guard kept committed inserts nothing.
+      insert into ${lock} (name, controller, time) values (p_lock, p_controller, p_now) on conflict do nothing;
+      get diagnostics v_guards = row_count;
+      v_guarded := v_guards > 0;
     end if;
     delete from ${state} where name = p_lock and workflowkey = p_holder and controller = p_controller and held = true;
     get diagnostics v_released = row_count;
