@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { UnavailableError } from '../../runtime/errors.js';
 import { LockMetrics } from '../../runtime/controller/sync/lock-metrics.js';
 import { migrateArgosyncSchema } from '../../runtime/store/migrations/argosync-migrations.js';
 import { syncSchemaSteps } from '../../runtime/store/migrations/sync-migrations.js';
@@ -179,6 +180,24 @@ describeEachDatabase(DIALECTS)('database locks on %s', (driver) => {
     expect((await run('select controller from sync_lock')).rows).toEqual([{ controller: 'argo-controller' }]);
     await run(`delete from sync_lock`);
     expect(await a.acquireWhenWoken({ name: 'waiter' }, gpu)).toMatchObject({ acquired: true, holds: [{ lockName: LOCK, token: 2 }] });
+  });
+
+  it('gives the waiter its token when the answer of the release that handed it the slot was lost with the connection', async () => {
+    const a = await holderAndWaiter();
+    const sync = a.database!;
+    const release = sync.release.bind(sync);
+    vi.spyOn(sync, 'release').mockImplementationOnce(async (...args) => {
+      await release(...args);
+      throw new UnavailableError('sync database is unavailable: connection lost');
+    });
+    await expect(a.manager.releaseAll('ns', 'holder')).rejects.toThrow(UnavailableError);
+    // The workflow controller retries the release; the waiter looks again at the next heard change.
+    await a.manager.releaseAll('ns', 'holder');
+    await sync.maintain();
+    expect(await a.acquire({ name: 'waiter' }, gpu)).toMatchObject({ acquired: true, holds: [{ lockName: LOCK, token: 2 }] });
+    expect(await grantRows()).toEqual([['ns/waiter', 2]]);
+    await a.manager.releaseAll('ns', 'waiter');
+    expect(await heldRows()).toEqual([]);
   });
 
   it('lets no stale waiting verdict undo a hand-off: the waiter collects it once, and its release frees the slot', async () => {

@@ -94,8 +94,12 @@ export class DatabaseAcquisition implements AcquisitionScope {
         for (const lock of locks) if (!lock.has(waiter.holderKey)) await lock.rows.enqueue(controllerName, waiter, tx);
         for (const [index, lock] of locks.entries()) {
           const { holders, front } = await lock.rows.holdersAndFront(tx, this.sync.liveCutoff());
+          const alreadyHeld = holders.includes(waiter.holderKey);
+          // As the server-side call: a hold whose grant's answer was lost with a connection gets its token again.
+          const token = alreadyHeld ? await lock.rows.grantToken(tx, controllerName, waiter.holderKey) : undefined;
           states.push({
-            alreadyHeld: holders.includes(waiter.holderKey),
+            alreadyHeld,
+            ...(token === undefined ? {} : { token }),
             holders: holders.length,
             holderKeys: [...holders].sort(),
             frontIsOurs: front !== undefined && front.controller === controllerName && isSameWorkflowNodeKeys(front.holderKey, waiter.holderKey),

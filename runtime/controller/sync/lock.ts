@@ -61,7 +61,10 @@ export interface LockSnapshot {
 /** What a scope decided for its locks: each lock's check, in the order given, and the tokens of its grants. */
 export interface ScopedDecision {
   readonly checks: readonly LockCheck[];
-  /** Fencing tokens of the grants by position; empty unless every check passed and grants were allowed. */
+  /**
+   * Fencing tokens of the grants by position (empty unless every check passed and grants were allowed), and of
+   * holds the key turned out to have already (a grant whose answer was lost with a connection).
+   */
   readonly tokens: ReadonlyMap<number, number>;
 }
 

@@ -139,7 +139,8 @@ export class SyncManager {
         for (const [index, lock] of locks.entries()) {
           const check = outcome.checks[index]!;
           const granted = outcome.granted.get(index);
-          const token = check.status === 'acquirable' ? (granted ?? (lock.scope === undefined ? (await lock.grant(holderKey)).token : undefined)) : undefined;
+          // A hold found already there (its grant's answer was lost) comes with its token from the scope.
+          const token = check.status === 'acquirable' ? (granted ?? (lock.scope === undefined ? (await lock.grant(holderKey)).token : undefined)) : granted;
           holds.push({ lockName: lock.name, ...(token === undefined ? {} : { token }) });
           if (check.status === 'acquirable') this.#options.metrics?.taken(lock);
         }

@@ -2,7 +2,7 @@ import type { SyncTableRefs } from './sync-schema.js';
 import { syncFunctionName } from './function-name.js';
 
 /** Bumped whenever the function's body or signature changes. */
-const VERSION = 2;
+const VERSION = 3;
 
 export function acquireFunctionName(tables: SyncTableRefs): string {
   return syncFunctionName('acquire', VERSION, tables);
@@ -61,6 +61,10 @@ export function acquireFunctionSql(tables: SyncTableRefs): string {
         where name = v_locks[i] and held = false and controller in (select c.controller from ${controller} c where c.time > p_live_after)
         order by priority desc, time asc, workflowkey asc limit 1;
       v_held[i] := v_one_held;
+      if v_one_held then
+        -- Its grant's answer may have been lost with a connection (a hand-off in a release, too): its token again.
+        v_tokens[i] := (select g.token from argosync_sync_grant g where g.name = v_locks[i] and g.workflowkey = p_holder and g.controller = p_controller);
+      end if;
       v_count[i] := v_one_count;
       -- Argo's isSameWorkflowNodeKeys: as many parts, the same workflow name.
       v_front[i] := coalesce(v_front_controller = p_controller

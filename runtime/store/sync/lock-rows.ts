@@ -127,6 +127,12 @@ export class LockRows {
     return token;
   }
 
+  /** The fencing token of `controller`'s grant of the key, if it has one (holds granted by Argo controllers have none). */
+  async grantToken(tx: SyncTransaction, controller: string, holderKey: string): Promise<number | undefined> {
+    const row = await tx.selectFrom('argosync_sync_grant').select('token').where('name', '=', this.key).where('workflowkey', '=', holderKey).where('controller', '=', controller).executeTakeFirst();
+    return row === undefined ? undefined : Number(row.token);
+  }
+
   /** Whether any controller holds the key (Argo's reacquire check at startup). */
   async isHeld(holderKey: string): Promise<boolean> {
     const row = await this.schema.db.selectFrom(this.schema.tables.state).select('controller').where('name', '=', this.key).where('workflowkey', '=', holderKey).where('held', '=', true).executeTakeFirst();

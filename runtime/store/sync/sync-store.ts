@@ -17,7 +17,7 @@ export interface LockState {
   readonly holderKeys?: readonly string[];
   /** This controller's key of the same workflow is at the front of the live queue. */
   readonly frontIsOurs: boolean;
-  /** The fencing token when the acquisition granted this lock. */
+  /** The fencing token when the acquisition granted this lock, or of the key's hold when it already held it. */
   readonly token?: number;
 }
 
