@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { UnavailableError } from '../../runtime/errors.js';
 import { LockMetrics } from '../../runtime/controller/sync/lock-metrics.js';
 import { migrateArgosyncSchema } from '../../runtime/store/migrations/argosync-migrations.js';
 import { syncSchemaSteps } from '../../runtime/store/migrations/sync-migrations.js';
@@ -41,6 +42,16 @@ describeEachDatabase(DIALECTS)('database locks on %s', (driver) => {
     await run(`insert into sync_limit (name, sizelimit) values ('ns/gpu', ${limit})`);
   };
   const heldRows = async () => (await sql<{ workflowkey: string }>`select workflowkey from sync_state where held = true order by workflowkey`.execute(admin.db)).rows.map((row) => row.workflowkey);
+  const grantRows = async () =>
+    (await sql<{ workflowkey: string; token: number | string }>`select workflowkey, token from argosync_sync_grant`.execute(admin.db)).rows.map((row) => [row.workflowkey, Number(row.token)]);
+  /** One controller on a limit-1 semaphore: `holder` holds it, `waiter` waits. */
+  const holderAndWaiter = async () => {
+    await setLimit(1);
+    const a = await controller('controller-a');
+    await a.acquire({ name: 'holder' }, gpu);
+    expect((await a.acquire({ name: 'waiter' }, gpu)).acquired).toBe(false);
+    return a;
+  };
 
   it('admits up to the sync_limit row with Argo texts, waits for a missing row, and admits once it exists', async () => {
     const a = await controller('controller-a');
@@ -106,10 +117,7 @@ describeEachDatabase(DIALECTS)('database locks on %s', (driver) => {
   });
 
   it('answers a waiter on a full lock from memory until a change of the lock is heard', async () => {
-    await setLimit(1);
-    const a = await controller('controller-a');
-    await a.acquire({ name: 'holder' }, gpu);
-    expect((await a.acquire({ name: 'waiter' }, gpu)).acquired).toBe(false);
+    const a = await holderAndWaiter();
     const store = a.database!.store;
     const decisions = [vi.spyOn(store, 'acquireServerSide'), vi.spyOn(store, 'acquisition')];
     expect(await a.acquire({ name: 'waiter' }, gpu)).toMatchObject({ acquired: false, message: `Waiting for ${LOCK} lock (sem/ns/gpu). Lock status: 1/1` });
@@ -131,6 +139,141 @@ describeEachDatabase(DIALECTS)('database locks on %s', (driver) => {
     await woken;
     expect((await a.acquire({ name: 'second', created: T + 1000 }, gpu)).acquired).toBe(false);
     expect((await a.acquire({ name: 'first', created: T }, gpu)).acquired).toBe(true);
+  });
+
+  it('hands the freed slot to its own front waiter inside the release, with the rows of an acquisition, where the database decides server-side', async () => {
+    const a = await holderAndWaiter();
+    const woken = a.wakes.next('ns/waiter');
+    await a.manager.releaseAll('ns', 'holder');
+    const handsOff = driver !== 'mysql';
+    // Right after the release's commit: the waiter holds (PostgreSQL, PGlite), no guard row is left behind.
+    expect(await heldRows()).toEqual(handsOff ? ['ns/waiter'] : []);
+    expect((await run('select name from sync_lock')).rows).toEqual([]);
+    await woken;
+    const store = a.database!.store;
+    const decisions = [vi.spyOn(store, 'acquireServerSide'), vi.spyOn(store, 'acquisition')];
+    expect(await a.acquire({ name: 'waiter' }, gpu)).toMatchObject({ acquired: true, holds: [{ lockName: LOCK, token: 2 }] });
+    expect(decisions.map((spy) => spy.mock.calls.length)).toEqual(handsOff ? [0, 0] : [0, 1]);
+    expect(await grantRows()).toEqual([['ns/waiter', 2]]);
+  });
+
+  it('hands no slot to a waiter whose block needs another lock too, nor past a waiter in front', async () => {
+    await setLimit(1);
+    const a = await controller('controller-a');
+    const withMutex: Synchronization = { ...gpu, mutexes: [{ name: 'deploy' }] };
+    await a.acquire({ name: 'holder' }, gpu);
+    await a.acquire({ name: 'deployer' }, { mutexes: [{ name: 'deploy' }] });
+    expect((await a.acquire({ name: 'both', created: T }, withMutex)).acquired).toBe(false);
+    expect((await a.acquire({ name: 'alone', created: T + 1000 }, gpu)).acquired).toBe(false);
+    await a.manager.releaseAll('ns', 'holder');
+    // The front waiter needs the in-process mutex as well, and the waiter behind it may not pass it.
+    expect(await heldRows()).toEqual([]);
+    await a.manager.releaseAll('ns', 'deployer');
+    expect((await a.acquire({ name: 'both', created: T }, withMutex)).acquired).toBe(true);
+  });
+
+  it("hands no slot while an Argo controller keeps the lock's guard row committed, and releases all the same", async () => {
+    const a = await holderAndWaiter();
+    await run(`insert into sync_lock (name, controller, time) values ('sem/ns/gpu', 'argo-controller', '2026-01-01 00:00:00')`);
+    await a.manager.releaseAll('ns', 'holder');
+    expect(await heldRows()).toEqual([]);
+    expect((await run('select controller from sync_lock')).rows).toEqual([{ controller: 'argo-controller' }]);
+    await run(`delete from sync_lock`);
+    expect(await a.acquireWhenWoken({ name: 'waiter' }, gpu)).toMatchObject({ acquired: true, holds: [{ lockName: LOCK, token: 2 }] });
+  });
+
+  it('gives the waiter its token when the answer of the release that handed it the slot was lost with the connection', async () => {
+    const a = await holderAndWaiter();
+    const sync = a.database!;
+    const release = sync.release.bind(sync);
+    vi.spyOn(sync, 'release').mockImplementationOnce(async (...args) => {
+      await release(...args);
+      throw new UnavailableError('sync database is unavailable: connection lost');
+    });
+    await expect(a.manager.releaseAll('ns', 'holder')).rejects.toThrow(UnavailableError);
+    // The workflow controller retries the release; the waiter looks again at the next heard change.
+    await a.manager.releaseAll('ns', 'holder');
+    await sync.maintain();
+    expect(await a.acquire({ name: 'waiter' }, gpu)).toMatchObject({ acquired: true, holds: [{ lockName: LOCK, token: 2 }] });
+    expect(await grantRows()).toEqual([['ns/waiter', 2]]);
+    await a.manager.releaseAll('ns', 'waiter');
+    expect(await heldRows()).toEqual([]);
+  });
+
+  it('lets no stale waiting verdict undo a hand-off: the waiter collects it once, and its release frees the slot', async () => {
+    const a = await holderAndWaiter();
+    // A heard change sends the waiter's next attempt to the database; the holder releases right after it decided.
+    await a.database!.maintain();
+    const store = a.database!.store;
+    const method = driver === 'mysql' ? 'acquisition' : 'acquireServerSide';
+    const original = store[method].bind(store) as (...args: unknown[]) => Promise<unknown>;
+    const raced = vi.spyOn(store, method).mockImplementationOnce((async (...args: unknown[]) => {
+      const decided = await original(...args);
+      await a.manager.releaseAll('ns', 'holder');
+      return decided;
+    }) as never);
+    expect(await a.acquire({ name: 'waiter' }, gpu)).toMatchObject({ acquired: false, message: `Waiting for ${LOCK} lock (sem/ns/gpu). Lock status: 1/1` });
+    expect(raced).toHaveBeenCalledTimes(1);
+    raced.mockRestore();
+    expect(await a.acquire({ name: 'waiter' }, gpu)).toMatchObject({ acquired: true, holds: [{ lockName: LOCK, token: 2 }] });
+    expect(await a.acquire({ name: 'waiter' }, gpu)).toMatchObject({ acquired: true, holds: [{ lockName: LOCK }] });
+    expect(await heldRows()).toEqual(['ns/waiter']);
+    await a.manager.releaseAll('ns', 'waiter');
+    expect(await heldRows()).toEqual([]);
+    expect(await a.acquire({ name: 'after' }, gpu)).toMatchObject({ acquired: true, holds: [{ lockName: LOCK, token: 3 }] });
+  });
+
+  it.runIf(driver !== 'mysql')('collects a hand-off committed while its own attempt was in the database, exactly once', async () => {
+    const a = await holderAndWaiter();
+    await a.database!.maintain();
+    const store = a.database!.store;
+    const decide = store.acquireServerSide.bind(store);
+    let decided!: Promise<unknown>;
+    let attempt!: Promise<unknown>;
+    const sync = a.database!;
+    const release = sync.release.bind(sync);
+    // Between the release's commit and the lock recording the hand-off, the waiter's attempt finds itself holding.
+    vi.spyOn(sync, 'release').mockImplementationOnce(async (...args) => {
+      const released = await release(...args);
+      decided = new Promise((resolve) => {
+        vi.spyOn(store, 'acquireServerSide').mockImplementationOnce(async (request) => {
+          const states = await decide(request);
+          resolve(states);
+          return states;
+        });
+      });
+      attempt = a.acquire({ name: 'waiter' }, gpu);
+      expect(await decided).toMatchObject([{ alreadyHeld: true }]);
+      return released;
+    });
+    await a.manager.releaseAll('ns', 'holder');
+    expect(await attempt).toMatchObject({ acquired: true, holds: [{ lockName: LOCK, token: 2 }] });
+    expect(await grantRows()).toEqual([['ns/waiter', 2]]);
+    await a.manager.releaseAll('ns', 'waiter');
+    expect(await heldRows()).toEqual([]);
+  });
+
+  it('leaks no slot handed to a waiter whose workflow went away before collecting it, even during the hand-off', async () => {
+    await setLimit(1);
+    const a = await controller('controller-a');
+    const stateRows = async () => (await sql<{ workflowkey: string }>`select workflowkey from sync_state order by workflowkey`.execute(admin.db)).rows.map((row) => row.workflowkey);
+    for (const round of [1, 2]) {
+      await a.acquire({ name: `holder-${round}` }, gpu);
+      expect((await a.acquire({ name: `gone-${round}`, created: T }, gpu)).acquired).toBe(false);
+      expect((await a.acquire({ name: `next-${round}`, created: T + 1000 }, gpu)).acquired).toBe(false);
+      // Round 1: the waiter's workflow is deleted after the hand-off; round 2: while the release hands it the slot.
+      if (round === 1) {
+        await a.manager.releaseAll('ns', `holder-${round}`);
+        await a.manager.releaseAll('ns', `gone-${round}`);
+      } else {
+        await Promise.all([a.manager.releaseAll('ns', `holder-${round}`), a.manager.releaseAll('ns', `gone-${round}`)]);
+      }
+      expect(await stateRows()).not.toContain(`ns/gone-${round}`);
+      expect(await a.acquireWhenWoken({ name: `next-${round}`, created: T + 1000 }, gpu)).toMatchObject({ acquired: true });
+      expect(await stateRows()).toEqual([`ns/next-${round}`]);
+      await a.manager.releaseAll('ns', `next-${round}`);
+      expect(await stateRows()).toEqual([]);
+    }
   });
 
   it('keeps one queue across controllers: priority first, then creation time, with immediate hand-off', async () => {

@@ -24,26 +24,43 @@ export class DatabaseAcquisition implements AcquisitionScope {
     return this.sync.refusal();
   }
 
-  acquire(locks: readonly Lock[], waiter: Waiter, limits: readonly (number | string)[], mayGrant: boolean): Promise<ScopedDecision> {
+  acquire(locks: readonly Lock[], waiter: Waiter, limits: readonly (number | string)[], mayGrant: boolean, wholeBlock: boolean): Promise<ScopedDecision> {
     // A scope is only ever given the locks that name it.
     const databaseLocks = locks as readonly DatabaseLock[];
     return this.#attempts.runExclusive(
       databaseLocks.map((lock) => lock.key),
-      () => this.#decide(databaseLocks, waiter, limits, mayGrant),
+      () => this.#decide(databaseLocks, waiter, limits, mayGrant, wholeBlock && databaseLocks.length === 1),
     );
   }
 
-  async #decide(databaseLocks: readonly DatabaseLock[], waiter: Waiter, limits: readonly (number | string)[], mayGrant: boolean): Promise<ScopedDecision> {
+  async #decide(databaseLocks: readonly DatabaseLock[], waiter: Waiter, limits: readonly (number | string)[], mayGrant: boolean, alone: boolean): Promise<ScopedDecision> {
+    const handedOff = this.#collectHandOff(databaseLocks, waiter.holderKey);
+    if (handedOff) return handedOff;
+    const queued = databaseLocks.map((lock) => lock.queued(waiter.holderKey));
     const known = databaseLocks.map((lock) => lock.knownClosed(waiter.holderKey));
     if (known.every((check) => check !== undefined)) return { checks: known as LockCheck[], tokens: new Map() };
     const changes = databaseLocks.map((lock) => this.sync.changes(lock.key));
     const states = this.sync.store.acquiresServerSide ? await this.#serverSide(databaseLocks, waiter, limits, mayGrant) : await this.#statementByStatement(databaseLocks, waiter, limits, mayGrant);
+    if (states.some((state, index) => state.alreadyHeld && queued[index])) {
+      // Held without this attempt's grant: a release here handed it the slot meanwhile, and records the token.
+      await Promise.all(databaseLocks.map((lock) => lock.handOffsRecorded()));
+      const collected = this.#collectHandOff(databaseLocks, waiter.holderKey);
+      if (collected) return collected;
+    }
     const checks = databaseLocks.map((lock, index) => lock.verdict(limits[index]!, states[index]!, changes[index]!));
     const tokens = new Map<number, number>();
     for (const [index, state] of states.entries()) if (state.token !== undefined) tokens.set(index, state.token);
     const granted = tokens.size > 0 || checks.every((check) => check.status === 'held');
-    for (const [index, lock] of databaseLocks.entries()) lock.settle(waiter.holderKey, granted || checks[index]!.status === 'held');
+    for (const [index, lock] of databaseLocks.entries()) lock.settle(waiter.holderKey, granted || checks[index]!.status === 'held', alone);
     return { checks, tokens };
+  }
+
+  /** The decision when releases here handed every lock to the key: acquired, with their tokens, and no round trip. */
+  #collectHandOff(locks: readonly DatabaseLock[], holderKey: string): ScopedDecision | undefined {
+    const tokens = locks.map((lock) => lock.handedOffToken(holderKey));
+    if (!tokens.every((token) => token !== undefined)) return undefined;
+    for (const lock of locks) lock.collectHandOff(holderKey);
+    return { checks: tokens.map(() => ({ status: 'acquirable' })), tokens: new Map(tokens.map((token, index) => [index, token])) };
   }
 
   #serverSide(locks: readonly DatabaseLock[], waiter: Waiter, limits: readonly (number | string)[], mayGrant: boolean): Promise<LockState[]> {
@@ -77,9 +94,14 @@ export class DatabaseAcquisition implements AcquisitionScope {
         for (const lock of locks) if (!lock.has(waiter.holderKey)) await lock.rows.enqueue(controllerName, waiter, tx);
         for (const [index, lock] of locks.entries()) {
           const { holders, front } = await lock.rows.holdersAndFront(tx, this.sync.liveCutoff());
+          const alreadyHeld = holders.includes(waiter.holderKey);
+          // As the server-side call: a hold whose grant's answer was lost with a connection gets its token again.
+          const token = alreadyHeld ? await lock.rows.grantToken(tx, controllerName, waiter.holderKey) : undefined;
           states.push({
-            alreadyHeld: holders.includes(waiter.holderKey),
+            alreadyHeld,
+            ...(token === undefined ? {} : { token }),
             holders: holders.length,
+            holderKeys: [...holders].sort(),
             frontIsOurs: front !== undefined && front.controller === controllerName && isSameWorkflowNodeKeys(front.holderKey, waiter.holderKey),
           });
           const limit = limits[index]!;

@@ -3,6 +3,7 @@ import type { SqlDatabase } from '../../store/sql-database.js';
 import type { SyncTableNames } from '../../store/migrations/sync-migrations.js';
 import type { SyncTransaction } from '../../store/sync/sync-schema.js';
 import { SyncStore } from '../../store/sync/sync-store.js';
+import type { HandOff, Release } from '../../store/sync/lock-rows.js';
 import { DatabaseAcquisition } from './database-acquisition.js';
 import { AcquisitionDeferred } from './lock.js';
 
@@ -62,6 +63,7 @@ export class DatabaseSync {
   readonly #changes = new Map<string, number>();
   readonly #options: DatabaseSyncOptions;
   readonly #changeListeners = new Set<(lockKey: string) => void>();
+  readonly #handOffListeners = new Set<(holderKey: string) => void>();
   readonly #inactiveListeners = new Set<() => Promise<void>>();
   /** This controller's rows found at start (left by its previous run), by lock row name, until their lock takes them. */
   readonly #leftovers = new Map<string, { holderKey: string; held: boolean }[]>();
@@ -128,6 +130,12 @@ export class DatabaseSync {
   onChange(listener: (lockKey: string) => void): () => void {
     this.#changeListeners.add(listener);
     return () => this.#changeListeners.delete(listener);
+  }
+
+  /** Calls `listener` with the holder key of a waiter of this controller that a release here granted a lock to. */
+  onHandOff(listener: (holderKey: string) => void): () => void {
+    this.#handOffListeners.add(listener);
+    return () => this.#handOffListeners.delete(listener);
   }
 
   /** Registers the check run when this controller finds it was declared inactive (its holds may be gone). */
@@ -218,14 +226,20 @@ export class DatabaseSync {
   }
 
   /**
-   * Releases this controller's hold of `holderKey` on the lock; when there was one, tells every controller
-   * that the lock may have a free slot: others on commit (NOTIFY), this one at once. Returns whether it held.
+   * Releases this controller's hold of `holderKey` on the lock. Given `handOff`, the freed slot may go to one of
+   * this controller's waiters in the same commit (the lock then calls `handedOff`). Otherwise, when there was a
+   * hold, every controller is told that the lock may have a free slot: others on commit (NOTIFY), this one at once.
    */
-  async release(lockKey: string, holderKey: string): Promise<boolean> {
+  async release(lockKey: string, holderKey: string, handOff?: HandOff): Promise<Release> {
     const notice = { channel: CHANNEL, payload: changePayload(lockKey, this.controllerName) };
-    const released = await this.#retrying(() => this.store.lock(lockKey).release(this.controllerName, holderKey, notice));
-    if (released > 0) this.#emitChange(lockKey);
-    return released > 0;
+    const release = await this.#retrying(() => this.store.lock(lockKey).release(this.controllerName, holderKey, notice, handOff));
+    if (!release.handedOff && release.released > 0) this.#emitChange(lockKey);
+    return release;
+  }
+
+  /** Wakes the workflow of a waiter that a release here granted a lock to, once its lock has recorded the grant. */
+  handedOff(holderKey: string): void {
+    for (const listener of this.#handOffListeners) listener(holderKey);
   }
 
   /** A write outside any acquisition, retried like one (InnoDB may pick it as a deadlock victim). */

@@ -37,6 +37,11 @@ export type LockCheck =
       readonly message: string;
       /** A slot is free but another waiter is in front: that waiter is woken (Argo's nextWorkflow). */
       readonly slotFree?: boolean;
+      /**
+       * The lock's holder keys as the lock last saw them (sorted), for the workflow status (Argo's LockWaiting);
+       * undefined when the attempt could not look. Not re-read for an attempt that cannot succeed.
+       */
+      readonly holders?: readonly string[];
       /** Set when the limit itself is missing (SPEC §5 "missing limit waits"): says what is missing and how to create it. */
       readonly missingLimit?: string;
     };
@@ -56,7 +61,10 @@ export interface LockSnapshot {
 /** What a scope decided for its locks: each lock's check, in the order given, and the tokens of its grants. */
 export interface ScopedDecision {
   readonly checks: readonly LockCheck[];
-  /** Fencing tokens of the grants by position; empty unless every check passed and grants were allowed. */
+  /**
+   * Fencing tokens of the grants by position (empty unless every check passed and grants were allowed), and of
+   * holds the key turned out to have already (a grant whose answer was lost with a connection).
+   */
   readonly tokens: ReadonlyMap<number, number>;
 }
 
@@ -68,10 +76,11 @@ export interface ScopedDecision {
 export interface AcquisitionScope {
   /**
    * Queues `waiter` on every lock (locks of this scope only), checks each with the limit read before, and, when
-   * `mayGrant` and every check passes, grants them all in one commit. Throws AcquisitionDeferred when it
-   * cannot decide now (the attempt then waits, still queued).
+   * `mayGrant` and every check passes, grants them all in one commit. `wholeBlock`: these are all the locks
+   * the waiter's block needs. Throws AcquisitionDeferred when it cannot decide now (the attempt then waits,
+   * still queued).
    */
-  acquire(locks: readonly Lock[], waiter: Waiter, limits: readonly (number | string)[], mayGrant: boolean): Promise<ScopedDecision>;
+  acquire(locks: readonly Lock[], waiter: Waiter, limits: readonly (number | string)[], mayGrant: boolean, wholeBlock: boolean): Promise<ScopedDecision>;
   /** Why this scope admits nobody at the moment (e.g. the controller is re-verifying its holds), if so. */
   refusal(): string | undefined;
 }
@@ -88,9 +97,10 @@ interface LockBase {
   enqueue(waiter: Waiter): Promise<void>;
   /**
    * The current limit (through the cache), or the problem that keeps the lock from having one. Read before an
-   * acquisition's transaction, as Argo reads limits outside it, which keeps the transaction short.
+   * acquisition's transaction, as Argo reads limits outside it, which keeps the transaction short. For the
+   * attempt of `holderKey` (a key the lock may already know it granted, needing no limit).
    */
-  readLimit(): Promise<number | string>;
+  readLimit(holderKey: string): Promise<number | string>;
   /** Releases the key's hold and removes it from the queue; false when it held nothing. Never throws for a non-holder. */
   release(holderKey: string): Promise<boolean>;
   /** At controller start: re-registers a hold recorded in workflow status (even above the limit); throws when it cannot. */

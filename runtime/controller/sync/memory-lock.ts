@@ -62,8 +62,9 @@ export class MemoryLock implements InProcessLock {
 
   async check(holderKey: string, limit: number | string): Promise<LockCheck> {
     if (this.#holders.has(holderKey)) return { status: 'held' };
-    if (typeof limit === 'string') return { status: 'waiting', message: missingLimitMessage(this.name, limit), missingLimit: limit };
-    const waiting = { status: 'waiting', message: waitingMessage(this.name, limit - this.#holders.size, limit) } as const;
+    const holders = [...this.#holders.keys()].sort();
+    if (typeof limit === 'string') return { status: 'waiting', message: missingLimitMessage(this.name, limit), missingLimit: limit, holders };
+    const waiting = { status: 'waiting', message: waitingMessage(this.name, limit - this.#holders.size, limit), holders } as const;
     const front = this.#queue[0];
     if (this.#holders.size >= limit) return waiting;
     if (front && !isSameWorkflowNodeKeys(front.holderKey, holderKey)) return { ...waiting, slotFree: true };

@@ -48,6 +48,8 @@ export type AcquireResult =
       /** The waiting message of the first lock that is not available (SPEC §5 rule 5). */
       readonly message: string;
       readonly failedLockName: string;
+      /** That lock's holder keys as it last saw them; undefined when it could not look (the status keeps what it recorded). */
+      readonly holders: readonly string[] | undefined;
       readonly warnings: readonly string[];
     };
 
@@ -103,6 +105,7 @@ export class SyncManager {
           if (lock) this.#wake(lock);
         }),
       );
+      this.#stops.push(database.onHandOff((holderKey) => this.#options.onWake(workflowKeyOf(holderKey))));
       database.onDeclaredInactive(() => this.#recovery.reportLostHolds());
     }
   }
@@ -130,13 +133,14 @@ export class SyncManager {
         for (const lock of locks) this.#options.onLockChange?.(lock.name);
         if ('message' in outcome) {
           for (const [index, check] of outcome.checks.entries()) if (check?.status === 'waiting' && check.slotFree) this.#wake(locks[index]!);
-          return { acquired: false, message: outcome.message, failedLockName: outcome.failedLockName, warnings };
+          return { acquired: false, message: outcome.message, failedLockName: outcome.failedLockName, holders: outcome.holders, warnings };
         }
         const holds: { lockName: string; token?: number }[] = [];
         for (const [index, lock] of locks.entries()) {
           const check = outcome.checks[index]!;
           const granted = outcome.granted.get(index);
-          const token = check.status === 'acquirable' ? (granted ?? (lock.scope === undefined ? (await lock.grant(holderKey)).token : undefined)) : undefined;
+          // A hold found already there (its grant's answer was lost) comes with its token from the scope.
+          const token = check.status === 'acquirable' ? (granted ?? (lock.scope === undefined ? (await lock.grant(holderKey)).token : undefined)) : granted;
           holds.push({ lockName: lock.name, ...(token === undefined ? {} : { token }) });
           if (check.status === 'acquirable') this.#options.metrics?.taken(lock);
         }
@@ -199,7 +203,7 @@ export class SyncManager {
    */
   async #decide(locks: readonly Lock[], waiter: Waiter): Promise<Outcome> {
     const limits: (number | string)[] = [];
-    for (const lock of locks) limits.push(await lock.readLimit());
+    for (const lock of locks) limits.push(await lock.readLimit(waiter.holderKey));
     const checks: (LockCheck | undefined)[] = [];
     for (const [index, lock] of locks.entries()) {
       if (lock.scope !== undefined) continue;
@@ -216,6 +220,7 @@ export class SyncManager {
         waiter,
         scoped.map(({ index }) => limits[index]!),
         checks.every((check) => check === undefined || check.status !== 'waiting'),
+        scoped.length === locks.length,
       );
       for (const [position, { index }] of scoped.entries()) {
         checks[index] = decision.checks[position];
@@ -231,11 +236,11 @@ export class SyncManager {
       this.#options.metrics?.missingLimit(lock);
       if (this.#options.missingLimit === 'error') throw new InvalidArgumentError(`failed to initialize semaphore ${lock.name} with limit: ${waiting.missingLimit}`);
     }
-    return { checks, message: waiting?.status === 'waiting' ? waiting.message : '', failedLockName: lock.name };
+    return { checks, message: waiting?.status === 'waiting' ? waiting.message : '', failedLockName: lock.name, holders: waiting?.status === 'waiting' ? waiting.holders : undefined };
   }
 
   /** The scope's decision, or waiting (still queued, so other controllers see the waiter) when it cannot decide now. */
-  async #decideInScope(scope: AcquisitionScope, locks: readonly Lock[], waiter: Waiter, limits: readonly (number | string)[], mayGrant: boolean): Promise<ScopedDecision> {
+  async #decideInScope(scope: AcquisitionScope, locks: readonly Lock[], waiter: Waiter, limits: readonly (number | string)[], mayGrant: boolean, wholeBlock: boolean): Promise<ScopedDecision> {
     // Undecided, every lock of the scope waits with the reason.
     const waitOutside = async (message: string): Promise<ScopedDecision> => {
       for (const lock of locks) await lock.enqueue(waiter);
@@ -244,7 +249,7 @@ export class SyncManager {
     const refusal = scope.refusal();
     if (refusal !== undefined) return waitOutside(refusal);
     try {
-      return await scope.acquire(locks, waiter, limits, mayGrant);
+      return await scope.acquire(locks, waiter, limits, mayGrant, wholeBlock);
     } catch (error) {
       if (!(error instanceof AcquisitionDeferred)) throw error;
       return waitOutside(error.message);
@@ -277,4 +282,4 @@ export class SyncManager {
 /** What the checks decided: granted (scoped grants' tokens by item index), or waiting with the first blocker. */
 type Outcome =
   | { readonly checks: readonly LockCheck[]; readonly granted: ReadonlyMap<number, number> }
-  | { readonly checks: readonly (LockCheck | undefined)[]; readonly message: string; readonly failedLockName: string };
+  | { readonly checks: readonly (LockCheck | undefined)[]; readonly message: string; readonly failedLockName: string; readonly holders: readonly string[] | undefined };

@@ -26,11 +26,14 @@ export function recordHolding(status: SyncDraft, items: readonly SyncItem[], tok
   }
 }
 
-/** Argo's `LockWaiting`: the lock waited on, with its current holders (a mutex records its first holder only). */
-export function recordWaiting(status: SyncDraft, item: SyncItem, currentHolders: readonly string[]): void {
+/**
+ * Argo's `LockWaiting`: the lock waited on, with its current holders (a mutex records its first holder only);
+ * `currentHolders` undefined (the lock could not look) keeps what an earlier pass recorded.
+ */
+export function recordWaiting(status: SyncDraft, item: SyncItem, currentHolders: readonly string[] | undefined): void {
   if (isMutex(item)) {
     const waiting = ((status.mutex ??= {}).waiting ??= []);
-    const holder = currentHolders[0];
+    const holder = currentHolders?.[0];
     const existing = waiting.findIndex((entry) => entry.mutex === item.lockName);
     if (holder === undefined) return;
     if (existing >= 0) waiting[existing] = { mutex: item.lockName, holder };
@@ -39,7 +42,7 @@ export function recordWaiting(status: SyncDraft, item: SyncItem, currentHolders:
   }
   const waiting = ((status.semaphore ??= {}).waiting ??= []);
   const existing = waiting.findIndex((entry) => entry.semaphore === item.lockName);
-  const entry = { semaphore: item.lockName, holders: [...currentHolders] };
+  const entry = { semaphore: item.lockName, holders: [...(currentHolders ?? waiting[existing]?.holders ?? [])] };
   if (existing >= 0) waiting[existing] = entry;
   else waiting.push(entry);
 }

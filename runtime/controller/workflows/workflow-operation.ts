@@ -167,7 +167,7 @@ export class WorkflowOperation {
         return { acquired: true };
       }
       const item = items.find((candidate) => candidate.lockName === result.failedLockName);
-      if (item) recordWaiting(statusSync, item, (await sync.snapshot(item.identity)).holders.map((holder) => holder.holderKey));
+      if (item) recordWaiting(statusSync, item, result.holders);
       return { acquired: false, message: result.message, failedLockName: result.failedLockName };
     } catch (error) {
       // A database outage passes: the workflow waits for it, as for any transient failure.

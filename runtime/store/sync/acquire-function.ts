@@ -1,17 +1,11 @@
-import { createHash } from 'node:crypto';
 import type { SyncTableRefs } from './sync-schema.js';
+import { syncFunctionName } from './function-name.js';
 
-/** Bumped whenever the function's body or signature changes, so controllers of two versions never share one. */
-const VERSION = 1;
+/** Bumped whenever the function's body or signature changes. */
+const VERSION = 3;
 
-/**
- * The name of the acquisition function for these table names: argosync's prefix, so an Argo controller
- * sharing the database never mistakes it for its own, and a hash of the table names, so two deployments with
- * different tables in one database each have theirs.
- */
 export function acquireFunctionName(tables: SyncTableRefs): string {
-  const hash = createHash('sha256').update(JSON.stringify([tables.limit, tables.controller, tables.state, tables.lock])).digest('hex').slice(0, 10);
-  return `argosync_sync_acquire_v${VERSION}_${hash}`;
+  return syncFunctionName('acquire', VERSION, tables);
 }
 
 /**
@@ -33,7 +27,7 @@ export function acquireFunctionSql(tables: SyncTableRefs): string {
   return `create or replace function ${acquireFunctionName(tables)}(
     p_controller varchar, p_holder varchar, p_priority int, p_created timestamp, p_now timestamp, p_live_after timestamp,
     p_locks text, p_limits text, p_may_grant boolean)
-  returns table (lock_name varchar, already_held boolean, holder_count int, front_is_ours boolean, token bigint)
+  returns table (lock_name varchar, already_held boolean, holder_count int, holder_keys text, front_is_ours boolean, token bigint)
   language plpgsql as $argosync$
   #variable_conflict use_column
   declare
@@ -41,6 +35,7 @@ export function acquireFunctionSql(tables: SyncTableRefs): string {
     v_limits int[] := array(select (value #>> '{}')::int from json_array_elements(p_limits::json));
     v_held boolean[] := '{}';
     v_count int[] := '{}';
+    v_keys text[] := '{}';
     v_front boolean[] := '{}';
     v_tokens bigint[] := '{}';
     v_parts int := array_length(string_to_array(p_holder, '/'), 1);
@@ -66,6 +61,10 @@ export function acquireFunctionSql(tables: SyncTableRefs): string {
         where name = v_locks[i] and held = false and controller in (select c.controller from ${controller} c where c.time > p_live_after)
         order by priority desc, time asc, workflowkey asc limit 1;
       v_held[i] := v_one_held;
+      if v_one_held then
+        -- Its grant's answer may have been lost with a connection (a hand-off in a release, too): its token again.
+        v_tokens[i] := (select g.token from argosync_sync_grant g where g.name = v_locks[i] and g.workflowkey = p_holder and g.controller = p_controller);
+      end if;
       v_count[i] := v_one_count;
       -- Argo's isSameWorkflowNodeKeys: as many parts, the same workflow name.
       v_front[i] := coalesce(v_front_controller = p_controller
@@ -73,6 +72,8 @@ export function acquireFunctionSql(tables: SyncTableRefs): string {
         and split_part(v_front_key, '/', 2) = split_part(p_holder, '/', 2), false);
       if not v_one_held and (v_limits[i] is null or v_one_count >= v_limits[i] or not v_front[i]) then
         v_ok := false;
+        -- The waiter's status names the holders (Argo's LockWaiting): read only for a lock it waits on.
+        v_keys[i] := (select coalesce(json_agg(workflowkey order by workflowkey)::text, '[]') from ${state} where name = v_locks[i] and held = true);
       end if;
     end loop;
     if v_ok then
@@ -91,7 +92,7 @@ export function acquireFunctionSql(tables: SyncTableRefs): string {
       perform set_config('synchronous_commit', 'off', true);
     end if;
     delete from ${lock} where name = any(v_locks) and controller = p_controller;
-    return query select v_locks[i], v_held[i], v_count[i], v_front[i], v_tokens[i] from generate_subscripts(v_locks, 1) as i order by i;
+    return query select v_locks[i], v_held[i], v_count[i], v_keys[i], v_front[i], v_tokens[i] from generate_subscripts(v_locks, 1) as i order by i;
   end
   $argosync$`;
 }

@@ -20,6 +20,23 @@ export interface HoldRow {
 }
 
 /**
+ * Who may be handed the slot a release frees: this controller's waiters that need nothing but this lock; and
+ * the lock's limit, fixed (a mutex) or the `sync_limit` row the release reads (a semaphore).
+ */
+export interface HandOff {
+  readonly limit: { readonly fixed: number } | { readonly row: string };
+  readonly eligible: readonly string[];
+  readonly now: Date;
+  readonly liveAfter: Date;
+}
+
+/** What a release did: how many holds it deleted, and the waiter it granted the slot to, if any. */
+export interface Release {
+  readonly released: number;
+  readonly handedOff?: { readonly holderKey: string; readonly token: number };
+}
+
+/**
  * The `sync_state` rows of one lock (`sem/<ns>/<key>` or `mtx/<ns>/<name>`) in Argo's protocol
  * (argo-reference §4.5, §5), and argosync's fencing token and grant record beside them.
  */
@@ -28,6 +45,8 @@ export class LockRows {
     private readonly schema: SyncSchema,
     /** The lock's row name. */
     readonly key: string,
+    /** The name of the release function (handOffFunctionName), computed once per store. */
+    private readonly releaseFunction: string,
   ) {}
 
   /** Argo's addToQueue: inserts the queue row unless this controller has a row for the key; in `db` when given a transaction. */
@@ -47,20 +66,22 @@ export class LockRows {
   }
 
   /**
-   * Deletes this controller's hold of the key and its grant record and, when a hold went, sends `notice` on
-   * commit. The commit is durable: a release undone by a database crash would bring back a hold that this
-   * controller no longer knows of, and the slot would stay taken until the controller restarts.
-   * Returns how many holds were deleted. One statement where the engine notifies (PostgreSQL, PGlite).
+   * Deletes this controller's hold of the key and its grant record. Where the engine runs it server-side
+   * (PostgreSQL, PGlite) this is one call that, given `handOff`, grants the freed slot to one of its eligible
+   * waiters when that one is next in the live queue (see handOffFunctionSql); without a hand-off, a release
+   * that deleted a hold sends `notice` on commit. The commit is durable: a release undone by a database crash
+   * would bring back a hold that this controller no longer knows of.
    */
-  async release(controller: string, holderKey: string, notice: { readonly channel: string; readonly payload: string }): Promise<number> {
+  async release(controller: string, holderKey: string, notice: { readonly channel: string; readonly payload: string }, handOff?: HandOff): Promise<Release> {
     const { db, tables, engine } = this.schema;
     if (engine.notifications) {
-      const { rows } = await sql<{ n: number | string }>`
-        with released as (delete from ${sql.table(tables.state)} where name = ${this.key} and workflowkey = ${holderKey} and controller = ${controller} and held = ${true} returning 1 as one),
-          forgotten as (delete from argosync_sync_grant where name = ${this.key} and workflowkey = ${holderKey} and controller = ${controller})
-        select count(*) as n from released
-          cross join lateral (select pg_notify(${engine.notifications.channelName(notice.channel)}, ${notice.payload}) where released.one = 1) as announced`.execute(db);
-      return Number(rows[0]?.n ?? 0);
+      const { rows } = await sql<{ released: number; handed_to: string | null; token: string | number | null }>`
+        select released, handed_to, token from ${sql.raw(this.releaseFunction)}(
+          ${controller}, ${holderKey}, ${this.key}, ${handOff && 'fixed' in handOff.limit ? handOff.limit.fixed : null},
+          ${handOff && 'row' in handOff.limit ? handOff.limit.row : null}, ${JSON.stringify(handOff?.eligible ?? [])}, ${handOff?.now ?? new Date()},
+          ${handOff?.liveAfter ?? new Date()}, ${engine.notifications.channelName(notice.channel)}, ${notice.payload})`.execute(db);
+      const row = rows[0]!;
+      return { released: Number(row.released), ...(row.handed_to === null ? {} : { handedOff: { holderKey: row.handed_to, token: Number(row.token) } }) };
     }
     return db.transaction().execute(async (tx) => {
       const deleted = await tx
@@ -71,7 +92,7 @@ export class LockRows {
         .where('held', '=', true)
         .executeTakeFirst();
       await tx.deleteFrom('argosync_sync_grant').where('name', '=', this.key).where('workflowkey', '=', holderKey).where('controller', '=', controller).execute();
-      return Number(deleted.numDeletedRows);
+      return { released: Number(deleted.numDeletedRows) };
     });
   }
 
@@ -104,6 +125,12 @@ export class LockRows {
     const renewed = { token, granted_at: now };
     await (this.schema.engine.upsert === 'onConflict' ? grant.onConflict((conflict) => conflict.columns(['name', 'workflowkey', 'controller']).doUpdateSet(renewed)) : grant.onDuplicateKeyUpdate(renewed)).execute();
     return token;
+  }
+
+  /** The fencing token of `controller`'s grant of the key, if it has one (holds granted by Argo controllers have none). */
+  async grantToken(tx: SyncTransaction, controller: string, holderKey: string): Promise<number | undefined> {
+    const row = await tx.selectFrom('argosync_sync_grant').select('token').where('name', '=', this.key).where('workflowkey', '=', holderKey).where('controller', '=', controller).executeTakeFirst();
+    return row === undefined ? undefined : Number(row.token);
   }
 
   /** Whether any controller holds the key (Argo's reacquire check at startup). */

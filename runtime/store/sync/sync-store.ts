@@ -3,6 +3,7 @@ import type { Driver } from '../connection-spec.js';
 import { pingDatabase, type SqlDatabase } from '../sql-database.js';
 import { migrateArgosyncSyncSchema, migrateSyncSchema, type SyncTableNames } from '../migrations/sync-migrations.js';
 import { acquireFunctionName, acquireFunctionSql } from './acquire-function.js';
+import { handOffFunctionName, handOffFunctionSql } from './hand-off-function.js';
 import { ControllerRows } from './controller-rows.js';
 import { LimitRows } from './limit-rows.js';
 import { LockRows } from './lock-rows.js';
@@ -12,9 +13,11 @@ import { syncSchema, type SyncSchema, type SyncTransaction } from './sync-schema
 export interface LockState {
   readonly alreadyHeld: boolean;
   readonly holders: number;
+  /** Holder keys, sorted; read only where the key waits. */
+  readonly holderKeys?: readonly string[];
   /** This controller's key of the same workflow is at the front of the live queue. */
   readonly frontIsOurs: boolean;
-  /** The fencing token when the acquisition granted this lock. */
+  /** The fencing token when the acquisition granted this lock, or of the key's hold when it already held it. */
   readonly token?: number;
 }
 
@@ -44,6 +47,7 @@ export class SyncStore {
   readonly #schema: SyncSchema;
   /** Named after the table names, which never change: computed once. */
   readonly #acquireFunction: string;
+  readonly #releaseFunction: string;
   readonly #names: SyncTableNames;
   readonly limits: LimitRows;
   readonly controllers: ControllerRows;
@@ -52,6 +56,7 @@ export class SyncStore {
   constructor(database: SqlDatabase, names: SyncTableNames) {
     this.#schema = syncSchema(database, names);
     this.#acquireFunction = acquireFunctionName(this.#schema.tables);
+    this.#releaseFunction = handOffFunctionName(this.#schema.tables);
     this.#names = names;
     this.limits = new LimitRows(this.#schema);
     this.controllers = new ControllerRows(this.#schema);
@@ -65,7 +70,7 @@ export class SyncStore {
   /** The rows of one lock, by its row name (`sem/<ns>/<key>`, `mtx/<ns>/<name>`). */
   lock(key: string): LockRows {
     let rows = this.#locks.get(key);
-    if (!rows) this.#locks.set(key, (rows = new LockRows(this.#schema, key)));
+    if (!rows) this.#locks.set(key, (rows = new LockRows(this.#schema, key, this.#releaseFunction)));
     return rows;
   }
 
@@ -76,7 +81,10 @@ export class SyncStore {
     await migrateArgosyncSyncSchema(database);
     if (this.acquiresServerSide) {
       // Replacing a function another controller is calling is safe; two replacing it at once are not.
-      await database.engine.withMigrationLock(database.db, 'argosync-sync-acquire', () => sql.raw(acquireFunctionSql(this.#schema.tables)).execute(database.db));
+      await database.engine.withMigrationLock(database.db, 'argosync-sync-acquire', async () => {
+        await sql.raw(acquireFunctionSql(this.#schema.tables)).execute(database.db);
+        await sql.raw(handOffFunctionSql(this.#schema.tables)).execute(database.db);
+      });
     }
   }
 
@@ -90,13 +98,14 @@ export class SyncStore {
    * Fails with a unique violation when another controller keeps a guard row committed (an Argo controller).
    */
   async acquireServerSide(request: AcquisitionRequest): Promise<LockState[]> {
-    const { rows } = await sql<{ already_held: boolean; holder_count: number; front_is_ours: boolean; token: string | number | null }>`
-      select already_held, holder_count, front_is_ours, token from ${sql.raw(this.#acquireFunction)}(
+    const { rows } = await sql<{ already_held: boolean; holder_count: number; holder_keys: string | null; front_is_ours: boolean; token: string | number | null }>`
+      select already_held, holder_count, holder_keys, front_is_ours, token from ${sql.raw(this.#acquireFunction)}(
         ${request.controller}, ${request.holderKey}, ${request.priority}, ${new Date(request.creationTime)}, ${request.now}, ${request.liveAfter},
         ${JSON.stringify(request.lockKeys)}, ${JSON.stringify(request.limits)}, ${request.mayGrant})`.execute(this.#schema.db);
     return rows.map((row) => ({
       alreadyHeld: row.already_held,
       holders: Number(row.holder_count),
+      ...(row.holder_keys === null ? {} : { holderKeys: JSON.parse(row.holder_keys) as string[] }),
       frontIsOurs: row.front_is_ours,
       ...(row.token === null ? {} : { token: Number(row.token) }),
     }));

@@ -1,0 +1,77 @@
+import type { SyncTableRefs } from './sync-schema.js';
+import { syncFunctionName } from './function-name.js';
+
+/** Bumped whenever the function's body or signature changes. */
+const VERSION = 3;
+
+export function handOffFunctionName(tables: SyncTableRefs): string {
+  return syncFunctionName('release', VERSION, tables);
+}
+
+/**
+ * A release that hands the freed slot to the releasing controller's next waiter in the same transaction
+ * (PostgreSQL and PGlite). It deletes the hold and its grant record; then, only when the front of the live
+ * queue is one of `p_eligible` (this controller's waiters that need nothing but this lock) and the holders
+ * left are below the limit (`p_limit`, or else the `sizelimit` of the `sync_limit` row `p_limit_row`, read in
+ * the same transaction), it grants that waiter exactly as an acquisition does: under the `sync_lock` guard
+ * row (inserted first, deleted last; a guard another controller keeps committed skips the hand-off), the
+ * queue row flipped to a hold, the next fencing token, the grant record. Without a hand-off it announces the
+ * free slot (`p_channel`, `p_payload`) on commit; a hand-off announces nothing (no slot is left free). The
+ * commit is durable: a release undone by a crash would bring back a hold this controller no longer knows of.
+ * READ COMMITTED, as the acquisition.
+ */
+export function handOffFunctionSql(tables: SyncTableRefs): string {
+  const { state, lock, controller, limit } = tables;
+  return `create or replace function ${handOffFunctionName(tables)}(
+    p_controller varchar, p_holder varchar, p_lock varchar, p_limit int, p_limit_row varchar, p_eligible text, p_now timestamp, p_live_after timestamp,
+    p_channel text, p_payload text)
+  returns table (released int, handed_to varchar, token bigint)
+  language plpgsql as $argosync$
+  #variable_conflict use_column
+  declare
+    v_eligible varchar[] := array(select json_array_elements_text(p_eligible::json));
+    v_guarded boolean := false;
+    v_guards int;
+    v_released int;
+    v_holders int;
+    v_limit int;
+    v_front_key varchar;
+    v_front_controller varchar;
+    v_handed varchar;
+    v_token bigint;
+  begin
+    if cardinality(v_eligible) > 0 then
+      -- Not an exception block, which would cost a subtransaction: a guard kept committed inserts nothing.
+      insert into ${lock} (name, controller, time) values (p_lock, p_controller, p_now) on conflict do nothing;
+      get diagnostics v_guards = row_count;
+      v_guarded := v_guards > 0;
+    end if;
+    delete from ${state} where name = p_lock and workflowkey = p_holder and controller = p_controller and held = true;
+    get diagnostics v_released = row_count;
+    delete from argosync_sync_grant where name = p_lock and workflowkey = p_holder and controller = p_controller;
+    if v_guarded and v_released > 0 then
+      v_limit := coalesce(p_limit, (select l.sizelimit from ${limit} l where l.name = p_limit_row));
+      select count(*)::int into v_holders from ${state} where name = p_lock and held = true;
+      select workflowkey, controller into v_front_key, v_front_controller from ${state}
+        where name = p_lock and held = false and controller in (select c.controller from ${controller} c where c.time > p_live_after)
+        order by priority desc, time asc, workflowkey asc limit 1;
+      if v_holders < v_limit and v_front_controller = p_controller and v_front_key = any(v_eligible) then
+        update ${state} set held = true where name = p_lock and workflowkey = v_front_key and controller = p_controller;
+        insert into argosync_sync_fence (name, token) values (p_lock, 1)
+          on conflict (name) do update set token = argosync_sync_fence.token + 1
+          returning argosync_sync_fence.token into v_token;
+        insert into argosync_sync_grant (name, workflowkey, controller, token, granted_at) values (p_lock, v_front_key, p_controller, v_token, p_now)
+          on conflict (name, workflowkey, controller) do update set token = excluded.token, granted_at = excluded.granted_at;
+        v_handed := v_front_key;
+      end if;
+    end if;
+    if v_guarded then
+      delete from ${lock} where name = p_lock and controller = p_controller;
+    end if;
+    if v_handed is null and v_released > 0 then
+      perform pg_notify(p_channel, p_payload);
+    end if;
+    return query select v_released, v_handed, v_token;
+  end
+  $argosync$`;
+}
