@@ -102,6 +102,20 @@ describeEachDatabase(DIALECTS)('database locks on %s', (driver) => {
     expect((await a.acquire({ name: 'third' }, gpu)).acquired).toBe(true);
   });
 
+  it.runIf(driver !== 'mysql')('reads a semaphore limit inside the acquisition call, with no round trip of its own', async () => {
+    await setLimit(2);
+    const a = await controller('controller-a');
+    await a.acquire({ name: 'first' }, gpu);
+    const separateReads = vi.spyOn(a.database!.store.limits, 'read');
+    await run(`update sync_limit set sizelimit = 1 where name = 'ns/gpu'`);
+    expect(await a.acquire({ name: 'second' }, gpu)).toMatchObject({ acquired: false, message: `Waiting for ${LOCK} lock (sem/ns/gpu). Lock status: 1/1` });
+    await run(`delete from sync_limit where name = 'ns/gpu'`);
+    expect(await a.acquire({ name: 'third' }, gpu)).toMatchObject({ acquired: false, message: expect.stringContaining('Database sync limit not found in namespace "ns"') });
+    await run(`insert into sync_limit (name, sizelimit) values ('ns/gpu', 0)`);
+    expect(await a.acquire({ name: 'fourth' }, gpu)).toMatchObject({ acquired: false, message: expect.stringContaining('its limit is 0') });
+    expect(separateReads).not.toHaveBeenCalled();
+  });
+
   it('sweeps the rows of workflows that no longer exist, holders and waiters alike', async () => {
     await setLimit(1);
     const a = await controller('controller-a');

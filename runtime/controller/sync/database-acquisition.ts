@@ -47,7 +47,10 @@ export class DatabaseAcquisition implements AcquisitionScope {
       const collected = this.#collectHandOff(databaseLocks, waiter.holderKey);
       if (collected) return collected;
     }
-    const checks = databaseLocks.map((lock, index) => lock.verdict(limits[index]!, states[index]!, changes[index]!));
+    const checks = databaseLocks.map((lock, index) => {
+      const { limitRead } = states[index]!;
+      return lock.verdict(limitRead === undefined ? limits[index]! : lock.limitReadInCall(limitRead), states[index]!, changes[index]!);
+    });
     const tokens = new Map<number, number>();
     for (const [index, state] of states.entries()) if (state.token !== undefined) tokens.set(index, state.token);
     const granted = tokens.size > 0 || checks.every((check) => check.status === 'held');
@@ -76,6 +79,7 @@ export class DatabaseAcquisition implements AcquisitionScope {
         liveAfter: this.sync.liveCutoff(),
         lockKeys: order.map((index) => locks[index]!.key),
         limits: order.map((index) => (typeof limits[index] === 'number' ? limits[index] : null)),
+        limitRows: order.map((index) => locks[index]!.limitRow ?? null),
         mayGrant,
       });
       const states: LockState[] = [];

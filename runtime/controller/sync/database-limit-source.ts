@@ -11,12 +11,14 @@ export class DatabaseLimitSource implements LimitSource {
   ) {}
 
   async read(): Promise<LimitReading> {
-    const limit = await this.limits.read(databaseLimitKey(this.namespace, this.key));
-    if (limit === undefined || limit === null) {
-      return {
-        problem: `Database sync limit not found in namespace "${this.namespace}" (create it with: argosync sync create ${this.key} --type database --limit <N> -n ${this.namespace})`,
-      };
-    }
-    return { limit };
+    return databaseLimitReading(this.namespace, this.key, await this.limits.read(databaseLimitKey(this.namespace, this.key)));
   }
+}
+
+/** The reading of a `sync_limit` row's value, however it was read (no row, or no value: the problem and its fix). */
+export function databaseLimitReading(namespace: string, key: string, limit: number | null | undefined): LimitReading {
+  if (limit === undefined || limit === null) {
+    return { problem: `Database sync limit not found in namespace "${namespace}" (create it with: argosync sync create ${key} --type database --limit <N> -n ${namespace})` };
+  }
+  return { limit };
 }

@@ -2,6 +2,7 @@ import type { HandOff, LockRows } from '../../store/sync/lock-rows.js';
 import type { LockState } from '../../store/sync/sync-store.js';
 import type { DatabaseSync } from './database-sync.js';
 import { workflowKeyOf } from './holder-key.js';
+import { databaseLimitReading } from './database-limit-source.js';
 import { LimitTracker, type LimitSource } from './limit-source.js';
 import type { AcquisitionScope, Lock, LockCheck, LockKind, LockSnapshot, ScopedLock, Waiter } from './lock.js';
 import { databaseWaitingMessage, missingLimitMessage } from './lock-messages.js';
@@ -33,6 +34,8 @@ export class DatabaseLock implements ScopedLock {
    * their workflows' statuses do not change (and get written) at every hand-off.
    */
   #closed: { readonly message: string; readonly holders: readonly string[]; readonly changes: number } | undefined;
+  /** A semaphore's `sync_limit` row, where the acquisition and release calls read it themselves (PostgreSQL, PGlite). */
+  readonly limitRow: string | undefined;
 
   constructor(
     readonly name: string,
@@ -44,6 +47,10 @@ export class DatabaseLock implements ScopedLock {
   ) {
     this.#limit = new LimitTracker(limits);
     this.#rows = sync.store.lock(key);
+    if (kind === 'semaphore' && sync.store.acquiresServerSide) {
+      const { namespace, name: limitName } = decodeDatabaseLockKey(key);
+      this.limitRow = databaseLimitKey(namespace, limitName);
+    }
     for (const row of sync.takeLeftovers(key)) this.#note(row.holderKey, row.held ? 'held' : 'queued');
   }
 
@@ -69,10 +76,17 @@ export class DatabaseLock implements ScopedLock {
   }
 
   readLimit(holderKey: string): Promise<number | string> {
-    // A release here granted the key the lock: its attempt only collects the token, and reads nothing.
+    // A release here granted the key the lock: its attempt only collects the token, and reads nothing. Where the
+    // acquisition call reads a semaphore's row itself, the last limit only stands in until it does.
     const last = this.#limit.last;
-    if (this.#handedOff.has(holderKey) && last !== undefined) return Promise.resolve(last);
+    if ((this.#handedOff.has(holderKey) || this.limitRow !== undefined) && last !== undefined) return Promise.resolve(last);
     return this.#limit.read();
+  }
+
+  /** The limit as the acquisition call read it from `limitRow`, as `readLimit` would have returned it. */
+  limitReadInCall(value: number | null): number | string {
+    const { namespace, name } = decodeDatabaseLockKey(this.key);
+    return this.#limit.accept(databaseLimitReading(namespace, name, value));
   }
 
   /**
@@ -171,8 +185,8 @@ export class DatabaseLock implements ScopedLock {
   #handOff(): HandOff | undefined {
     if (this.#handOffEligible.size === 0 || !this.sync.store.acquiresServerSide || this.sync.refusal() !== undefined) return undefined;
     // The release reads a semaphore's row itself: never older than what an acquisition would read, and no round trip.
-    const { namespace, name } = decodeDatabaseLockKey(this.key);
-    const limit = this.kind === 'mutex' ? { fixed: 1 } : { row: databaseLimitKey(namespace, name) };
+    const row = this.limitRow;
+    const limit = row === undefined ? { fixed: 1 } : { row };
     return { limit, eligible: [...this.#handOffEligible], now: this.sync.now(), liveAfter: this.sync.liveCutoff() };
   }
 

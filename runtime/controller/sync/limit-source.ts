@@ -39,6 +39,11 @@ export class LimitTracker {
       if (this.#last === undefined) throw error;
       return this.#last;
     }
+    return this.accept(reading);
+  }
+
+  /** Takes a reading made elsewhere (an acquisition call that read the limit itself) as `read` takes its own. */
+  accept(reading: LimitReading): number | string {
     if ('problem' in reading) return reading.problem;
     if (reading.limit <= 0) return `its limit is ${reading.limit}; raise it above zero to admit workflows`;
     this.#last = reading.limit;

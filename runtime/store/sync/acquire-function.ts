@@ -2,7 +2,7 @@ import type { SyncTableRefs } from './sync-schema.js';
 import { syncFunctionName } from './function-name.js';
 
 /** Bumped whenever the function's body or signature changes. */
-const VERSION = 3;
+const VERSION = 4;
 
 export function acquireFunctionName(tables: SyncTableRefs): string {
   return syncFunctionName('acquire', VERSION, tables);
@@ -17,22 +17,26 @@ export function acquireFunctionName(tables: SyncTableRefs): string {
  * limit with this controller's key of the same workflow at the front of the live queue) and `may_grant`, the
  * queue rows flip to holds, each with its next fencing token and grant record.
  *
+ * A semaphore's limit is read from its `sync_limit` row (`p_limit_rows`) in the same call, as the release reads
+ * it: no round trip before the decision, and never older than a separate read would be; it is returned.
+ *
  * It runs as one statement at READ COMMITTED: every statement inside sees what committed before it, so an
  * acquirer that waited on a guard row reads the holders the previous one left, and the guard row serialises
  * acquirers of a lock as Argo's protocol intends; a SERIALIZABLE snapshot taken before that wait would only
  * fail with a serialization error. Arguments are JSON arrays, which every driver passes the same way.
  */
 export function acquireFunctionSql(tables: SyncTableRefs): string {
-  const { state, lock, controller } = tables;
+  const { state, lock, controller, limit } = tables;
   return `create or replace function ${acquireFunctionName(tables)}(
     p_controller varchar, p_holder varchar, p_priority int, p_created timestamp, p_now timestamp, p_live_after timestamp,
-    p_locks text, p_limits text, p_may_grant boolean)
-  returns table (lock_name varchar, already_held boolean, holder_count int, holder_keys text, front_is_ours boolean, token bigint)
+    p_locks text, p_limits text, p_limit_rows text, p_may_grant boolean)
+  returns table (lock_name varchar, already_held boolean, holder_count int, holder_keys text, front_is_ours boolean, token bigint, limit_value int)
   language plpgsql as $argosync$
   #variable_conflict use_column
   declare
     v_locks varchar[] := array(select json_array_elements_text(p_locks::json));
     v_limits int[] := array(select (value #>> '{}')::int from json_array_elements(p_limits::json));
+    v_limit_rows varchar[] := array(select value #>> '{}' from json_array_elements(p_limit_rows::json));
     v_held boolean[] := '{}';
     v_count int[] := '{}';
     v_keys text[] := '{}';
@@ -53,6 +57,9 @@ export function acquireFunctionSql(tables: SyncTableRefs): string {
       select name, p_holder, p_controller, false, p_priority, p_created from unnest(v_locks) as name
       on conflict do nothing;
     for i in 1 .. coalesce(array_length(v_locks, 1), 0) loop
+      if v_limit_rows[i] is not null then
+        v_limits[i] := (select l.sizelimit from ${limit} l where l.name = v_limit_rows[i]);
+      end if;
       select count(*)::int, coalesce(bool_or(workflowkey = p_holder), false) into v_one_count, v_one_held
         from ${state} where name = v_locks[i] and held = true;
       v_front_key := null;
@@ -70,7 +77,7 @@ export function acquireFunctionSql(tables: SyncTableRefs): string {
       v_front[i] := coalesce(v_front_controller = p_controller
         and array_length(string_to_array(v_front_key, '/'), 1) = v_parts
         and split_part(v_front_key, '/', 2) = split_part(p_holder, '/', 2), false);
-      if not v_one_held and (v_limits[i] is null or v_one_count >= v_limits[i] or not v_front[i]) then
+      if not v_one_held and (v_limits[i] is null or v_limits[i] <= 0 or v_one_count >= v_limits[i] or not v_front[i]) then
         v_ok := false;
         -- The waiter's status names the holders (Argo's LockWaiting): read only for a lock it waits on.
         v_keys[i] := (select coalesce(json_agg(workflowkey order by workflowkey)::text, '[]') from ${state} where name = v_locks[i] and held = true);
@@ -92,7 +99,7 @@ export function acquireFunctionSql(tables: SyncTableRefs): string {
       perform set_config('synchronous_commit', 'off', true);
     end if;
     delete from ${lock} where name = any(v_locks) and controller = p_controller;
-    return query select v_locks[i], v_held[i], v_count[i], v_keys[i], v_front[i], v_tokens[i] from generate_subscripts(v_locks, 1) as i order by i;
+    return query select v_locks[i], v_held[i], v_count[i], v_keys[i], v_front[i], v_tokens[i], v_limits[i] from generate_subscripts(v_locks, 1) as i order by i;
   end
   $argosync$`;
 }

@@ -19,6 +19,8 @@ export interface LockState {
   readonly frontIsOurs: boolean;
   /** The fencing token when the acquisition granted this lock, or of the key's hold when it already held it. */
   readonly token?: number;
+  /** The limit the call read from the lock's `sync_limit` row (null: no row, or no value), where it was asked to. */
+  readonly limitRead?: number | null;
 }
 
 /** One acquisition decision's input, for the server-side call. */
@@ -33,6 +35,8 @@ export interface AcquisitionRequest {
   readonly lockKeys: readonly string[];
   /** Limits by position; null when missing (the lock then admits nobody). */
   readonly limits: readonly (number | null)[];
+  /** By position, the `sync_limit` row whose value replaces the limit, read in the call; null for none. */
+  readonly limitRows: readonly (string | null)[];
   readonly mayGrant: boolean;
 }
 
@@ -98,16 +102,17 @@ export class SyncStore {
    * Fails with a unique violation when another controller keeps a guard row committed (an Argo controller).
    */
   async acquireServerSide(request: AcquisitionRequest): Promise<LockState[]> {
-    const { rows } = await sql<{ already_held: boolean; holder_count: number; holder_keys: string | null; front_is_ours: boolean; token: string | number | null }>`
-      select already_held, holder_count, holder_keys, front_is_ours, token from ${sql.raw(this.#acquireFunction)}(
+    const { rows } = await sql<{ already_held: boolean; holder_count: number; holder_keys: string | null; front_is_ours: boolean; token: string | number | null; limit_value: number | null }>`
+      select already_held, holder_count, holder_keys, front_is_ours, token, limit_value from ${sql.raw(this.#acquireFunction)}(
         ${request.controller}, ${request.holderKey}, ${request.priority}, ${new Date(request.creationTime)}, ${request.now}, ${request.liveAfter},
-        ${JSON.stringify(request.lockKeys)}, ${JSON.stringify(request.limits)}, ${request.mayGrant})`.execute(this.#schema.db);
-    return rows.map((row) => ({
+        ${JSON.stringify(request.lockKeys)}, ${JSON.stringify(request.limits)}, ${JSON.stringify(request.limitRows)}, ${request.mayGrant})`.execute(this.#schema.db);
+    return rows.map((row, index) => ({
       alreadyHeld: row.already_held,
       holders: Number(row.holder_count),
       ...(row.holder_keys === null ? {} : { holderKeys: JSON.parse(row.holder_keys) as string[] }),
       frontIsOurs: row.front_is_ours,
       ...(row.token === null ? {} : { token: Number(row.token) }),
+      ...(request.limitRows[index] === null ? {} : { limitRead: row.limit_value === null ? null : Number(row.limit_value) }),
     }));
   }
 
