@@ -65,8 +65,13 @@ export class ChangeChannel<E> {
   }
 
   #heard(payload: string): void {
-    const announcement = JSON.parse(payload) as Announcement<E>;
-    if (announcement.origin !== this.#origin) this.#deliver(announcement.event);
+    let announcement: Partial<Announcement<E>> | null;
+    try {
+      announcement = JSON.parse(payload) as Partial<Announcement<E>> | null;
+    } catch {
+      return; // Any user of the database may NOTIFY on the channel; the periodic resync stays the safety net.
+    }
+    if (typeof announcement?.origin === 'string' && announcement.origin !== this.#origin && announcement.event !== undefined) this.#deliver(announcement.event);
   }
 
   #deliver(event: E): void {

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ChangeChannel } from '../../runtime/store/change-channel.js';
 import type { SqlDatabase } from '../../runtime/store/sql-database.js';
@@ -37,6 +38,19 @@ describeEachDatabase(['postgresql'] as const)('change channels of two schemas of
     await marker;
     expect(heardByOther.filter((event) => event !== 'marker')).toEqual([]);
     await Promise.all([writer.close(), sameSchema.close(), otherSchema.close()]);
+  });
+
+  it('ignores what any other user of the database NOTIFYs on its channel (not JSON, not an announcement)', async () => {
+    const reader = new ChangeChannel<string>(firstReader, 'argosync_configmaps');
+    const heard: string[] = [];
+    const marker = new Promise<void>((resolve) => void reader.subscribe((event) => (heard.push(event), event === 'real' && resolve())));
+    await reader.subscribe(() => undefined);
+    const channel = firstWriter.engine.notifications!.channelName('argosync_configmaps');
+    for (const payload of ['not json', 'null', '{"event":"no origin"}', '42']) await sql`select pg_notify(${channel}, ${payload})`.execute(firstWriter.db);
+    await new ChangeChannel<string>(firstWriter, 'argosync_configmaps').announce('real');
+    await marker;
+    expect(heard).toEqual(['real']);
+    await reader.close();
   });
 
   it('opens one new schema from several processes at once (create schema if not exists races on the catalog)', async () => {

@@ -42,6 +42,23 @@ interface ChangeNotice {
 
 const changePayload = (lock: string, from?: string) => JSON.stringify(from === undefined ? { lock } : { lock, from });
 
+/** Lock rows' `name` column (Argo's DDL): a longer name in a notice names no lock. */
+const MAX_LOCK_KEY_LENGTH = 256;
+
+/**
+ * A notice as heard, or undefined for anything else: any user of the database may NOTIFY on the channel, and a
+ * payload that throws in the driver's notification handler would take the controller down.
+ */
+function changeNotice(payload: string): ChangeNotice | undefined {
+  try {
+    const notice = JSON.parse(payload) as Partial<Record<keyof ChangeNotice, unknown>> | null;
+    if (typeof notice?.lock !== 'string' || notice.lock.length > MAX_LOCK_KEY_LENGTH || (notice.from !== undefined && typeof notice.from !== 'string')) return undefined;
+    return { lock: notice.lock, ...(notice.from === undefined ? {} : { from: notice.from }) };
+  } catch {
+    return undefined;
+  }
+}
+
 // Retry of a transaction that lost a serialization conflict or deadlock, or found a guard row taken: Argo's
 // capped, jittered exponential backoff, started lower (2 ms, not 10 ms) because a hand-off is waiting on it.
 // Contention is retried for as long as the controller runs (a busy cluster must never fail a workflow for it);
@@ -108,8 +125,8 @@ export class DatabaseSync {
     }
     await this.heartbeat();
     const listening = this.store.listen(CHANNEL, (payload) => {
-      const notice = JSON.parse(payload) as ChangeNotice;
-      if (notice.from !== this.controllerName) this.#emitChange(notice.lock);
+      const notice = changeNotice(payload);
+      if (notice && notice.from !== this.controllerName) this.#emitChange(notice.lock);
     });
     this.#stopListening = await listening;
     this.#watchReconnections();
