@@ -47,6 +47,8 @@ export function createLogger(options: LoggerOptions): Logger {
       base: undefined,
       timestamp: isoTimeOncePerMs(),
       formatters: { level: (label) => ({ level: label }), log: (fields) => redactSecrets(fields) },
+      // An error is no plain object, so the formatter leaves it whole; pino serializes it after the formatter ran.
+      serializers: { err: (error: Error) => redactSecrets(pino.stdSerializers.err(error) as unknown as Record<string, unknown>) },
     },
     options.format === 'json' ? destination : textStream(destination),
   );

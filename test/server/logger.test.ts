@@ -45,6 +45,14 @@ describe('createLogger', () => {
     expect(secrets.req.headers.authorization).toBe('Bearer s3cr3t-bearer');
   });
 
+  it('redacts the secrets an error carries (a driver error with its connection config, an HTTP error with its request headers)', () => {
+    const { logger, lines } = capture('json');
+    const error = Object.assign(new Error('connect failed'), { config: { password: 's3cr3t-config' }, headers: { authorization: 'Bearer s3cr3t-header' } });
+    logger.error({ err: error }, 'request failed');
+    expect(lines[0]).not.toMatch(/s3cr3t/);
+    expect(JSON.parse(lines[0] as string)).toMatchObject({ err: { message: 'connect failed', config: { password: '[REDACTED]' }, headers: { authorization: '[REDACTED]' } } });
+  });
+
   it('leaves the logged object itself untouched', () => {
     const { logger } = capture('json');
     logger.info(secrets, 'connecting');
