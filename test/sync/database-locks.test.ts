@@ -399,7 +399,7 @@ describeEachDatabase(DIALECTS)('database locks on %s', (driver) => {
         await new Promise((resolve) => setImmediate(resolve));
       }
     })();
-    const argoGrants = await argoStyleWorkflows(argo, driver, 6);
+    const argoGrants = argoStyleWorkflows(argo, driver, 6);
     const work = competitors.flatMap((who, index) =>
       Array.from({ length: 6 }, async (_, round) => {
         const name = `w-${index}-${round}`;
