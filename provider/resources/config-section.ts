@@ -84,7 +84,8 @@ export class ConfigSectionHandler implements CustomResourceHandler<SectionInputs
   check(news: Record<string, unknown>) {
     const failures: CheckFailure[] = [];
     const known = (name: string) => news[name] !== undefined && news[name] !== UNKNOWN;
-    if (news[SYNC_DATABASE_CONNECTION] === true) {
+    // Only a section that has the setting (OffloadConfig) may borrow the sync database's connection.
+    if (this.spec.settings.includes(SYNC_DATABASE_CONNECTION) && news[SYNC_DATABASE_CONNECTION] === true) {
       for (const name of ['driver', ...CONNECTION]) if (news[name] !== undefined) failures.push({ property: name, reason: 'is not used with useSyncDatabase: the sync database\'s connection serves' });
     } else {
       if (news.driver !== UNKNOWN && news.driver !== 'postgresql' && news.driver !== 'mysql') {

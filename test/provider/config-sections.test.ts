@@ -84,6 +84,12 @@ describeOn('mysql')('SyncDatabase and OffloadConfig through the plugin', () => {
     expect((await engine.check('urn:pulumi:test::argosync-test::argosync:index:SyncDatabase::bad', { driver: 'oracle', host: 'h', database: 'd' })).failures).toEqual([
       { property: 'driver', reason: 'must be "postgresql" or "mysql", got "oracle"' },
     ]);
+    // useSyncDatabase is OffloadConfig's: a SyncDatabase given it still needs its own connection.
+    expect((await engine.check('urn:pulumi:test::argosync-test::argosync:index:SyncDatabase::borrowing', { useSyncDatabase: true })).failures).toEqual([
+      { property: 'driver', reason: 'must be "postgresql" or "mysql", got undefined' },
+      { property: 'host', reason: 'is required' },
+      { property: 'database', reason: 'is required' },
+    ]);
     await engine.destroy();
     expect((await api('GET', '/config/synchronization')).json).toMatchObject({ database: expect.stringMatching(/^pglite at /) });
     const admin = await mariadb.open();
