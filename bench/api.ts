@@ -1,6 +1,7 @@
 // GET /api/v1/sync/{ns}/{key} throughput and p99 on the embedded runtime (TLS on, auth on, rate limit raised),
 // against a bare node:https server returning the same JSON with the same certificate, in the same run.
-// The runtime reads the limit from its store (PGlite by default; BENCH_STATE_STORE=postgres://... measures PostgreSQL).
+// The runtime reads the limit from its store: on the default embedded store (PGlite) from the cache this process
+// alone writes; BENCH_STATE_STORE=postgres://... measures a database read on PostgreSQL.
 // On PGlite this process is the database's only writer, so reads are served from LimitReadCache, which every write
 // updates; on PostgreSQL every request reads the database, as Argo does: a cache would let one server replica answer
 // 404 for a limit just created through another.
@@ -83,6 +84,7 @@ const cpuUs = (target: Target) => ((target.cpuSeconds / target.requests) * 1e6).
 const p99 = (target: Target) => percentile(target.p99s, 50);
 const ratio = rps(argosync) / rps(baseline);
 console.log(`GET /${path} over TLS, ${CONNECTIONS} connections, ${SECONDS}s each in ${ROUNDS} alternating rounds after ${WARM_UP_SECONDS}s of warm-up, each server in a process of its own:`);
-console.log(`  argosync (auth, rate limit, database read): ${rps(argosync).toFixed(0)} req/s, p99 ${p99(argosync)} ms (median of the rounds), ${cpuUs(argosync)} µs CPU per request`);
+const read = process.env.BENCH_STATE_STORE ? 'database read' : 'embedded store, cached read';
+console.log(`  argosync (auth, rate limit, ${read}): ${rps(argosync).toFixed(0)} req/s, p99 ${p99(argosync)} ms (median of the rounds), ${cpuUs(argosync)} µs CPU per request`);
 console.log(`  bare node:https, same JSON:                 ${rps(baseline).toFixed(0)} req/s, p99 ${p99(baseline)} ms, ${cpuUs(baseline)} µs CPU per request`);
 console.log(`  ratio ${ratio.toFixed(2)} (target ≥ ${TARGET_RATIO}: ${ratio >= TARGET_RATIO ? 'met' : 'MISSED'})`);
