@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { sql } from 'kysely';
-import { Agent, request } from 'undici';
+import { request } from 'undici';
+import { insecureAgent } from '../support/runtime-api.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRuntime, type RunningRuntime } from '../../runtime/runtime-process.js';
 import { registeredRoutes, type RegisteredRoute } from '../support/route-list.js';
 
-const insecure = new Agent({ connect: { rejectUnauthorized: false } });
 /** Per route; with one server for the file this keeps the suite at about 10 s on a loaded machine. */
 const RUNS_PER_ROUTE = 30;
 
@@ -82,7 +82,7 @@ describe('every API route under generated hostile input (SPEC §12: only 4xx, ne
   async function send(method: string, path: string, payload?: unknown): Promise<{ status: number; text: string; contentType: string }> {
     const response = await request(new URL(path.slice(1), runtime.url), {
       method: method as 'GET',
-      dispatcher: insecure,
+      dispatcher: insecureAgent,
       headers: { authorization: `Bearer ${runtime.token}`, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
     });

@@ -1,14 +1,14 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent, request } from 'undici';
+import { request } from 'undici';
+import { insecureAgent } from '../support/runtime-api.js';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRuntime, type RunningRuntime } from '../../runtime/runtime-process.js';
 import { hashToken, policyFilePath } from '../../runtime/server/auth/policy-file-authorizer.js';
 import { registeredRoutes, type RegisteredRoute } from '../support/route-list.js';
 
-const insecure = new Agent({ connect: { rejectUnauthorized: false } });
 /** May do everything, but only in team-a; every request below targets team-b or the runtime's namespace. */
 const TEAM_A_TOKEN = 'team-a-only-token';
 
@@ -59,7 +59,7 @@ describe('every registered route is protected (SPEC §10: a new route cannot shi
     const body = bodyFor(route);
     const response = await request(new URL(path.slice(1), runtime.url), {
       method: route.method as 'GET',
-      dispatcher: insecure,
+      dispatcher: insecureAgent,
       headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { Agent, request } from 'undici';
+import { request } from 'undici';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chooseExecutor } from '../../runtime/controller/workflows/executors/choose-executor.js';
@@ -14,9 +14,8 @@ import { parseDatabaseUrl } from '../../runtime/store/sql-database.js';
 import { startRuntime, type RunningRuntime } from '../../runtime/runtime-process.js';
 import { hashToken, policyFilePath } from '../../runtime/server/auth/policy-file-authorizer.js';
 import { createTestDatabase, describeOn, testServer, type TestDatabase } from '../support/databases.js';
-import { runtimeApi } from '../support/runtime-api.js';
+import { insecureAgent, runtimeApi } from '../support/runtime-api.js';
 
-const insecure = new Agent({ connect: { rejectUnauthorized: false } });
 /** Kubernetes service-account user names reach 339 characters; the audit column held 256. */
 const LONG_SUBJECT = `system:serviceaccount:${'a'.repeat(63)}:${'b'.repeat(253)}`;
 const LONG_TOKEN = 'long-subject-token';
@@ -242,7 +241,7 @@ describe('DNS rebinding and unauthenticated execution (SPEC §7.6)', () => {
       method: method as 'GET',
       headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      dispatcher: insecure,
+      dispatcher: insecureAgent,
     });
     const text = await response.body.text();
     return { status: response.statusCode, json: JSON.parse(text) as Record<string, unknown> };

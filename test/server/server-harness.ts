@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
-import { Agent, request } from 'undici';
+import { request } from 'undici';
+import { insecureAgent } from '../support/runtime-api.js';
 import type { Clock } from '../../runtime/clock.js';
 import { startServer } from '../../runtime/server/app.js';
 import type { RunningServer, ServerServices } from '../../runtime/server/app.js';
@@ -34,7 +35,6 @@ export interface TestServer {
 }
 
 /** Trusts the server's self-signed certificate without checking it (tls.test.ts checks it). */
-export const insecureAgent = new Agent({ connect: { rejectUnauthorized: false } });
 
 export async function temporaryHome(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'argosync-server-'));

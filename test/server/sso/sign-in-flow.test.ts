@@ -9,7 +9,8 @@ import { MAX_CLAIM_LENGTH, MAX_GROUPS } from '../../../runtime/server/auth/sso/c
 import { startSso } from '../../../runtime/server/auth/sso/sso-service.js';
 import { freePorts, startOpenIdProvider, type TestOpenIdProvider } from '../../support/openid-provider.js';
 import { CookieJar, hop, signInUntilCallback } from '../../support/sso-sign-in.js';
-import { insecureAgent, startTestServer, type TestServer } from '../server-harness.js';
+import { insecureAgent } from '../../support/runtime-api.js';
+import { startTestServer, type TestServer } from '../server-harness.js';
 
 const ACCOUNTS = [
   { sub: 'alice', email: 'alice@example.com', name: 'Alice', groups: ['admins', 'team-a', 'everyone'], userinfoGroups: ['from-userinfo'], roles: ['role-x'] },
