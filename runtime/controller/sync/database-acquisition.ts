@@ -111,11 +111,7 @@ export class DatabaseAcquisition implements AcquisitionScope {
           const limit = limits[index]!;
           if (!states[index]!.alreadyHeld && (typeof limit !== 'number' || holders.length >= limit || !states[index]!.frontIsOurs)) mayGrant = false;
         }
-        if (!mayGrant) {
-          // Only queue rows were written: they need not survive a database crash.
-          await this.sync.store.relaxDurability(tx);
-          return states;
-        }
+        if (!mayGrant) return states;
         return Promise.all(
           states.map(async (state, index) => (state.alreadyHeld ? state : { ...state, token: await locks[index]!.rows.grant(tx, controllerName, waiter.holderKey, this.sync.now()) })),
         );

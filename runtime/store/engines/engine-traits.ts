@@ -29,11 +29,6 @@ export interface EngineTraits {
   readonly driver: Driver;
   /** A serialization failure or deadlock: the transaction may be retried as a whole. */
   isRetryableTransactionError(error: unknown): boolean;
-  /**
-   * Lets the current transaction commit without waiting for the disk, where the engine allows it per
-   * transaction (PostgreSQL's `synchronous_commit`). For writes that are safe to lose in a database crash.
-   */
-  relaxCommitDurability(transaction: QueryExecutorProvider): Promise<void>;
   /** An insert hit an existing primary or unique key. */
   isUniqueViolation(error: unknown): boolean;
   /** Runs `fn` while holding a lock that other processes migrating the same database wait for. */

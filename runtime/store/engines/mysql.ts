@@ -43,7 +43,6 @@ const mysqlTraits: EngineTraits = {
     ['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT'].includes(String(errorCode(error))) ||
     messageLooksRetryable(error),
   // InnoDB's flush policy is server-wide (innodb_flush_log_at_trx_commit): nothing to relax per transaction.
-  relaxCommitDurability: async () => undefined,
   isUniqueViolation: (error) => errorCode(error) === 'ER_DUP_ENTRY',
   async withMigrationLock(db, name, fn) {
     // GET_LOCK belongs to the session, and the server frees it if the process dies mid-migration.

@@ -68,9 +68,6 @@ export async function wrapPglite(pglite: PGlite, spec: ConnectionSpec, descripti
   const traits: EngineTraits = {
     driver: 'pglite',
     isRetryableTransactionError: (error) => ['40001', '40P01'].includes(String(errorCode(error))) || messageLooksRetryable(error),
-    relaxCommitDurability: async (transaction) => {
-      await sql`set local synchronous_commit = off`.execute(transaction);
-    },
     isUniqueViolation: (error) => errorCode(error) === '23505',
     withMigrationLock: (_db, _name, fn) => {
       // Handles sharing the instance share its one session, so a database-side lock would be re-entrant.

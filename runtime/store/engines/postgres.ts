@@ -77,9 +77,6 @@ function postgresTraits(db: Kysely<unknown>, listener: PostgresListener, channel
   return {
     driver: 'postgresql',
     isRetryableTransactionError: (error) => ['40001', '40P01'].includes(String(errorCode(error))) || messageLooksRetryable(error),
-    relaxCommitDurability: async (transaction) => {
-      await sql`set local synchronous_commit = off`.execute(transaction);
-    },
     isUniqueViolation: (error) => errorCode(error) === '23505',
     async withMigrationLock(lockDb, name, fn) {
       // Session-level advisory locks belong to one connection, so take and free it on the same one.

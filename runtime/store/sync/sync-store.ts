@@ -140,11 +140,6 @@ export class SyncStore {
       });
   }
 
-  /** Lets `tx` commit without waiting for the disk. Grants are never relaxed, so a crash can never over-admit. */
-  relaxDurability(tx: SyncTransaction): Promise<void> {
-    return this.#schema.engine.relaxCommitDurability(tx);
-  }
-
   /** A serialization failure or deadlock: the transaction may be retried as a whole. */
   isContention(error: unknown): boolean {
     return this.#schema.engine.isRetryableTransactionError(error);
