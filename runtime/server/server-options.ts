@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { parseGoDuration } from '../config/duration.js';
+import { DAY_MS } from '../config/duration-schema.js';
 import { InvalidArgumentError } from '../errors.js';
 import { parseAuthModes } from './auth/auth-mode.js';
 import type { AuthMode } from './auth/auth-mode.js';
@@ -96,10 +97,7 @@ export function resolveServerOptions(input: ServerOptionsInput = {}): ServerOpti
     authModes: Object.freeze(parseAuthModes(input.authModes ?? ['client'])),
     baseHref: normaliseBaseHref(input.baseHref ?? '/'),
     apiRateLimit: parseInteger('--api-rate-limit', input.apiRateLimit ?? 1000, 1, Number.MAX_SAFE_INTEGER),
-    apiRateLimitWindowMs:
-      typeof windowInput === 'number'
-        ? parseInteger('--api-rate-limit-window', windowInput, 1, Number.MAX_SAFE_INTEGER)
-        : parseDuration('--api-rate-limit-window', windowInput),
+    apiRateLimitWindowMs: parseRateLimitWindow(windowInput),
     rateLimitKeyHeaders: listOf(input.rateLimitKeyHeaders, (name) => name.toLowerCase()),
     trustedProxies: listOf(input.trustedProxies, (address) => {
       if (isIP(address) === 0) throw new InvalidArgumentError(`--trusted-proxies takes IP addresses, got "${address}"`);
@@ -131,6 +129,14 @@ export function parseDuration(flag: string, text: string): number {
     throw new InvalidArgumentError(`${flag} must be a positive duration such as 500ms, 1s, 1m or 1h30m, got "${text}"`);
   }
   return Math.round(ms);
+}
+
+/** `--api-rate-limit-window`, bounded as the configuration file bounds it (1 ms to 24 h; SPEC §7.6). */
+function parseRateLimitWindow(value: string | number): number {
+  const flag = '--api-rate-limit-window';
+  const ms = typeof value === 'number' ? parseInteger(flag, value, 1, DAY_MS) : parseDuration(flag, value);
+  if (ms > DAY_MS) throw new InvalidArgumentError(`${flag} must be at most 24h, got "${value}"`);
+  return ms;
 }
 
 function parseInteger(flag: string, value: number | string, min: number, max: number): number {

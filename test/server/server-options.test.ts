@@ -61,6 +61,7 @@ describe('resolveServerOptions', () => {
     [{ authModes: ['oidc'] }, '--auth-mode must be "client", "server" or "sso" (repeatable), got "oidc"'],
     [{ apiRateLimit: 0 }, '--api-rate-limit must be an integer between 1 and'],
     [{ apiRateLimitWindow: '1 minute' }, '--api-rate-limit-window must be a positive duration such as 500ms, 1s, 1m or 1h30m, got "1 minute"'],
+    [{ apiRateLimitWindow: '2562047h' }, '--api-rate-limit-window must be at most 24h, got "2562047h"'],
     [{ logFormat: 'xml' }, '--log-format must be "text" or "json", got "xml"'],
     [{ logLevel: 'loud' }, '--loglevel must be one of debug, info, warn, error, got "loud"'],
   ])('rejects %j with a message naming the flag and value', (input, message) => {
