@@ -87,8 +87,8 @@ export async function buildApp(options: ServerOptions, services: ServerServices)
   if (options.authModes.length === 1 && options.authModes[0] === 'server') app.log.warn(SERVER_ONLY_WARNING);
   if (options.rateLimitKeyHeaders.length > 0 && options.trustedProxies.length === 0) app.log.warn(KEY_HEADERS_WITHOUT_PROXIES_WARNING);
 
-  if (isLoopbackAddress(options.address)) registerHostCheck(app, options.allowedHosts);
   const site = new RequestOrigin(options);
+  if (isLoopbackAddress(options.address)) registerHostCheck(app, site);
   registerOriginCheck(app, site);
   // Callback hooks here and below: no promise per request.
   app.addHook('onResponse', (request, reply, done) => {

@@ -1,7 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
-
-/** The names a loopback server always answers to (SPEC §7.6), whatever the port. */
-const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
+import type { RequestOrigin } from './request-origin.js';
 
 /** `Host: [::1]:2746` → `[::1]`, `Host: Example.COM:8080` → `example.com`. */
 export function hostnameOf(host: string): string {
@@ -11,15 +9,14 @@ export function hostnameOf(host: string): string {
 
 /**
  * DNS rebinding defence for a server bound to loopback: a web page whose name an attacker re-pointed at
- * 127.0.0.1 still sends its own name in `Host`, so any name other than loopback's or `--allowed-hosts` is
- * refused before anything else runs. One Set lookup per request.
+ * 127.0.0.1 still sends its own name in `Host`, so any name not the server's own (loopback's, the bound
+ * address, `--allowed-hosts`) is refused before anything else runs. One Set lookup per request.
  */
-export function registerHostCheck(app: FastifyInstance, allowedHosts: readonly string[]): void {
-  const allowed = new Set([...LOOPBACK_HOSTS, ...allowedHosts.map(hostnameOf)]);
+export function registerHostCheck(app: FastifyInstance, site: RequestOrigin): void {
   // A callback hook: no promise per request on the read path.
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
     const host = request.headers.host ?? '';
-    if (allowed.has(hostnameOf(host))) {
+    if (site.isOwnHost(host)) {
       done();
       return;
     }

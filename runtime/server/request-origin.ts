@@ -39,12 +39,12 @@ export class RequestOrigin {
     this.#scheme = options.secure ? 'https' : 'http';
   }
 
-  /** Whether `address` (a socket's, or an entry of `X-Forwarded-For`) is a trusted proxy. */
   /** Whether any proxy is listed. */
   get trustsProxies(): boolean {
     return this.#proxies.size > 0;
   }
 
+  /** Whether `address` (a socket's, or an entry of `X-Forwarded-For`) is a trusted proxy. */
   isTrustedProxy(address: string): boolean {
     return this.#proxies.size > 0 && this.#proxies.has(plainAddress(address));
   }

@@ -257,6 +257,21 @@ describe('DNS rebinding and unauthenticated execution (SPEC §7.6)', () => {
     }
   });
 
+  it('answers the loopback address it is bound to, which no rebound name can be', async () => {
+    const boundHome = await mkdtemp(join(tmpdir(), 'argosync-bound-'));
+    const bound = await startRuntime({ home: boundHome }, { port: 0, address: '127.0.0.2', secure: false, authModes: ['server'], logFormat: 'json' }, () => undefined);
+    try {
+      const port = new URL(bound.url).port;
+      const get = async (host: string) => (await request(`http://127.0.0.2:${port}/api/v1/version`, { headers: { host }, dispatcher: insecureAgent })).statusCode;
+      expect(await get(`127.0.0.2:${port}`)).toBe(200);
+      expect(await get(`localhost:${port}`)).toBe(200);
+      expect(await get('attacker.example')).toBe(403);
+    } finally {
+      await bound.stop();
+      await rm(boundHome, { recursive: true, force: true });
+    }
+  });
+
   it('a rebound page cannot submit a command, and server mode alone never runs one', async () => {
     const marker = join(home, 'ran');
     const workflow = echoWorkflow({ name: 'touch' }, ['touch', marker]);
