@@ -36,6 +36,8 @@ export class DatabaseLock implements ScopedLock {
   #closed: { readonly message: string; readonly holders: readonly string[]; readonly changes: number } | undefined;
   /** A semaphore's `sync_limit` row, where the acquisition and release calls read it themselves (PostgreSQL, PGlite). */
   readonly limitRow: string | undefined;
+  /** The namespace and name the key encodes. */
+  readonly #identity: { readonly namespace: string; readonly name: string };
 
   constructor(
     readonly name: string,
@@ -47,10 +49,8 @@ export class DatabaseLock implements ScopedLock {
   ) {
     this.#limit = new LimitTracker(limits);
     this.#rows = sync.store.lock(key);
-    if (kind === 'semaphore' && sync.store.acquiresServerSide) {
-      const { namespace, name: limitName } = decodeDatabaseLockKey(key);
-      this.limitRow = databaseLimitKey(namespace, limitName);
-    }
+    this.#identity = decodeDatabaseLockKey(key);
+    if (kind === 'semaphore' && sync.store.acquiresServerSide) this.limitRow = databaseLimitKey(this.#identity.namespace, this.#identity.name);
     for (const row of sync.takeLeftovers(key)) this.#note(row.holderKey, row.held ? 'held' : 'queued');
   }
 
@@ -85,8 +85,7 @@ export class DatabaseLock implements ScopedLock {
 
   /** The limit as the acquisition call read it from `limitRow`, as `readLimit` would have returned it. */
   limitReadInCall(value: number | null): number | string {
-    const { namespace, name } = decodeDatabaseLockKey(this.key);
-    return this.#limit.accept(databaseLimitReading(namespace, name, value));
+    return this.#limit.accept(databaseLimitReading(this.#identity.namespace, this.#identity.name, value));
   }
 
   /**
