@@ -42,6 +42,10 @@ const BY_CODE: Readonly<Record<string, DriverErrorClass>> = {
   PROTOCOL_CONNECTION_LOST: outage('connection refused', 'connection lost'),
   PROTOCOL_SEQUENCE_TIMEOUT: outage('timed out', 'connection timed out'),
   ER_SERVER_SHUTDOWN: outage('connection refused', 'server shutting down'),
+  // The server closed this session: killed (MariaDB's 1927 has no name in mysql2), or idle past wait_timeout.
+  ER_CONNECTION_KILLED: outage('connection refused', 'connection killed'),
+  '1927': outage('connection refused', 'connection killed'),
+  ER_CLIENT_INTERACTION_TIMEOUT: outage('connection refused', 'connection closed by the server for inactivity'),
   // PostgreSQL: admin_shutdown, crash_shutdown, cannot_connect_now.
   '57P01': outage('connection refused', 'server shutting down'),
   '57P02': outage('connection refused', 'server crashed'),
@@ -65,9 +69,11 @@ interface Link {
 function chain(error: unknown): Link[] {
   const links: Link[] = [];
   for (let current = error, depth = 0; current !== undefined && current !== null && depth < 4; depth += 1) {
-    const candidate = current as { code?: unknown; errors?: { code?: unknown }[]; message?: unknown; cause?: unknown };
+    const candidate = current as { code?: unknown; errno?: unknown; errors?: { code?: unknown }[]; message?: unknown; cause?: unknown };
     if (!(current instanceof ApiError)) {
-      links.push({ code: String(candidate.code ?? candidate.errors?.[0]?.code ?? ''), message: typeof candidate.message === 'string' ? candidate.message : '' });
+      // mysql2 names the server errors it knows in `code`; others only have their number.
+      const code = candidate.code ?? candidate.errors?.[0]?.code ?? (typeof candidate.errno === 'number' && candidate.errno > 0 ? candidate.errno : '');
+      links.push({ code: String(code), message: typeof candidate.message === 'string' ? candidate.message : '' });
     }
     current = candidate.cause;
   }

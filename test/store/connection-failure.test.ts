@@ -15,6 +15,8 @@ describe('one classifier of driver errors: what a caller is told, and what is an
     [coded('ENOTFOUND'), 'connection refused', 'host not found'],
     [coded('08006'), 'connection refused', 'connection failure'],
     [coded('57P03'), 'connection refused', 'server not accepting connections yet'],
+    [Object.assign(new Error('Connection was killed'), { errno: 1927 }), 'connection refused', 'connection killed'],
+    [coded('ER_CLIENT_INTERACTION_TIMEOUT'), 'connection refused', 'connection closed by the server for inactivity'],
     [coded('28P01', 'password authentication failed for user "argo"'), 'authentication failed', undefined],
     [coded('ER_ACCESS_DENIED_ERROR'), 'authentication failed', undefined],
     [coded('3D000'), 'database does not exist', undefined],

@@ -41,6 +41,8 @@ export interface EngineTraits {
   readonly supportsIndexIfNotExists: boolean;
   /** How an insert turns into an update of an existing key: `ON CONFLICT ... RETURNING` or `ON DUPLICATE KEY`. */
   readonly upsert: 'onConflict' | 'onDuplicateKey';
+  /** Asks that a hot statement (its SQL text) be parsed and planned once per connection, where the engine can. */
+  keepPrepared(sqlText: string): void;
 }
 
 /** Argo's fallback test for retryable errors, on the message (it also covers driver-wrapped errors). */

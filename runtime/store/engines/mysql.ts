@@ -5,6 +5,7 @@ import type { ConnectionSpec } from '../connection-spec.js';
 import { reconnectingDialect } from '../reconnecting-dialect.js';
 import { databaseHandle, type EngineOpening, type SqlDatabase } from '../sql-database.js';
 import { connectError } from './connect-error.js';
+import { droppingBrokenConnections } from './mysql-pool.js';
 import { errorCode, messageLooksRetryable, type EngineTraits } from './engine-traits.js';
 
 // ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT, and Galera/MariaDB's certification failure.
@@ -32,7 +33,7 @@ export async function openMysql(spec: ConnectionSpec, opening: EngineOpening): P
   }
   const pool = createPool({ ...config, connectionLimit: spec.maxOpenConns ?? 10 });
   const { description, reconnected } = opening;
-  const db = new Kysely<unknown>({ dialect: reconnectingDialect(new MysqlDialect({ pool }), opening) });
+  const db = new Kysely<unknown>({ dialect: reconnectingDialect(new MysqlDialect({ pool: droppingBrokenConnections(pool) }), opening) });
   return databaseHandle({ db, description, engine: mysqlTraits }, reconnected, () => db.destroy());
 }
 
@@ -60,4 +61,6 @@ const mysqlTraits: EngineTraits = {
   jsonColumnType: 'json',
   supportsIndexIfNotExists: false,
   upsert: 'onDuplicateKey',
+  // mysql2 prepares only through execute(), which kysely does not use.
+  keepPrepared: () => undefined,
 };

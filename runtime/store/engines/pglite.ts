@@ -90,6 +90,8 @@ export async function wrapPglite(pglite: PGlite, spec: ConnectionSpec, descripti
     jsonColumnType: 'jsonb',
     supportsIndexIfNotExists: true,
     upsert: 'onConflict',
+    // PGlite's API has no named statements.
+    keepPrepared: () => undefined,
   };
   // In the process, nothing to reconnect: its listeners are never called.
   return databaseHandle({ db, description, engine: traits }, new ReconnectedListeners(), async () => {

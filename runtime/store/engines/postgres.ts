@@ -6,6 +6,7 @@ import { reconnect } from '../reconnection-policy.js';
 import { reconnectingDialect } from '../reconnecting-dialect.js';
 import { databaseHandle, type EngineOpening, type SqlDatabase } from '../sql-database.js';
 import { connectError } from './connect-error.js';
+import { PreparedStatements, preparingPool } from './postgres-pool.js';
 import { errorCode, messageLooksRetryable, schemaChannelName, type EngineTraits, type Notifications } from './engine-traits.js';
 
 const TIMESTAMP_WITHOUT_TIME_ZONE = 1114;
@@ -53,9 +54,10 @@ export async function openPostgres(spec: ConnectionSpec, opening: EngineOpening)
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
   const { description, reconnected } = opening;
-  const db = new Kysely<unknown>({ dialect: reconnectingDialect(new PostgresDialect({ pool }), opening) });
+  const prepared = new PreparedStatements();
+  const db = new Kysely<unknown>({ dialect: reconnectingDialect(new PostgresDialect({ pool: preparingPool(pool, prepared) }), opening) });
   const listener = new PostgresListener(config, opening);
-  return databaseHandle({ db, description, engine: postgresTraits(db, listener, schemaChannelName(spec.schema)) }, reconnected, async () => {
+  return databaseHandle({ db, description, engine: postgresTraits(db, listener, schemaChannelName(spec.schema), prepared) }, reconnected, async () => {
     await listener.close();
     await db.destroy();
   });
@@ -73,7 +75,7 @@ async function createSchema(client: pg.Client, schema: string): Promise<void> {
   }
 }
 
-function postgresTraits(db: Kysely<unknown>, listener: PostgresListener, channelName: (channel: string) => string): EngineTraits {
+function postgresTraits(db: Kysely<unknown>, listener: PostgresListener, channelName: (channel: string) => string, prepared: PreparedStatements): EngineTraits {
   return {
     driver: 'postgresql',
     isRetryableTransactionError: (error) => ['40001', '40P01'].includes(String(errorCode(error))) || messageLooksRetryable(error),
@@ -99,6 +101,7 @@ function postgresTraits(db: Kysely<unknown>, listener: PostgresListener, channel
     jsonColumnType: 'jsonb',
     supportsIndexIfNotExists: true,
     upsert: 'onConflict',
+    keepPrepared: (sqlText) => prepared.keep(sqlText),
   };
 }
 

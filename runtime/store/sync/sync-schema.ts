@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely, RawBuilder, Transaction } from 'kysely';
 import type { EngineTraits } from '../engines/engine-traits.js';
 import type { SqlDatabase } from '../sql-database.js';
 import type { SyncTableNames } from '../migrations/sync-migrations.js';
@@ -49,4 +49,11 @@ export function syncSchema(database: SqlDatabase, names: SyncTableNames): SyncSc
 /** Controllers whose heartbeat is newer than `cutoff`: only their queue rows count when ordering (Argo's rule). */
 export function liveControllers(schema: SyncSchema, db: Kysely<SyncTables>, cutoff: Date) {
   return db.selectFrom(schema.tables.controller).select('controller').where('time', '>', cutoff);
+}
+
+/** Runs one of the hot calls as a statement the engine keeps prepared on each connection (PostgreSQL). */
+export async function executePrepared<R>(schema: SyncSchema, query: RawBuilder<R>): Promise<R[]> {
+  const compiled = query.compile(schema.db);
+  schema.engine.keepPrepared(compiled.sql);
+  return (await schema.db.executeQuery(compiled)).rows;
 }

@@ -7,7 +7,7 @@ import { handOffFunctionName, handOffFunctionSql } from './hand-off-function.js'
 import { ControllerRows } from './controller-rows.js';
 import { LimitRows } from './limit-rows.js';
 import { LockRows } from './lock-rows.js';
-import { syncSchema, type SyncSchema, type SyncTransaction } from './sync-schema.js';
+import { executePrepared, syncSchema, type SyncSchema, type SyncTransaction } from './sync-schema.js';
 
 /** The state of one lock as an acquisition found it, after queueing the key and before any grant. */
 export interface LockState {
@@ -102,10 +102,13 @@ export class SyncStore {
    * Fails with a unique violation when another controller keeps a guard row committed (an Argo controller).
    */
   async acquireServerSide(request: AcquisitionRequest): Promise<LockState[]> {
-    const { rows } = await sql<{ already_held: boolean; holder_count: number; holder_keys: string | null; front_is_ours: boolean; token: string | number | null; limit_value: number | null }>`
+    const rows = await executePrepared(
+      this.#schema,
+      sql<{ already_held: boolean; holder_count: number; holder_keys: string | null; front_is_ours: boolean; token: string | number | null; limit_value: number | null }>`
       select already_held, holder_count, holder_keys, front_is_ours, token, limit_value from ${sql.raw(this.#acquireFunction)}(
         ${request.controller}, ${request.holderKey}, ${request.priority}, ${new Date(request.creationTime)}, ${request.now}, ${request.liveAfter},
-        ${JSON.stringify(request.lockKeys)}, ${JSON.stringify(request.limits)}, ${JSON.stringify(request.limitRows)}, ${request.mayGrant})`.execute(this.#schema.db);
+        ${JSON.stringify(request.lockKeys)}, ${JSON.stringify(request.limits)}, ${JSON.stringify(request.limitRows)}, ${request.mayGrant})`,
+    );
     return rows.map((row, index) => ({
       alreadyHeld: row.already_held,
       holders: Number(row.holder_count),
