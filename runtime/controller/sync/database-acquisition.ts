@@ -54,7 +54,12 @@ export class DatabaseAcquisition implements AcquisitionScope {
     const tokens = new Map<number, number>();
     for (const [index, state] of states.entries()) if (state.token !== undefined) tokens.set(index, state.token);
     const granted = tokens.size > 0 || checks.every((check) => check.status === 'held');
-    for (const [index, lock] of databaseLocks.entries()) lock.settle(waiter.holderKey, granted || checks[index]!.status === 'held', alone);
+    for (const [index, lock] of databaseLocks.entries()) {
+      lock.settle(waiter.holderKey, granted || checks[index]!.status === 'held', alone);
+      // A change heard while the call was out (a release elsewhere committed after the call read the holders)
+      // found no waiter of this attempt's to wake yet: the waiter looks again now instead of at the next poll.
+      if (!granted && this.sync.changes(lock.key) !== changes[index]) this.sync.recheck(lock.key);
+    }
     return { checks, tokens };
   }
 

@@ -183,7 +183,12 @@ export class DatabaseSync {
    * "something may have changed that no notification told us": the poll, and a reconnected listener.
    */
   recheckWaitingLocks(): void {
-    for (const lockKey of [...this.#waitingLocks]) this.#emitChange(lockKey);
+    for (const lockKey of [...this.#waitingLocks]) this.recheck(lockKey);
+  }
+
+  /** Makes this controller's waiters on the lock look again, as a change heard about it would. */
+  recheck(lockKey: string): void {
+    this.#emitChange(lockKey);
   }
 
   /** Heartbeats older than this belong to inactive controllers. */
@@ -245,7 +250,8 @@ export class DatabaseSync {
   /**
    * Releases this controller's hold of `holderKey` on the lock. Given `handOff`, the freed slot may go to one of
    * this controller's waiters in the same commit (the lock then calls `handedOff`). Otherwise, when there was a
-   * hold, every controller is told that the lock may have a free slot: others on commit (NOTIFY), this one at once.
+   * hold, this controller's waiters look again at once, and other controllers that have waiters on the lock are
+   * told on commit (NOTIFY; MySQL's waiters poll).
    */
   async release(lockKey: string, holderKey: string, handOff?: HandOff): Promise<Release> {
     const notice = { channel: CHANNEL, payload: changePayload(lockKey, this.controllerName) };

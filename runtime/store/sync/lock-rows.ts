@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { liveControllers, type SyncSchema, type SyncTables, type SyncTransaction } from './sync-schema.js';
+import { executePrepared, liveControllers, type SyncSchema, type SyncTables, type SyncTransaction } from './sync-schema.js';
 
 /** A queue row (`held=false`) as the controller sees it. */
 export interface QueueRow {
@@ -67,19 +67,23 @@ export class LockRows {
 
   /**
    * Deletes this controller's hold of the key and its grant record. Where the engine runs it server-side
-   * (PostgreSQL, PGlite) this is one call that, given `handOff`, grants the freed slot to one of its eligible
-   * waiters when that one is next in the live queue (see handOffFunctionSql); without a hand-off, a release
-   * that deleted a hold sends `notice` on commit. The commit is durable: a release undone by a database crash
-   * would bring back a hold that this controller no longer knows of.
+   * (PostgreSQL, PGlite) this is one call, under the lock's guard row, that, given `handOff`, grants the freed
+   * slot to one of its eligible waiters when that one is next in the live queue (see handOffFunctionSql);
+   * without a hand-off, a release that deleted a hold sends `notice` on commit when another controller has a
+   * queue row for the key. The commit is durable: a release undone by a database crash would bring back a hold
+   * that this controller no longer knows of.
    */
   async release(controller: string, holderKey: string, notice: { readonly channel: string; readonly payload: string }, handOff?: HandOff): Promise<Release> {
     const { db, tables, engine } = this.schema;
     if (engine.notifications) {
-      const { rows } = await sql<{ released: number; handed_to: string | null; token: string | number | null }>`
+      const rows = await executePrepared(
+        this.schema,
+        sql<{ released: number; handed_to: string | null; token: string | number | null }>`
         select released, handed_to, token from ${sql.raw(this.releaseFunction)}(
           ${controller}, ${holderKey}, ${this.key}, ${handOff && 'fixed' in handOff.limit ? handOff.limit.fixed : null},
           ${handOff && 'row' in handOff.limit ? handOff.limit.row : null}, ${JSON.stringify(handOff?.eligible ?? [])}, ${handOff?.now ?? new Date()},
-          ${handOff?.liveAfter ?? new Date()}, ${engine.notifications.channelName(notice.channel)}, ${notice.payload})`.execute(db);
+          ${handOff?.liveAfter ?? new Date()}, ${engine.notifications.channelName(notice.channel)}, ${notice.payload})`,
+      );
       const row = rows[0]!;
       return { released: Number(row.released), ...(row.handed_to === null ? {} : { handedOff: { holderKey: row.handed_to, token: Number(row.token) } }) };
     }
