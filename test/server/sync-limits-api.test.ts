@@ -139,6 +139,20 @@ describeEachDatabase(DIALECTS)('sync limits API with database limits on %s', (dr
     expectError(await call('GET', '/sync/argo/gpu?cmName=handmade'), 400, 3, 'invalid limit format for key gpu in configmap argo/handmade');
   });
 
+  it('audits a ConfigMap value that is not an integer as it was, when it is updated or deleted (never NaN)', async () => {
+    await store.create({ namespace: 'handmade', name: 'limits', data: { gpu: 'two', fpga: '2.5', tpu: 'x'.repeat(100) } });
+    expect((await call('DELETE', '/sync/handmade/gpu?cmName=limits')).status).toBe(200);
+    expect((await call('PUT', '/sync/handmade/fpga', { cmName: 'limits', limit: 3 })).status).toBe(200);
+    expect((await call('DELETE', '/sync/handmade/tpu?cmName=limits')).status).toBe(200);
+    const audit = (await call('GET', '/sync-audit?namespace=handmade')).json() as { items: { action: string; limit: string; oldValue?: unknown; newValue?: unknown }[] };
+    expect(audit.items.map(({ action, limit, oldValue, newValue }) => ({ action, limit, oldValue, newValue }))).toEqual([
+      // The audit column holds 64 characters: a longer value is cut, and says so.
+      { action: 'delete', limit: 'ConfigMap/limits/tpu', oldValue: `${'x'.repeat(63)}…`, newValue: undefined },
+      { action: 'update', limit: 'ConfigMap/limits/fpga', oldValue: '2.5', newValue: 3 },
+      { action: 'delete', limit: 'ConfigMap/limits/gpu', oldValue: 'two', newValue: undefined },
+    ]);
+  });
+
   it('lists the limits of a namespace and records every change in the audit', async () => {
     await call('POST', '/sync/listing', { cmName: 'limits', key: 'gpu', limit: 2 });
     await call('POST', '/sync/listing', { type: 1, key: 'db-key', limit: 4 });
