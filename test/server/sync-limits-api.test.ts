@@ -11,10 +11,11 @@ import { DatabaseLimits } from '../../runtime/server/sync-limits/database-limits
 import { SyncAudit } from '../../runtime/server/sync-limits/sync-audit.js';
 import { SyncEvents } from '../../runtime/server/sync-limits/sync-events.js';
 import { migrateArgosyncSchema } from '../../runtime/store/migrations/argosync-migrations.js';
-import { DEFAULT_SYNC_TABLES, migrateSyncSchema } from '../../runtime/store/migrations/sync-migrations.js';
+import { DEFAULT_SYNC_TABLES } from '../../runtime/store/migrations/sync-migrations.js';
 import { SyncStore } from '../../runtime/store/sync/sync-store.js';
 import { SqlConfigMapStore } from '../../runtime/store/sql-configmap-store.js';
 import { createTestDatabase, describeEachDatabase, DIALECTS, type TestDatabase } from '../support/databases.js';
+import { createSyncTestDatabase, type SyncTestDatabase } from '../support/sync-controllers.js';
 import { startTestServer, temporaryHome, type TestResponse, type TestServer } from './server-harness.js';
 
 const TOKENS = {
@@ -25,16 +26,14 @@ const TOKENS = {
 } as const;
 
 describeEachDatabase(DIALECTS)('sync limits API with database limits on %s', (driver) => {
-  let database: TestDatabase;
+  let database: SyncTestDatabase;
   let server: TestServer;
   let store: SqlConfigMapStore;
 
   beforeAll(async () => {
-    database = await createTestDatabase(driver);
-    const handle = await database.open();
-    await migrateArgosyncSchema(handle);
-    await migrateSyncSchema(handle);
-    store = new SqlConfigMapStore(handle);
+    database = await createSyncTestDatabase(driver);
+    const handle = database.admin;
+    store = database.configMaps;
     const home = await temporaryHome();
     await writeFile(
       policyFilePath(home),
@@ -60,7 +59,6 @@ describeEachDatabase(DIALECTS)('sync limits API with database limits on %s', (dr
   });
   afterAll(async () => {
     await server.close();
-    await store.close();
     await database.drop();
   });
 
