@@ -45,7 +45,7 @@ async function run(target: Target, seconds: number) {
 }
 
 const home = await mkdtemp(join(tmpdir(), 'argosync-bench-api-'));
-const runtime = await startArgosync(home, log, ['--api-rate-limit', '1000000000', ...(process.env.BENCH_STATE_STORE ? ['--state-store', process.env.BENCH_STATE_STORE] : [])]);
+const runtime = await startArgosync(home, log, { args: ['--api-rate-limit', '1000000000'], stateStore: process.env.BENCH_STATE_STORE || undefined });
 const headers = { authorization: `Bearer ${runtime.token}`, 'content-type': 'application/json' };
 const created = await request(`${runtime.url}api/v1/sync/bench`, {
   method: 'POST',

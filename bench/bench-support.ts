@@ -1,11 +1,8 @@
 import { sql } from 'kysely';
 import type { Synchronization } from '../runtime/controller/sync/sync-items.js';
-import { migrateArgosyncSchema } from '../runtime/store/migrations/argosync-migrations.js';
-import { migrateSyncSchema } from '../runtime/store/migrations/sync-migrations.js';
-import { SqlConfigMapStore } from '../runtime/store/sql-configmap-store.js';
 import type { Driver } from '../runtime/store/connection-spec.js';
-import { createTestDatabase, type TestDatabase } from '../test/support/databases.js';
-import { startController, type TestController } from '../test/support/sync-controllers.js';
+import type { TestDatabase } from '../test/support/databases.js';
+import { createSyncTestDatabase, startController, type TestController } from '../test/support/sync-controllers.js';
 
 export const DATABASE_SEMAPHORE: Synchronization = { semaphores: [{ database: { key: 'bench' } }] };
 export const CONFIGMAP_SEMAPHORE: Synchronization = { semaphores: [{ configMapKeyRef: { name: 'bench', key: 'bench' } }] };
@@ -22,12 +19,8 @@ export interface BenchCluster {
 }
 
 export async function startCluster(driver: Driver, controllerCount: number, limit: number): Promise<BenchCluster> {
-  const database = await createTestDatabase(driver);
-  const admin = await database.open();
-  await migrateArgosyncSchema(admin);
-  await migrateSyncSchema(admin);
+  const { testDatabase: database, admin, configMaps, drop } = await createSyncTestDatabase(driver);
   await sql`insert into sync_limit (name, sizelimit) values ('ns/bench', ${limit})`.execute(admin.db);
-  const configMaps = new SqlConfigMapStore(admin);
   await configMaps.create({ namespace: 'ns', name: 'bench', data: { bench: String(limit) } });
   const controllers: TestController[] = [];
   for (let index = 0; index < controllerCount; index += 1) {
@@ -51,8 +44,7 @@ export async function startCluster(driver: Driver, controllerCount: number, limi
     },
     async close() {
       for (const controller of controllers) await controller.stop();
-      await configMaps.close();
-      await database.drop();
+      await drop();
     },
   };
 }

@@ -15,11 +15,7 @@ const LIMIT = 'argosync:index:SemaphoreLimit';
 
 const home = await mkdtemp(join(tmpdir(), 'argosync-bench-refresh-'));
 // BENCH_STATE_STORE=postgres://... measures the runtime on PostgreSQL instead of its embedded PGlite.
-const runtime = await startArgosync(home, benchLogFile('provider-refresh'), [
-  '--api-rate-limit',
-  '1000000000',
-  ...(process.env.BENCH_STATE_STORE ? ['--state-store', process.env.BENCH_STATE_STORE] : []),
-]);
+const runtime = await startArgosync(home, benchLogFile('provider-refresh'), { args: ['--api-rate-limit', '1000000000'], stateStore: process.env.BENCH_STATE_STORE || undefined });
 const engine = await EngineHarness.launch();
 await engine.configure({ endpoint: runtime.url, token: secret(runtime.token), insecureSkipVerify: true, namespace: 'bench' });
 

@@ -78,7 +78,8 @@ console.log(
 const rssOf = async (workflows: number) => {
   const database = await createTestDatabase('postgresql');
   await createWaitingWorkflows(database, workflows);
-  const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(new URL('support/waiting-workflows-rss.ts', import.meta.url)), stateStoreUrl(database.spec)], {
+  const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(new URL('support/waiting-workflows-rss.ts', import.meta.url))], {
+    env: { ...process.env, ARGOSYNC_STATE_STORE: stateStoreUrl(database.spec) },
     stdio: ['ignore', 'pipe', 'pipe'],
     encoding: 'utf8',
   });

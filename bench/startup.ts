@@ -46,8 +46,9 @@ for (let round = 0; round < ROUNDS; round += 1) {
     continue;
   }
   const postgresHome = await mkdtemp(join(tmpdir(), 'argosync-bench-startup-'));
-  await sample(() => startArgosync(postgresHome, log, ['--state-store', stateStoreUrl(database.spec)])); // creates the schema
-  samples.postgres.push(await sample(() => startArgosync(postgresHome, log, ['--state-store', stateStoreUrl(database.spec)])));
+  const stateStore = stateStoreUrl(database.spec);
+  await sample(() => startArgosync(postgresHome, log, { stateStore })); // creates the schema
+  samples.postgres.push(await sample(() => startArgosync(postgresHome, log, { stateStore })));
   await database.drop();
   await rm(postgresHome, { recursive: true, force: true });
 }

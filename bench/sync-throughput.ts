@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { sql } from 'kysely';
 import { DATABASE_SEMAPHORE, startCluster } from './bench-support.js';
-import { createTestDatabase } from '../test/support/databases.js';
+import { createTestDatabase, testServer } from '../test/support/databases.js';
 import type { Driver } from '../runtime/store/connection-spec.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
@@ -14,9 +14,13 @@ const CONTROLLERS = 3;
 const WORKFLOWS_PER_CONTROLLER = 16;
 const TARGET_RATIO = 0.4;
 
+/** pgbench on the configured PostgreSQL test server (ARGOSYNC_TEST_POSTGRES), its password in the environment. */
 function pgbenchTps(): number | undefined {
-  const connection = ['-h', '127.0.0.1', '-p', '5432', '-U', 'postgres'];
-  const run = (args: string[]) => spawnSync('pgbench', [...connection, ...args, 'test'], { encoding: 'utf8' });
+  const { host, port, user, password, database } = testServer('postgresql');
+  const option = (name: string, value: string | number | undefined) => (value === undefined ? [] : [name, String(value)]);
+  const connection = [...option('-h', host), ...option('-p', port), ...option('-U', user)];
+  const env = { ...process.env, ...(password === undefined ? {} : { PGPASSWORD: password }) };
+  const run = (args: string[]) => spawnSync('pgbench', [...connection, ...args, ...(database === undefined ? [] : [database])], { encoding: 'utf8', env });
   const init = run(['-i', '-s', '1', '-q', '--foreign-keys']);
   if (init.error || init.status !== 0) {
     console.log(`pgbench unavailable (${init.error?.message ?? init.stderr.trim()}): install postgresql-contrib or the postgresql client package`);

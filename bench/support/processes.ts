@@ -2,7 +2,7 @@
 // never to the bench's output), and bare `node` baselines; their readiness time and resident memory.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,13 +10,14 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const CLI = fileURLToPath(new URL('../../dist/runtime/cli.js', import.meta.url));
-const LOG_DIRECTORY = join(tmpdir(), 'argosync-bench-logs');
 
-/** Where a bench's children write their log lines: a file emptied when the bench asks for it. */
+/**
+ * Where a bench's children write their log lines: a new file in a new owner-only folder of the temporary
+ * directory, so no other local user can read the logs or place a file or link where they are written.
+ */
 export function benchLogFile(bench: string): string {
-  mkdirSync(LOG_DIRECTORY, { recursive: true });
-  const file = join(LOG_DIRECTORY, `${bench}.log`);
-  writeFileSync(file, '');
+  const file = join(mkdtempSync(join(tmpdir(), `argosync-bench-${bench}-`)), `${bench}.log`);
+  writeFileSync(file, '', { mode: 0o600 });
   return file;
 }
 
@@ -60,13 +61,20 @@ export interface RuntimeProcess extends StartedProcess {
   readonly token: string;
 }
 
+export interface ArgosyncOptions {
+  readonly args?: readonly string[];
+  /** The state-store URL, passed in `ARGOSYNC_STATE_STORE`: on the command line, its password would show in process listings. */
+  readonly stateStore?: string;
+}
+
 /** `argosync up` from the build (as `npm start` runs it) on `home`, on an ephemeral port, with a known admin token. */
-export async function startArgosync(home: string, logFile: string, extraArgs: readonly string[] = []): Promise<RuntimeProcess> {
+export async function startArgosync(home: string, logFile: string, options: ArgosyncOptions = {}): Promise<RuntimeProcess> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
   const token = randomBytes(24).toString('base64url');
-  const started = await startProcess([CLI, 'up', '--home', home, '--port', '0', '--log-format', 'json', ...extraArgs], /^argosync listening on (\S+)/, logFile, {
+  const started = await startProcess([CLI, 'up', '--home', home, '--port', '0', '--log-format', 'json', ...(options.args ?? [])], /^argosync listening on (\S+)/, logFile, {
     ...process.env,
     ARGOSYNC_ADMIN_TOKEN: token,
+    ...(options.stateStore === undefined ? {} : { ARGOSYNC_STATE_STORE: options.stateStore }),
   });
   return { ...started, url: started.ready, token };
 }

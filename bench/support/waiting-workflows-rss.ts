@@ -1,15 +1,14 @@
-// Child process of bench/queue.ts: a fresh runtime on the state store given as argument (prepared by the parent,
-// so that nothing but the runtime has run in this process), whose controller queues the workflows it finds
+// Child process of bench/queue.ts: a fresh runtime on the state store of ARGOSYNC_STATE_STORE (prepared by the
+// parent, so that nothing but the runtime has run in this process), whose controller queues the workflows it finds
 // waiting at start; reports its RSS as JSON on stdout.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRuntime } from '../../runtime/runtime-process.js';
 
-const stateStore = process.argv[2]!;
 const home = await mkdtemp(join(tmpdir(), 'argosync-bench-queue-'));
 const started = performance.now();
-const runtime = await startRuntime({ home, stateStore }, { port: 0, logFormat: 'json' }, () => undefined);
+const runtime = await startRuntime({ home }, { port: 0, logFormat: 'json' }, () => undefined);
 const startupMs = performance.now() - started;
 globalThis.gc?.();
 const memory = process.memoryUsage();

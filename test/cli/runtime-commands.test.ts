@@ -71,8 +71,7 @@ describeOn('postgresql')('argosync migrate', () => {
   afterAll(() => database.drop());
 
   it('creates the schemas on a state store given by URL and reports the versions', async () => {
-    const url = stateStoreUrl(database.spec);
-    const cli = runCli(['migrate', '--state-store', url, '--home', join(tmpdir(), 'argosync-migrate-home')]);
+    const cli = runCli(['migrate', '--home', join(tmpdir(), 'argosync-migrate-home')], { ARGOSYNC_STATE_STORE: stateStoreUrl(database.spec) });
     expect(await cli.exited).toBe(0);
     expect(cli.stdout()).toContain('sync database: sync_schema_history at version 10');
   });

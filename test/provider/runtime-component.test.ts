@@ -1,6 +1,7 @@
 import type * as pulumi from '@pulumi/pulumi';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RuntimeComponent } from '../../provider/resources/runtime.js';
+import { secret } from '../support/engine-harness.js';
 import { recordResources, type RegisteredResource } from '../support/pulumi-mock-resources.js';
 
 /** The component and the ten resources it creates. */
@@ -61,10 +62,7 @@ describe('the Runtime component (pulumi.runtime.setMocks)', () => {
     expect(config.data.config).toContain('password: ${ARGOSYNC_SYNCHRONIZATION_PASSWORD}');
     expect(config.data.config).not.toContain('s3cret');
     // The Secret's data reaches the engine marked secret.
-    expect(find('kubernetes:core/v1:Secret', 'team-credentials').stringData).toEqual({
-      '4dabf18193072939515e22adb298388d': '1b47061264138c4ac30d75fd1eb44270',
-      value: { ARGOSYNC_SYNCHRONIZATION_PASSWORD: 's3cret' },
-    });
+    expect(find('kubernetes:core/v1:Secret', 'team-credentials').stringData).toEqual(secret({ ARGOSYNC_SYNCHRONIZATION_PASSWORD: 's3cret' }));
   });
 
   it('runs the controller and the server with HTTPS probes on /healthz, and exposes the server on 2746', async () => {

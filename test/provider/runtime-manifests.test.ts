@@ -1,12 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SECRET_KEY } from '../support/engine-harness.js';
 import type { KubeObject } from '../support/kube-api-server.js';
 import { describeOnK3s, openCluster } from '../support/kube-targets.js';
 import { recordResources } from '../support/pulumi-mock-resources.js';
 
 /** The component and its children, with both the synchronization password and the SSO client. */
 const EXPECTED = 12;
-/** `pulumi.runtime.specialSigKey`: how the mocks see a secret (`{ [key]: <secret signature>, value }`). */
-const SECRET_SIGNATURE = '4dabf18193072939515e22adb298388d';
 
 /** The Kubernetes object a child resource stands for: apiVersion and kind from its type token, secrets revealed. */
 function manifestOf(type: string, name: string, inputs: Record<string, unknown>): KubeObject {
@@ -20,7 +19,8 @@ function reveal(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(reveal);
   if (typeof value !== 'object' || value === null) return value;
   const record = value as Record<string, unknown>;
-  if (SECRET_SIGNATURE in record) return reveal(record.value);
+  // How the mocks see a secret: `{ [SECRET_KEY]: <secret signature>, value }`.
+  if (SECRET_KEY in record) return reveal(record.value);
   return Object.fromEntries(Object.entries(record).map(([key, member]) => [key, reveal(member)]));
 }
 
@@ -56,7 +56,7 @@ describe("the Runtime component's children as Kubernetes manifests", () => {
       'v1 ServiceAccount',
     ]);
     expect(manifests.every((manifest) => manifest.metadata?.name)).toBe(true);
-    expect(JSON.stringify(manifests)).not.toContain(SECRET_SIGNATURE);
+    expect(JSON.stringify(manifests)).not.toContain(SECRET_KEY);
   });
 });
 

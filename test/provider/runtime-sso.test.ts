@@ -2,11 +2,8 @@ import * as pulumi from '@pulumi/pulumi';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseRuntimeConfig } from '../../runtime/config/runtime-config.js';
+import { secret } from '../support/engine-harness.js';
 import { recordResources, type RegisteredResource } from '../support/pulumi-mock-resources.js';
-
-/** `pulumi.runtime.specialSigKey` and `specialSecretSig`: how a secret value is marked on the wire. */
-const SECRET_SIGNATURE = '4dabf18193072939515e22adb298388d';
-const SECRET_VALUE_SIGNATURE = '1b47061264138c4ac30d75fd1eb44270';
 
 /** The component, the eleven resources of any Runtime, and the Secret with the OAuth client. */
 const EXPECTED = 12;
@@ -31,7 +28,7 @@ describe('the Runtime component with an sso input (pulumi.runtime.setMocks)', ()
     const client = find('kubernetes:core/v1:Secret', 'team-sso-client')!;
     expect(client.metadata).toMatchObject({ name: 'team-sso-client', namespace: 'platform' });
     // The mocks see a secret as Pulumi's wire form: the secret signature beside the value.
-    expect(client.stringData).toEqual({ [SECRET_SIGNATURE]: SECRET_VALUE_SIGNATURE, value: { clientID: 'argosync', clientSecret: 'oauth-s3cret' } });
+    expect(client.stringData).toEqual(secret({ clientID: 'argosync', clientSecret: 'oauth-s3cret' }));
     const text = find('kubernetes:core/v1:ConfigMap', 'team-config')!.data.config as string;
     expect(text).not.toContain('oauth-s3cret');
     const sso = parseRuntimeConfig(parse(text)).sso!;

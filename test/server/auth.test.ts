@@ -151,6 +151,13 @@ describe('parsePolicy', () => {
     );
   });
 
+  it('refuses an rbacRule whose matches pattern is not a regular expression, when the file is read', () => {
+    const account = { name: 'admins', rbacRule: "email matches '('", rules: [] };
+    expect(() => parsePolicy('/h/policy.yaml', stringify({ tokens: [], serviceAccounts: [account] }))).toThrow(
+      'policy file /h/policy.yaml is invalid: serviceAccounts[0].rbacRule: matches at 6: Invalid regular expression: /(/u: Unterminated group',
+    );
+  });
+
   it('names the file when it is not YAML', () => {
     expect(() => parsePolicy('/h/policy.yaml', 'tokens: [')).toThrow('policy file /h/policy.yaml is not valid YAML');
   });

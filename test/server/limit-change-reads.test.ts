@@ -6,28 +6,22 @@ import { ConfigMapLimits } from '../../runtime/server/sync-limits/configmap-limi
 import { DatabaseLimits } from '../../runtime/server/sync-limits/database-limits.js';
 import { SyncAudit } from '../../runtime/server/sync-limits/sync-audit.js';
 import { SyncEvents } from '../../runtime/server/sync-limits/sync-events.js';
-import { migrateArgosyncSchema } from '../../runtime/store/migrations/argosync-migrations.js';
-import { DEFAULT_SYNC_TABLES, migrateSyncSchema } from '../../runtime/store/migrations/sync-migrations.js';
-import { SqlConfigMapStore } from '../../runtime/store/sql-configmap-store.js';
-import type { SqlDatabase } from '../../runtime/store/sql-database.js';
+import { DEFAULT_SYNC_TABLES } from '../../runtime/store/migrations/sync-migrations.js';
 import { SyncStore } from '../../runtime/store/sync/sync-store.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { createSyncTestDatabase, type SyncTestDatabase } from '../support/sync-controllers.js';
 import { startTestServer, type TestServer } from './server-harness.js';
 
 describe('an update or delete of a limit reads it once, and the audit still gets the old value', () => {
-  let database: TestDatabase;
+  let database: SyncTestDatabase;
   let server: TestServer;
   let audit: SyncAudit;
   let limitReads: ReturnType<typeof vi.spyOn>;
   let configMapReads: ReturnType<typeof vi.spyOn>;
   beforeAll(async () => {
-    database = await createTestDatabase('pglite');
-    const handle: SqlDatabase = await database.open();
-    await migrateSyncSchema(handle);
-    await migrateArgosyncSchema(handle);
-    audit = new SyncAudit(handle, systemClock);
-    const rows = new SyncStore(handle, DEFAULT_SYNC_TABLES).limits;
-    const configMaps = new SqlConfigMapStore(handle);
+    database = await createSyncTestDatabase('pglite');
+    const { admin, configMaps } = database;
+    audit = new SyncAudit(admin, systemClock);
+    const rows = new SyncStore(admin, DEFAULT_SYNC_TABLES).limits;
     limitReads = vi.spyOn(rows, 'read');
     configMapReads = vi.spyOn(configMaps, 'get');
     const databaseLimits = new DatabaseLimits(rows);

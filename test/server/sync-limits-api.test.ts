@@ -11,10 +11,11 @@ import { DatabaseLimits } from '../../runtime/server/sync-limits/database-limits
 import { SyncAudit } from '../../runtime/server/sync-limits/sync-audit.js';
 import { SyncEvents } from '../../runtime/server/sync-limits/sync-events.js';
 import { migrateArgosyncSchema } from '../../runtime/store/migrations/argosync-migrations.js';
-import { DEFAULT_SYNC_TABLES, migrateSyncSchema } from '../../runtime/store/migrations/sync-migrations.js';
+import { DEFAULT_SYNC_TABLES } from '../../runtime/store/migrations/sync-migrations.js';
 import { SyncStore } from '../../runtime/store/sync/sync-store.js';
 import { SqlConfigMapStore } from '../../runtime/store/sql-configmap-store.js';
 import { createTestDatabase, describeEachDatabase, DIALECTS, type TestDatabase } from '../support/databases.js';
+import { createSyncTestDatabase, type SyncTestDatabase } from '../support/sync-controllers.js';
 import { startTestServer, temporaryHome, type TestResponse, type TestServer } from './server-harness.js';
 
 const TOKENS = {
@@ -25,16 +26,14 @@ const TOKENS = {
 } as const;
 
 describeEachDatabase(DIALECTS)('sync limits API with database limits on %s', (driver) => {
-  let database: TestDatabase;
+  let database: SyncTestDatabase;
   let server: TestServer;
   let store: SqlConfigMapStore;
 
   beforeAll(async () => {
-    database = await createTestDatabase(driver);
-    const handle = await database.open();
-    await migrateArgosyncSchema(handle);
-    await migrateSyncSchema(handle);
-    store = new SqlConfigMapStore(handle);
+    database = await createSyncTestDatabase(driver);
+    const handle = database.admin;
+    store = database.configMaps;
     const home = await temporaryHome();
     await writeFile(
       policyFilePath(home),
@@ -60,7 +59,6 @@ describeEachDatabase(DIALECTS)('sync limits API with database limits on %s', (dr
   });
   afterAll(async () => {
     await server.close();
-    await store.close();
     await database.drop();
   });
 
@@ -137,6 +135,20 @@ describeEachDatabase(DIALECTS)('sync limits API with database limits on %s', (dr
   it('refuses a non-integer ConfigMap value with Argo\'s text', async () => {
     await store.create({ namespace: 'argo', name: 'handmade', data: { gpu: 'two' } });
     expectError(await call('GET', '/sync/argo/gpu?cmName=handmade'), 400, 3, 'invalid limit format for key gpu in configmap argo/handmade');
+  });
+
+  it('audits a ConfigMap value that is not an integer as it was, when it is updated or deleted (never NaN)', async () => {
+    await store.create({ namespace: 'handmade', name: 'limits', data: { gpu: 'two', fpga: '2.5', tpu: 'x'.repeat(100) } });
+    expect((await call('DELETE', '/sync/handmade/gpu?cmName=limits')).status).toBe(200);
+    expect((await call('PUT', '/sync/handmade/fpga', { cmName: 'limits', limit: 3 })).status).toBe(200);
+    expect((await call('DELETE', '/sync/handmade/tpu?cmName=limits')).status).toBe(200);
+    const audit = (await call('GET', '/sync-audit?namespace=handmade')).json() as { items: { action: string; limit: string; oldValue?: unknown; newValue?: unknown }[] };
+    expect(audit.items.map(({ action, limit, oldValue, newValue }) => ({ action, limit, oldValue, newValue }))).toEqual([
+      // The audit column holds 64 characters: a longer value is cut, and says so.
+      { action: 'delete', limit: 'ConfigMap/limits/tpu', oldValue: `${'x'.repeat(63)}…`, newValue: undefined },
+      { action: 'update', limit: 'ConfigMap/limits/fpga', oldValue: '2.5', newValue: 3 },
+      { action: 'delete', limit: 'ConfigMap/limits/gpu', oldValue: 'two', newValue: undefined },
+    ]);
   });
 
   it('lists the limits of a namespace and records every change in the audit', async () => {

@@ -144,7 +144,7 @@ describeOn('postgresql')('two controller replicas on one PostgreSQL state store'
     const start = async () => {
       const home = await mkdtemp(join(tmpdir(), 'argosync-replica-'));
       homes.push(home);
-      const replica = await up(home, ['--state-store', stateStore], FAST_ELECTION);
+      const replica = await up(home, [], { ...FAST_ELECTION, ARGOSYNC_STATE_STORE: stateStore });
       replicas.push(replica);
       return replica;
     };

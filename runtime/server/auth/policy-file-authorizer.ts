@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { Authorizer, Identity, PermissionRequest } from './authorizer.js';
 import { parseRule } from './sso/rbac-expression.js';
-import type { ServiceAccountCandidate } from './sso/service-account-choice.js';
+import { candidateRule, type ServiceAccountCandidate } from './sso/service-account-choice.js';
 
 /** A Role-like rule: `*` in a list matches anything. */
 export interface PolicyRule {
@@ -55,11 +55,14 @@ export class PolicyFileAuthorizer implements Authorizer {
   readonly #path: string;
   #policy: Policy;
   #byHash: ReadonlyMap<string, PolicyToken>;
+  /** The ServiceAccounts with their rules parsed once, at load (the admin token never changes them). */
+  readonly #ssoAccounts: readonly Omit<ServiceAccountCandidate, 'namespace'>[];
 
   private constructor(path: string, policy: Policy) {
     this.#path = path;
     this.#policy = policy;
     this.#byHash = new Map(policy.tokens.map((entry) => [entry.sha256, entry]));
+    this.#ssoAccounts = (policy.serviceAccounts ?? []).map((entry) => ({ name: entry.name, rbacRule: candidateRule(entry.rbacRule), precedence: entry.precedence ?? 0 }));
   }
 
   /** Reads the policy file; a missing file is an empty policy (no token is accepted yet). */
@@ -92,7 +95,7 @@ export class PolicyFileAuthorizer implements Authorizer {
 
   /** The policy's ServiceAccounts as SSO candidates in `namespace` (the runtime's). */
   serviceAccountCandidates(namespace: string): ServiceAccountCandidate[] {
-    return (this.#policy.serviceAccounts ?? []).map((entry) => ({ name: entry.name, namespace, rbacRule: entry.rbacRule, precedence: entry.precedence ?? 0 }));
+    return this.#ssoAccounts.map((account) => ({ ...account, namespace }));
   }
 
   /**

@@ -54,7 +54,7 @@ export const syncLimitRoutes: FastifyPluginAsync<SyncLimitRoutesOptions> = async
       ? requirePermission(request, { verb, resource: 'workflows', group: 'argoproj.io', namespace }, 'database sync limit')
       : requirePermission(request, { verb: verb === 'delete' ? 'update' : verb, resource: 'configmaps', namespace });
   const actor = (request: FastifyRequest) => request.identity?.subject ?? 'unknown';
-  const changed = (limit: SyncLimit) =>
+  const changed = (limit: SyncLimitRef) =>
     options.events.publish({ namespace: limit.namespace, lock: limit.type === 'DATABASE' ? `${limit.namespace}/Database/${limit.key}` : `${limit.namespace}/ConfigMap/${limit.cmName}/${limit.key}`, reason: 'limit' });
 
   app.post<{ Params: { namespace: string }; Body: LimitBody }>('/sync/:namespace', { schema: { params: namespaceParams, body: limitBody } }, async (request) => {

@@ -1,6 +1,6 @@
 import { AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError } from '../../errors.js';
 import { configMapValue, type ConfigMap, type ConfigMapStore } from '../../store/configmap-store.js';
-import type { BeforeChange, SyncLimit, SyncLimitRef, SyncLimitStorage } from './sync-limit.js';
+import type { BeforeChange, FoundLimit, SyncLimit, SyncLimitRef, SyncLimitStorage } from './sync-limit.js';
 
 const CONFLICT_RETRIES = 5;
 
@@ -35,20 +35,20 @@ export class ConfigMapLimits implements SyncLimitStorage {
       if (!configMap) throw new NotFoundError(`configmaps "${cmName}" not found`);
       const value = configMapValue(configMap, limit.key);
       if (value === undefined) throw new NotFoundError(`key ${limit.key} not found in configmap ${limit.namespace}/${cmName} - please create it first`);
-      // A value that is not an integer has no old limit to audit: the update repairs it.
-      await beforeChange(isLimitText(value) ? { ...limit, cmName, limit: Number.parseInt(value, 10) } : undefined);
+      // A value that is not an integer is audited as it was: the update repairs it.
+      await beforeChange(foundLimit(limit, cmName, value));
       await this.store.update({ ...configMap, data: { ...configMap.data, [limit.key]: String(limit.limit) } });
       return limit;
     });
   }
 
-  async delete(ref: SyncLimitRef, beforeChange: BeforeChange): Promise<SyncLimit | undefined> {
+  async delete(ref: SyncLimitRef, beforeChange: BeforeChange): Promise<FoundLimit | undefined> {
     const cmName = requireCmName(ref);
     return this.#modify(ref.namespace, cmName, async (configMap) => {
       if (!configMap) throw new NotFoundError(`configmaps "${cmName}" not found`);
       const value = configMapValue(configMap, ref.key);
       if (value === undefined) return undefined;
-      const removed = { ...ref, cmName, limit: Number.parseInt(value, 10) };
+      const removed = foundLimit(ref, cmName, value);
       await beforeChange(removed);
       const data = { ...configMap.data };
       delete data[ref.key];
@@ -94,6 +94,10 @@ function requireCmName(ref: SyncLimitRef): string {
 
 function isLimitText(value: string): boolean {
   return /^[+-]?\d+$/.test(value.trim());
+}
+
+function foundLimit(ref: SyncLimitRef, cmName: string, value: string): FoundLimit {
+  return { ...ref, cmName, limit: isLimitText(value) ? Number.parseInt(value, 10) : value };
 }
 
 function parseLimit(value: string, key: string, namespace: string, cmName: string): number {

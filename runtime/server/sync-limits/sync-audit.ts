@@ -1,7 +1,7 @@
 import type { Clock } from '../../clock.js';
 import type { SqlDatabase } from '../../store/sql-database.js';
 import { AuditRows } from '../../store/audit/audit-rows.js';
-import type { SyncLimit } from './sync-limit.js';
+import type { FoundLimit, SyncLimit, SyncLimitRef } from './sync-limit.js';
 
 export interface AuditEntry {
   readonly at: string;
@@ -10,7 +10,8 @@ export interface AuditEntry {
   /** `ConfigMap/<cm>/<key>` or `Database/<key>`. */
   readonly limit: string;
   readonly action: 'create' | 'update' | 'delete';
-  readonly oldValue?: number;
+  /** A number, or the text a ConfigMap held where that was not an integer. */
+  readonly oldValue?: number | string;
   readonly newValue?: number;
 }
 
@@ -31,18 +32,18 @@ export class SyncAudit {
    * and withdrawn when the change fails or does nothing. A second call (a retried read-modify-write) replaces
    * the row. `change` resolves with the limit as it is afterwards (undefined when there was nothing to change).
    */
-  async audited<T extends SyncLimit | undefined>(
+  async audited<T extends SyncLimitRef | undefined>(
     actor: string,
     action: AuditEntry['action'],
     after: SyncLimit | undefined,
-    change: (recordBefore: (before: SyncLimit | undefined) => Promise<void>) => Promise<T>,
+    change: (recordBefore: (before: FoundLimit | undefined) => Promise<void>) => Promise<T>,
   ): Promise<T> {
     let id: number | string | undefined;
     const withdraw = async () => {
       if (id !== undefined) await this.#rows.delete(id);
       id = undefined;
     };
-    const recordBefore = async (before: SyncLimit | undefined) => {
+    const recordBefore = async (before: FoundLimit | undefined) => {
       await withdraw();
       id = await this.#record(actor, action, before, after);
     };
@@ -57,7 +58,7 @@ export class SyncAudit {
     return result;
   }
 
-  async #record(actor: string, action: AuditEntry['action'], before: SyncLimit | undefined, after: SyncLimit | undefined): Promise<number | string> {
+  async #record(actor: string, action: AuditEntry['action'], before: FoundLimit | undefined, after: SyncLimit | undefined): Promise<number | string> {
     const limit = (after ?? before)!;
     return this.#rows.insert({
       at: new Date(this.clock.now()),
@@ -78,7 +79,7 @@ export class SyncAudit {
       namespace: row.namespace,
       limit: row.lockName,
       action: row.action as AuditEntry['action'],
-      ...(row.oldValue === null ? {} : { oldValue: Number(row.oldValue) }),
+      ...(row.oldValue === null ? {} : { oldValue: /^-?\d+$/.test(row.oldValue) ? Number(row.oldValue) : row.oldValue }),
       ...(row.newValue === null ? {} : { newValue: Number(row.newValue) }),
     }));
   }

@@ -38,11 +38,18 @@ export function parseLimitType(value: unknown): SyncLimitType | undefined {
 }
 
 /**
- * Called by an update or a delete with the limit as its one read found it (undefined when the stored value is
- * not a limit), before anything is written: the audit records the old value there, and a failure stops the
- * change. A retried read-modify-write calls it again.
+ * A limit as one read found it. A ConfigMap value is text anyone may have edited: where it is not an integer,
+ * `limit` is that text, as it was.
  */
-export type BeforeChange = (current: SyncLimit | undefined) => Promise<void>;
+export interface FoundLimit extends SyncLimitRef {
+  readonly limit: number | string;
+}
+
+/**
+ * Called by an update or a delete with the limit as its one read found it, before anything is written: the
+ * audit records the old value there, and a failure stops the change. A retried read-modify-write calls it again.
+ */
+export type BeforeChange = (current: FoundLimit) => Promise<void>;
 
 /** Both storages implement these with Argo's texts (argo-reference §6.3, §6.4). */
 export interface SyncLimitStorage {
@@ -50,7 +57,7 @@ export interface SyncLimitStorage {
   get(ref: SyncLimitRef): Promise<SyncLimit>;
   update(limit: SyncLimit, beforeChange: BeforeChange): Promise<SyncLimit>;
   /** Returns the limit it removed, if there was one; `beforeChange` is called only then. */
-  delete(ref: SyncLimitRef, beforeChange: BeforeChange): Promise<SyncLimit | undefined>;
+  delete(ref: SyncLimitRef, beforeChange: BeforeChange): Promise<FoundLimit | undefined>;
   /** Every limit of the namespace. */
   list(namespace: string): Promise<SyncLimit[]>;
 }

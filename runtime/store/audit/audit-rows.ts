@@ -25,6 +25,15 @@ export interface AuditRow {
   readonly newValue: string | null;
 }
 
+/** Characters `old_value` and `new_value` hold. */
+const VALUE_LENGTH = 64;
+
+/** A longer value (text someone wrote in a ConfigMap) is cut and ends in `…`, so no change is refused for its audit row. */
+function fitted(value: string | null): string | null {
+  const characters = value === null ? [] : [...value];
+  return characters.length <= VALUE_LENGTH ? value : `${characters.slice(0, VALUE_LENGTH - 1).join('')}…`;
+}
+
 /** The rows of `argosync_audit` in the state store. */
 export class AuditRows {
   readonly #db: Kysely<AuditTables>;
@@ -43,8 +52,8 @@ export class AuditRows {
       namespace: row.namespace,
       lock_name: row.lockName,
       action: row.action,
-      old_value: row.oldValue,
-      new_value: row.newValue,
+      old_value: fitted(row.oldValue),
+      new_value: fitted(row.newValue),
     });
     // MySQL has no RETURNING; its driver reports the auto-increment id instead.
     if (this.#returnsInsertId) return String((await insert.executeTakeFirstOrThrow()).insertId);

@@ -23,7 +23,7 @@ const POLICY = {
     { name: 'admins', rbacRule: "'admins' in groups", precedence: 10, rules: [{ verbs: ['*'], resources: ['*'], namespaces: ['*'] }] },
     { name: 'team-a', rbacRule: "email endsWith '@example.com' && !('contractors' in groups)", precedence: 5, rules: [{ verbs: ['get'], resources: ['workflows'], namespaces: ['team-a'] }] },
     { name: 'also-5', rbacRule: 'email == "alice@example.com"', precedence: 5, rules: [] },
-    { name: 'broken', rbacRule: 'email matches "("', precedence: 20, rules: [{ verbs: ['*'], resources: ['*'], namespaces: ['*'] }] },
+    { name: 'broken', rbacRule: 'email', precedence: 20, rules: [{ verbs: ['*'], resources: ['*'], namespaces: ['*'] }] },
   ],
 };
 

@@ -31,6 +31,7 @@ describe('SSO on Kubernetes: the key in Secret sso, ServiceAccount annotations a
     api.seed('serviceaccounts', serviceAccount('argo', 'sso-admin', "'admins' in groups", '10'));
     api.seed('serviceaccounts', serviceAccount('argo', 'sso-reader', "email endsWith '@example.com'"));
     api.seed('serviceaccounts', serviceAccount('argo', 'sso-bad-precedence', "email endsWith '@example.com'", 'high'));
+    api.seed('serviceaccounts', serviceAccount('argo', 'sso-bad-pattern', "email matches '('", '30'));
     api.seed('serviceaccounts', { metadata: { namespace: 'argo', name: 'no-annotation' } });
     api.seed('serviceaccounts', serviceAccount('team-a', 'team-a-lead', "'leads' in groups", '20'));
     api.setAccessReview((spec) => {
@@ -92,6 +93,8 @@ describe('SSO on Kubernetes: the key in Secret sso, ServiceAccount annotations a
     const stranger = await probeAs(server, { email: 's@elsewhere.org', groups: ['leads'] }, 'team-a');
     expect(stranger.status).toBe(403);
     expect(stranger.json()).toEqual({ code: 7, message: 'not allowed' });
+    // The annotation's pattern was compiled when the list was read: refused there, skipped by every request.
+    expect(server.logs.some((line) => line.includes('argo/sso-bad-pattern: matches at 6: Invalid regular expression'))).toBe(true);
   });
 
   it('with SSO_DELEGATE_RBAC_TO_NAMESPACE, a ServiceAccount of the request namespace with higher precedence is used', async () => {

@@ -67,6 +67,13 @@ describe('the rbac-rule evaluator (the expr-lang subset of Argo’s documentatio
     expect(evaluate("email matches '@example'")).toBe(true);
   });
 
+  it('compiles the pattern of matches when the rule is parsed: a bad one is refused there, naming where', () => {
+    expect(() => parseRule("'admins' in groups or email matches '('")).toThrow('matches at 28: Invalid regular expression: /(/u: Unterminated group');
+    expect(() => parseRule("email matches '[z-a]'")).toThrow(RuleError);
+    const rule = parseRule("email matches '^[a-z]+@'");
+    for (let i = 0; i < 3; i += 1) expect(rule.evaluate(claims)).toBe(true);
+  });
+
   it('bounds nesting and length, so a hostile rule cannot exhaust the stack', () => {
     expect(() => parseRule(`${'('.repeat(200)}true${')'.repeat(200)}`)).toThrow('nests deeper than 64');
     expect(() => parseRule(`${'!'.repeat(500)}true`)).toThrow(RuleError);

@@ -1,5 +1,5 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import type { ServiceAccountCandidate } from './service-account-choice.js';
+import { candidateRule, type ServiceAccountCandidate } from './service-account-choice.js';
 import type { ServiceAccountDirectory } from './sso-sessions.js';
 
 /** Argo's annotations on a ServiceAccount that SSO users may act as. */
@@ -22,7 +22,7 @@ export class KubernetesServiceAccounts implements ServiceAccountDirectory {
       const name = account.metadata?.name;
       if (rule === undefined || name === undefined) return [];
       const precedence = Number(annotations[RBAC_PRECEDENCE_ANNOTATION] ?? '0');
-      return [{ name, namespace, rbacRule: rule, precedence: Number.isInteger(precedence) ? precedence : 0 }];
+      return [{ name, namespace, rbacRule: candidateRule(rule), precedence: Number.isInteger(precedence) ? precedence : 0 }];
     });
   }
 }

@@ -13,9 +13,10 @@ type Node =
   | { readonly kind: 'name'; readonly name: string }
   | { readonly kind: 'list'; readonly items: readonly Node[] }
   | { readonly kind: 'not'; readonly operand: Node }
+  | { readonly kind: 'matches'; readonly subject: Node; readonly pattern: RegExp }
   | { readonly kind: 'binary'; readonly operator: BinaryOperator; readonly left: Node; readonly right: Node };
 
-type BinaryOperator = 'or' | 'and' | '==' | '!=' | 'in' | 'not in' | 'startsWith' | 'endsWith' | 'contains' | 'matches';
+type BinaryOperator = 'or' | 'and' | '==' | '!=' | 'in' | 'not in' | 'startsWith' | 'endsWith' | 'contains';
 
 /** A rule that cannot be parsed or evaluated; the message says where and why. */
 export class RuleError extends Error {}
@@ -30,7 +31,7 @@ export interface RbacRule {
 const MAX_RULE_LENGTH = 4096;
 const MAX_DEPTH = 64;
 
-/** Parses a rule; throws RuleError naming the position of the first problem. */
+/** Parses a rule, compiling the pattern of each `matches`; throws RuleError naming the position of the first problem. */
 export function parseRule(source: string): RbacRule {
   if (source.length > MAX_RULE_LENGTH) throw new RuleError(`rule is longer than ${MAX_RULE_LENGTH} characters`);
   const tree = new Parser(tokenize(source)).parseAll();
@@ -99,7 +100,7 @@ function readString(source: string, start: number): { value: string; end: number
   throw new RuleError(`unterminated string starting at ${start}`);
 }
 
-const COMPARISONS: Readonly<Record<string, BinaryOperator>> = {
+const COMPARISONS: Readonly<Record<string, BinaryOperator | 'matches'>> = {
   '==': '==',
   '!=': '!=',
   in: 'in',
@@ -164,14 +165,13 @@ class Parser {
       this.#position += 2;
       return { kind: 'binary', operator: 'not in', left, right: this.#unary() };
     }
+    const at = this.#peek()?.at;
     const operator = this.#accept(...Object.keys(COMPARISONS));
     if (operator === undefined) return left;
     const right = this.#unary();
-    // A pattern taken from a claim would let a user choose the regular expression the server runs.
-    if (COMPARISONS[operator] === 'matches' && (right.kind !== 'literal' || typeof right.value !== 'string')) {
-      throw new RuleError('matches: the pattern must be a string literal');
-    }
-    return { kind: 'binary', operator: COMPARISONS[operator]!, left, right };
+    const comparison = COMPARISONS[operator]!;
+    if (comparison === 'matches') return { kind: 'matches', subject: left, pattern: compilePattern(right, at!) };
+    return { kind: 'binary', operator: comparison, left, right };
   }
 
   #unary(): Node {
@@ -233,6 +233,10 @@ function evaluate(node: Node, claims: Readonly<Record<string, unknown>>): Value 
       return node.items.map((item) => evaluate(item, claims));
     case 'not':
       return !asBoolean(evaluate(node.operand, claims), 'not');
+    case 'matches': {
+      const subject = evaluate(node.subject, claims);
+      return typeof subject === 'string' && node.pattern.test(subject);
+    }
     case 'binary':
       return binary(node, claims);
   }
@@ -258,26 +262,21 @@ function binary(node: Extract<Node, { kind: 'binary' }>, claims: Readonly<Record
       return typeof left === 'string' && typeof right === 'string' && left.endsWith(right);
     case 'contains':
       return typeof left === 'string' && typeof right === 'string' && left.includes(right);
-    case 'matches':
-      return typeof left === 'string' && typeof right === 'string' && compile(right).test(left);
   }
 }
 
-/** Patterns are literals of the operator's rules, so there are few of them: each is compiled once. */
-const compiled = new Map<string, RegExp | RuleError>();
-
-function compile(pattern: string): RegExp {
-  let regExp = compiled.get(pattern);
-  if (regExp === undefined) {
-    try {
-      regExp = new RegExp(pattern, 'u');
-    } catch (error) {
-      regExp = new RuleError(`matches: ${(error as Error).message}`);
-    }
-    compiled.set(pattern, regExp);
+/**
+ * The pattern of the `matches` at `at`, compiled once with the rule. Without the `g` or `y` flag, `test` keeps
+ * no state in the RegExp, so every evaluation of the rule may share it.
+ */
+function compilePattern(pattern: Node, at: number): RegExp {
+  // A pattern taken from a claim would let a user choose the regular expression the server runs.
+  if (pattern.kind !== 'literal' || typeof pattern.value !== 'string') throw new RuleError('matches: the pattern must be a string literal');
+  try {
+    return new RegExp(pattern.value, 'u');
+  } catch (error) {
+    throw new RuleError(`matches at ${at}: ${(error as Error).message}`);
   }
-  if (regExp instanceof RuleError) throw regExp;
-  return regExp;
 }
 
 function equal(left: Value, right: Value): boolean {

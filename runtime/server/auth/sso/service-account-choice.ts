@@ -4,8 +4,8 @@ import { parseRule, RuleError, type RbacRule } from './rbac-expression.js';
 export interface ServiceAccountCandidate {
   readonly name: string;
   readonly namespace: string;
-  /** The rule's text; one that does not parse never matches (and is logged). */
-  readonly rbacRule: string;
+  /** The rule, parsed where it was read; one that does not parse never matches (and is logged). */
+  readonly rbacRule: RbacRule | RuleError;
   readonly precedence: number;
 }
 
@@ -15,20 +15,13 @@ export interface ChosenServiceAccount {
   readonly problems: readonly string[];
 }
 
-const parsed = new Map<string, RbacRule | RuleError>();
-
-function ruleOf(source: string): RbacRule | RuleError {
-  let rule = parsed.get(source);
-  if (rule === undefined) {
-    try {
-      rule = parseRule(source);
-    } catch (error) {
-      rule = error instanceof RuleError ? error : new RuleError(String(error));
-    }
-    if (parsed.size > 1000) parsed.clear();
-    parsed.set(source, rule);
+/** Parses a candidate's rule once, when it is read: the rule, or why it does not parse. */
+export function candidateRule(source: string): RbacRule | RuleError {
+  try {
+    return parseRule(source);
+  } catch (error) {
+    return error instanceof RuleError ? error : new RuleError(String(error));
   }
-  return rule;
 }
 
 /**
@@ -40,7 +33,7 @@ export function chooseServiceAccount(candidates: readonly ServiceAccountCandidat
   const ordered = [...candidates].sort((a, b) => b.precedence - a.precedence || a.name.localeCompare(b.name));
   const problems: string[] = [];
   for (const candidate of ordered) {
-    const rule = ruleOf(candidate.rbacRule);
+    const rule = candidate.rbacRule;
     try {
       if (rule instanceof RuleError) throw rule;
       if (rule.evaluate(claims)) return { candidate, problems };
