@@ -290,6 +290,73 @@ describeEachDatabase(DIALECTS)('database locks on %s', (driver) => {
     }
   });
 
+  it.runIf(driver === 'postgresql')('announces a freed slot only to other controllers that wait, counting an acquisition still in flight', async () => {
+    await setLimit(5);
+    const a = await controller('controller-a');
+    const heard: string[] = [];
+    const listener = await testDatabase.open();
+    const stopListening = await listener.engine.notifications!.listen('argosync_sync', (payload) => heard.push(payload));
+    /** Every notification committed before the marker has arrived once the marker has (commit order). */
+    const heardUpToMarker = async (marker: string) => {
+      const arrived = vi.waitFor(() => expect(heard).toContain(marker), { timeout: 5000 });
+      await listener.engine.notifications!.notify('argosync_sync', marker);
+      await arrived;
+      return heard.splice(0).filter((payload) => payload !== marker);
+    };
+    await a.acquire({ name: 'alone' }, gpu);
+    await a.manager.releaseAll('ns', 'alone');
+    expect(await heardUpToMarker('marker-1')).toEqual([]);
+
+    // Another controller's acquisition is in the database (guard and queue row written, not yet committed)
+    // when the release looks: the release waits for it on the guard row and then sees its queue row.
+    await a.acquire({ name: 'holder' }, gpu);
+    let commitOther!: () => void;
+    const otherMayCommit = new Promise<void>((resolve) => (commitOther = resolve));
+    const otherInFlight = new Promise<void>((started) => {
+      void admin.db.transaction().execute(async (tx) => {
+        await sql`insert into sync_lock (name, controller, time) values ('sem/ns/gpu', 'controller-b', ${new Date(T)})`.execute(tx);
+        await sql`insert into sync_state (name, workflowkey, controller, held, priority, time) values ('sem/ns/gpu', 'ns/other', 'controller-b', false, 0, ${new Date(T)})`.execute(tx);
+        started();
+        await otherMayCommit;
+        await sql`delete from sync_lock where controller = 'controller-b'`.execute(tx);
+      });
+    });
+    await otherInFlight;
+    const released = a.manager.releaseAll('ns', 'holder');
+    await vi.waitFor(async () => {
+      const { rows } = await sql<{ n: number | string }>`select count(*) as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`.execute(listener.db);
+      expect(Number(rows[0]!.n)).toBeGreaterThan(0);
+    });
+    commitOther();
+    await released;
+    expect((await heardUpToMarker('marker-2')).map((payload) => JSON.parse(payload) as unknown)).toEqual([{ lock: 'sem/ns/gpu', from: 'controller-a' }]);
+    await stopListening();
+    await listener.destroy();
+  });
+
+  it.runIf(driver !== 'mysql')('wakes a waiter whose acquisition call was out when a release elsewhere was heard, without waiting for the poll', async () => {
+    await setLimit(1);
+    const [a, b] = [await controller('controller-a', { database: { pollSeconds: 600 } }), await controller('controller-b')];
+    await b.acquire({ name: 'holder' }, gpu);
+    // The answer of the waiter's call arrives after the release it did not see has been heard here.
+    const store = a.database!.store;
+    const acquire = store.acquireServerSide.bind(store);
+    let released!: Promise<void>;
+    vi.spyOn(store, 'acquireServerSide').mockImplementationOnce(async (request) => {
+      const states = await acquire(request);
+      const heard = vi.waitFor(() => expect(a.database!.changes('sem/ns/gpu')).toBe(1), { timeout: 5000 });
+      released = b.manager.releaseAll('ns', 'holder');
+      await released;
+      await heard;
+      return states;
+    });
+    const woken = a.wakes.next('ns/waiter');
+    expect((await a.acquire({ name: 'waiter' }, gpu)).acquired).toBe(false);
+    await released;
+    await woken;
+    expect((await a.acquire({ name: 'waiter' }, gpu)).acquired).toBe(true);
+  });
+
   it('keeps one queue across controllers: priority first, then creation time, with immediate hand-off', async () => {
     await setLimit(1);
     const [a, b] = [await controller('controller-a'), await controller('controller-b')];
