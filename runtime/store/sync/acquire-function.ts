@@ -2,7 +2,7 @@ import type { SyncTableRefs } from './sync-schema.js';
 import { syncFunctionName } from './function-name.js';
 
 /** Bumped whenever the function's body or signature changes. */
-const VERSION = 4;
+const VERSION = 5;
 
 export function acquireFunctionName(tables: SyncTableRefs): string {
   return syncFunctionName('acquire', VERSION, tables);
@@ -23,20 +23,19 @@ export function acquireFunctionName(tables: SyncTableRefs): string {
  * It runs as one statement at READ COMMITTED: every statement inside sees what committed before it, so an
  * acquirer that waited on a guard row reads the holders the previous one left, and the guard row serialises
  * acquirers of a lock as Argo's protocol intends; a SERIALIZABLE snapshot taken before that wait would only
- * fail with a serialization error. Arguments are JSON arrays, which every driver passes the same way.
+ * fail with a serialization error. Lists come as arrays, so the call parses no JSON.
  */
 export function acquireFunctionSql(tables: SyncTableRefs): string {
   const { state, lock, controller, limit } = tables;
   return `create or replace function ${acquireFunctionName(tables)}(
     p_controller varchar, p_holder varchar, p_priority int, p_created timestamp, p_now timestamp, p_live_after timestamp,
-    p_locks text, p_limits text, p_limit_rows text, p_may_grant boolean)
+    p_locks varchar[], p_limits int[], p_limit_rows varchar[], p_may_grant boolean)
   returns table (lock_name varchar, already_held boolean, holder_count int, holder_keys text, front_is_ours boolean, token bigint, limit_value int)
   language plpgsql as $argosync$
   #variable_conflict use_column
   declare
-    v_locks varchar[] := array(select json_array_elements_text(p_locks::json));
-    v_limits int[] := array(select (value #>> '{}')::int from json_array_elements(p_limits::json));
-    v_limit_rows varchar[] := array(select value #>> '{}' from json_array_elements(p_limit_rows::json));
+    v_locks varchar[] := p_locks;
+    v_limits int[] := p_limits;
     v_held boolean[] := '{}';
     v_count int[] := '{}';
     v_keys text[] := '{}';
@@ -48,6 +47,7 @@ export function acquireFunctionSql(tables: SyncTableRefs): string {
     v_front_controller varchar;
     v_one_held boolean;
     v_one_count int;
+    v_one_limit int;
     v_token bigint;
   begin
     for i in 1 .. coalesce(array_length(v_locks, 1), 0) loop
@@ -57,16 +57,15 @@ export function acquireFunctionSql(tables: SyncTableRefs): string {
       select name, p_holder, p_controller, false, p_priority, p_created from unnest(v_locks) as name
       on conflict do nothing;
     for i in 1 .. coalesce(array_length(v_locks, 1), 0) loop
-      if v_limit_rows[i] is not null then
-        v_limits[i] := (select l.sizelimit from ${limit} l where l.name = v_limit_rows[i]);
-      end if;
-      select count(*)::int, coalesce(bool_or(workflowkey = p_holder), false) into v_one_count, v_one_held
-        from ${state} where name = v_locks[i] and held = true;
-      v_front_key := null;
-      v_front_controller := null;
-      select workflowkey, controller into v_front_key, v_front_controller from ${state}
-        where name = v_locks[i] and held = false and controller in (select c.controller from ${controller} c where c.time > p_live_after)
-        order by priority desc, time asc, workflowkey asc limit 1;
+      -- One statement: the limit row (when asked), the holders, and the front of the live queue.
+      select case when p_limit_rows[i] is null then v_limits[i] else (select l.sizelimit from ${limit} l where l.name = p_limit_rows[i]) end,
+          h.n, h.ours, f.workflowkey, f.controller
+        into v_one_limit, v_one_count, v_one_held, v_front_key, v_front_controller
+        from (select count(*)::int as n, coalesce(bool_or(workflowkey = p_holder), false) as ours from ${state} where name = v_locks[i] and held = true) h
+        left join lateral (select q.workflowkey, q.controller from ${state} q
+          where q.name = v_locks[i] and q.held = false and q.controller in (select c.controller from ${controller} c where c.time > p_live_after)
+          order by q.priority desc, q.time asc, q.workflowkey asc limit 1) f on true;
+      v_limits[i] := v_one_limit;
       v_held[i] := v_one_held;
       if v_one_held then
         -- Its grant's answer may have been lost with a connection (a hand-off in a release, too): its token again.

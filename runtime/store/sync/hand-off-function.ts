@@ -2,7 +2,7 @@ import type { SyncTableRefs } from './sync-schema.js';
 import { syncFunctionName } from './function-name.js';
 
 /** Bumped whenever the function's body or signature changes. */
-const VERSION = 4;
+const VERSION = 5;
 
 export function handOffFunctionName(tables: SyncTableRefs): string {
   return syncFunctionName('release', VERSION, tables);
@@ -28,13 +28,12 @@ export function handOffFunctionName(tables: SyncTableRefs): string {
 export function handOffFunctionSql(tables: SyncTableRefs): string {
   const { state, lock, controller, limit } = tables;
   return `create or replace function ${handOffFunctionName(tables)}(
-    p_controller varchar, p_holder varchar, p_lock varchar, p_limit int, p_limit_row varchar, p_eligible text, p_now timestamp, p_live_after timestamp,
+    p_controller varchar, p_holder varchar, p_lock varchar, p_limit int, p_limit_row varchar, p_eligible varchar[], p_now timestamp, p_live_after timestamp,
     p_channel text, p_payload text)
   returns table (released int, handed_to varchar, token bigint)
   language plpgsql as $argosync$
   #variable_conflict use_column
   declare
-    v_eligible varchar[] := array(select json_array_elements_text(p_eligible::json));
     v_guarded boolean;
     v_guards int;
     v_released int;
@@ -52,13 +51,13 @@ export function handOffFunctionSql(tables: SyncTableRefs): string {
     delete from ${state} where name = p_lock and workflowkey = p_holder and controller = p_controller and held = true;
     get diagnostics v_released = row_count;
     delete from argosync_sync_grant where name = p_lock and workflowkey = p_holder and controller = p_controller;
-    if v_guarded and v_released > 0 and cardinality(v_eligible) > 0 then
+    if v_guarded and v_released > 0 and cardinality(p_eligible) > 0 then
       v_limit := coalesce(p_limit, (select l.sizelimit from ${limit} l where l.name = p_limit_row));
       select count(*)::int into v_holders from ${state} where name = p_lock and held = true;
       select workflowkey, controller into v_front_key, v_front_controller from ${state}
         where name = p_lock and held = false and controller in (select c.controller from ${controller} c where c.time > p_live_after)
         order by priority desc, time asc, workflowkey asc limit 1;
-      if v_holders < v_limit and v_front_controller = p_controller and v_front_key = any(v_eligible) then
+      if v_holders < v_limit and v_front_controller = p_controller and v_front_key = any(p_eligible) then
         update ${state} set held = true where name = p_lock and workflowkey = v_front_key and controller = p_controller;
         insert into argosync_sync_fence (name, token) values (p_lock, 1)
           on conflict (name) do update set token = argosync_sync_fence.token + 1

@@ -81,7 +81,7 @@ export class LockRows {
         sql<{ released: number; handed_to: string | null; token: string | number | null }>`
         select released, handed_to, token from ${sql.raw(this.releaseFunction)}(
           ${controller}, ${holderKey}, ${this.key}, ${handOff && 'fixed' in handOff.limit ? handOff.limit.fixed : null},
-          ${handOff && 'row' in handOff.limit ? handOff.limit.row : null}, ${JSON.stringify(handOff?.eligible ?? [])}, ${handOff?.now ?? new Date()},
+          ${handOff && 'row' in handOff.limit ? handOff.limit.row : null}, ${handOff?.eligible ?? []}, ${handOff?.now ?? new Date()},
           ${handOff?.liveAfter ?? new Date()}, ${engine.notifications.channelName(notice.channel)}, ${notice.payload})`,
       );
       const row = rows[0]!;

@@ -107,7 +107,7 @@ export class SyncStore {
       sql<{ already_held: boolean; holder_count: number; holder_keys: string | null; front_is_ours: boolean; token: string | number | null; limit_value: number | null }>`
       select already_held, holder_count, holder_keys, front_is_ours, token, limit_value from ${sql.raw(this.#acquireFunction)}(
         ${request.controller}, ${request.holderKey}, ${request.priority}, ${new Date(request.creationTime)}, ${request.now}, ${request.liveAfter},
-        ${JSON.stringify(request.lockKeys)}, ${JSON.stringify(request.limits)}, ${JSON.stringify(request.limitRows)}, ${request.mayGrant})`,
+        ${request.lockKeys}, ${request.limits}, ${request.limitRows}, ${request.mayGrant})`,
     );
     return rows.map((row, index) => ({
       alreadyHeld: row.already_held,
