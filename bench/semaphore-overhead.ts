@@ -3,7 +3,9 @@
 // (the baseline of the same run), with a database semaphore whose limit is never reached, and with a limit-1
 // semaphore and the whole batch submitted at once. Prints throughput ratios against the baseline and the
 // hand-off gaps of the limit-1 batch: the time from one workflow finishing to the next one finishing, which
-// for a zero-length workflow is the hand-off (release, grant, status writes) plus its own bookkeeping.
+// for a zero-length workflow is the hand-off (release, grant, status writes) plus its own bookkeeping. Where
+// PostgreSQL runs on this machine, it also prints the CPU each mode costs per workflow, in this process (the
+// runtimes and the bench's client) and in all of PostgreSQL's processes (so only a quiet machine gives clean figures).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +18,7 @@ import { createTestDatabase, createWholeDatabase, type TestDatabase } from '../t
 import { runtimeApi } from '../test/support/runtime-api.js';
 import { stateStoreUrl } from '../test/support/state-store-url.js';
 import { ms, percentile } from './bench-support.js';
+import { postgresCpuSeconds } from './support/processes.js';
 
 const WORKFLOWS = Number(process.env.BENCH_WORKFLOWS ?? 200);
 const BATCH = Number(process.env.BENCH_BATCH ?? 100);
@@ -100,6 +103,11 @@ async function scenario(controllerCount: 1 | 2): Promise<void> {
   for (let index = 0; index < controllerCount; index += 1) controllers.push(await startController(`bench-${index}`));
   const syncDb = await openDatabase(syncDatabase.spec);
   const rates: Record<Mode, number[]> = { none: [], 'non-binding': [], 'limit-1 batch': [] };
+  const cpu: Record<Mode, { runtime: number; postgres: number | undefined; workflows: number }> = {
+    none: { runtime: 0, postgres: 0, workflows: 0 },
+    'non-binding': { runtime: 0, postgres: 0, workflows: 0 },
+    'limit-1 batch': { runtime: 0, postgres: 0, workflows: 0 },
+  };
   const gaps: number[] = [];
   let serial = 0;
   await round(controllers, 'none', 20, `warm-${controllerCount}`);
@@ -108,7 +116,14 @@ async function scenario(controllerCount: 1 | 2): Promise<void> {
       const label = `${controllerCount}-${(serial += 1)}`;
       // Limits live per namespace: each round's namespace gets its own rows.
       await sql`insert into sync_limit (name, sizelimit) values (${`r-${label}/wide`}, 1000000), (${`r-${label}/one`}, 1)`.execute(syncDb.db);
-      const result = await round(controllers, mode, mode === 'limit-1 batch' ? BATCH : WORKFLOWS, label);
+      const count = mode === 'limit-1 batch' ? BATCH : WORKFLOWS;
+      const [runtimeBefore, postgresBefore] = [process.cpuUsage(), await postgresCpuSeconds()];
+      const result = await round(controllers, mode, count, label);
+      const [runtimeUsed, postgresAfter] = [process.cpuUsage(runtimeBefore), await postgresCpuSeconds()];
+      const spent = cpu[mode];
+      spent.runtime += (runtimeUsed.user + runtimeUsed.system) / 1000;
+      spent.postgres = postgresBefore === undefined || postgresAfter === undefined || spent.postgres === undefined ? undefined : spent.postgres + (postgresAfter - postgresBefore) * 1000;
+      spent.workflows += count;
       rates[mode].push(result.rate);
       if (mode === 'limit-1 batch') gaps.push(...result.gaps);
     }
@@ -121,6 +136,11 @@ async function scenario(controllerCount: 1 | 2): Promise<void> {
   const p90 = percentile(gaps, 90);
   console.log(`${controllerCount} controller${controllerCount === 1 ? '' : 's'} on PostgreSQL, ${WORKFLOWS} workflows per round, ${ROUNDS} alternating rounds:`);
   console.log(`  without a semaphore ${baseline.toFixed(1)} workflows/s; non-binding database semaphore ${mean(rates['non-binding']).toFixed(1)} workflows/s → ${ratio.toFixed(2)}× (target ≥ ${target}: ${ratio >= target ? 'met' : 'MISSED'})`);
+  const perWorkflow = (mode: Mode) => {
+    const { runtime, postgres, workflows } = cpu[mode];
+    return `${ms(runtime / workflows)} here${postgres === undefined ? '' : ` + ${ms(postgres / workflows)} in PostgreSQL`}`;
+  };
+  console.log(`  CPU per workflow: without a semaphore ${perWorkflow('none')}; non-binding ${perWorkflow('non-binding')}`);
   console.log(
     `  limit-1 batch of ${BATCH} submitted at once: ${mean(rates['limit-1 batch']).toFixed(1)} workflows/s; hand-off gap (finished → next finished) p50 ${ms(percentile(gaps, 50))}, ` +
       `p90 ${ms(p90)} (target ≤ ${gapTarget} ms: ${p90 <= gapTarget ? 'met' : 'MISSED'}), p99 ${ms(percentile(gaps, 99))}`,

@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, createWriteStream, existsSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -87,6 +87,21 @@ async function residentMb(pid: number): Promise<number> {
 }
 
 /** utime + stime of a process, from /proc on Linux (fields 14 and 15, in clock ticks of 1/100 s). */
+/**
+ * CPU time used so far by every PostgreSQL server process on this machine (backends, WAL writer…), in seconds;
+ * undefined when the server is not local. Backends that exit meanwhile are not counted.
+ */
+export async function postgresCpuSeconds(): Promise<number | undefined> {
+  let total: number | undefined;
+  for (const pid of await readdir('/proc').catch(() => [])) {
+    if (!/^\d+$/.test(pid)) continue;
+    const command = await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '');
+    if (command.trim() !== 'postgres') continue;
+    total = (total ?? 0) + (await cpuSeconds(Number(pid)).catch(() => 0));
+  }
+  return total;
+}
+
 async function cpuSeconds(pid: number): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
   // The command name (field 2) may hold spaces; the fields after it are counted from its closing parenthesis.
