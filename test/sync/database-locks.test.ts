@@ -155,6 +155,23 @@ describeEachDatabase(DIALECTS)('database locks on %s', (driver) => {
     expect((await a.acquire({ name: 'first', created: T }, gpu)).acquired).toBe(true);
   });
 
+  it('places a newcomer in the queue by priority and creation time before deciding: ahead of the waiters it takes a free slot, behind them it waits', async () => {
+    await setLimit(2);
+    const [a, b] = [await controller('controller-a'), await controller('controller-b')];
+    await a.acquire({ name: 'holder-1' }, gpu);
+    await a.acquire({ name: 'holder-2' }, gpu);
+    expect((await b.acquire({ name: 'waiting', created: T + 1000 }, gpu)).acquired).toBe(false);
+    await a.manager.releaseAll('ns', 'holder-1');
+    // A slot is free and controller-b's waiter, not yet woken, is at the front of the queue.
+    expect(await a.acquire({ name: 'later', created: T + 2000 }, gpu)).toMatchObject({ acquired: false, message: `Waiting for ${LOCK} lock (sem/ns/gpu). Lock status: 1/2` });
+    expect(await a.acquire({ name: 'older', created: T }, gpu)).toMatchObject({ acquired: true, holds: [{ lockName: LOCK }] });
+    await a.manager.releaseAll('ns', 'older');
+    expect((await a.acquire({ name: 'urgent', created: T + 3000, priority: 5 }, gpu)).acquired).toBe(true);
+    expect(await heldRows()).toEqual(['ns/holder-2', 'ns/urgent']);
+    const { rows } = await sql<{ workflowkey: string; priority: number }>`select workflowkey, priority from sync_state where workflowkey = 'ns/urgent'`.execute(admin.db);
+    expect(rows.map((row) => [row.workflowkey, Number(row.priority)])).toEqual([['ns/urgent', 5]]);
+  });
+
   it('hands the freed slot to its own front waiter inside the release, with the rows of an acquisition, where the database decides server-side', async () => {
     const a = await holderAndWaiter();
     const woken = a.wakes.next('ns/waiter');

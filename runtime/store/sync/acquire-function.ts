@@ -2,7 +2,7 @@ import type { SyncTableRefs } from './sync-schema.js';
 import { syncFunctionName } from './function-name.js';
 
 /** Bumped whenever the function's body or signature changes. */
-const VERSION = 5;
+const VERSION = 6;
 
 export function acquireFunctionName(tables: SyncTableRefs): string {
   return syncFunctionName('acquire', VERSION, tables);
@@ -12,10 +12,11 @@ export function acquireFunctionName(tables: SyncTableRefs): string {
  * One acquisition decision as a single server-side call (PostgreSQL and PGlite), doing exactly what the
  * guarded transaction does statement by statement, so that at its commit the tables hold what Argo's
  * protocol writes: the `sync_lock` guard row of every lock is inserted first (another acquirer waits on it,
- * an Argo controller's committed one fails the insert) and deleted last; a queue row is added unless this
- * controller has one for the key; and only when every lock admits the key (already held, or holders below the
- * limit with this controller's key of the same workflow at the front of the live queue) and `may_grant`, the
- * queue rows flip to holds, each with its next fencing token and grant record.
+ * an Argo controller's committed one fails the insert) and deleted last; only when every lock admits the key
+ * (already held, or holders below the limit with this controller's key of the same workflow at the front of the
+ * live queue, counting the queue row this attempt adds) and `may_grant`, the key holds each lock (its queue row
+ * flipped, or the hold written at once where it had none), each with its next fencing token and grant record;
+ * otherwise a queue row is added unless this controller has one for the key.
  *
  * A semaphore's limit is read from its `sync_limit` row (`p_limit_rows`) in the same call, as the release reads
  * it: no round trip before the decision, and never older than a separate read would be; it is returned.
@@ -45,6 +46,11 @@ export function acquireFunctionSql(tables: SyncTableRefs): string {
     v_ok boolean := p_may_grant;
     v_front_key varchar;
     v_front_controller varchar;
+    v_front_priority int;
+    v_front_time timestamp;
+    v_rows boolean[] := '{}';
+    v_has_row boolean;
+    v_live boolean;
     v_one_held boolean;
     v_one_count int;
     v_one_limit int;
@@ -53,18 +59,26 @@ export function acquireFunctionSql(tables: SyncTableRefs): string {
     for i in 1 .. coalesce(array_length(v_locks, 1), 0) loop
       insert into ${lock} (name, controller, time) values (v_locks[i], p_controller, p_now);
     end loop;
-    insert into ${state} (name, workflowkey, controller, held, priority, time)
-      select name, p_holder, p_controller, false, p_priority, p_created from unnest(v_locks) as name
-      on conflict do nothing;
     for i in 1 .. coalesce(array_length(v_locks, 1), 0) loop
-      -- One statement: the limit row (when asked), the holders, and the front of the live queue.
+      -- One statement: the limit row (when asked), the holders, the front of the live queue, whether this
+      -- controller has a row for the key, and whether it is live.
       select case when p_limit_rows[i] is null then v_limits[i] else (select l.sizelimit from ${limit} l where l.name = p_limit_rows[i]) end,
-          h.n, h.ours, f.workflowkey, f.controller
-        into v_one_limit, v_one_count, v_one_held, v_front_key, v_front_controller
+          h.n, h.ours, f.workflowkey, f.controller, f.priority, f.time,
+          exists (select 1 from ${state} m where m.name = v_locks[i] and m.workflowkey = p_holder and m.controller = p_controller),
+          exists (select 1 from ${controller} c where c.controller = p_controller and c.time > p_live_after)
+        into v_one_limit, v_one_count, v_one_held, v_front_key, v_front_controller, v_front_priority, v_front_time, v_has_row, v_live
         from (select count(*)::int as n, coalesce(bool_or(workflowkey = p_holder), false) as ours from ${state} where name = v_locks[i] and held = true) h
-        left join lateral (select q.workflowkey, q.controller from ${state} q
+        left join lateral (select q.workflowkey, q.controller, q.priority, q.time from ${state} q
           where q.name = v_locks[i] and q.held = false and q.controller in (select c.controller from ${controller} c where c.time > p_live_after)
           order by q.priority desc, q.time asc, q.workflowkey asc limit 1) f on true;
+      v_rows[i] := v_has_row;
+      -- The queue row this attempt adds is written only at the end (a grant writes the hold directly, instead of a
+      -- queue row and then the update of all five of Argo's indexes): where it will stand in the queue counts now.
+      if not v_has_row and v_live and (v_front_key is null or p_priority > v_front_priority
+          or (p_priority = v_front_priority and (p_created < v_front_time or (p_created = v_front_time and p_holder < v_front_key)))) then
+        v_front_key := p_holder;
+        v_front_controller := p_controller;
+      end if;
       v_limits[i] := v_one_limit;
       v_held[i] := v_one_held;
       if v_one_held then
@@ -85,7 +99,11 @@ export function acquireFunctionSql(tables: SyncTableRefs): string {
     if v_ok then
       for i in 1 .. coalesce(array_length(v_locks, 1), 0) loop
         continue when v_held[i];
-        update ${state} set held = true where name = v_locks[i] and workflowkey = p_holder and controller = p_controller;
+        if v_rows[i] then
+          update ${state} set held = true where name = v_locks[i] and workflowkey = p_holder and controller = p_controller;
+        else
+          insert into ${state} (name, workflowkey, controller, held, priority, time) values (v_locks[i], p_holder, p_controller, true, p_priority, p_created);
+        end if;
         insert into argosync_sync_fence (name, token) values (v_locks[i], 1)
           on conflict (name) do update set token = argosync_sync_fence.token + 1
           returning argosync_sync_fence.token into v_token;
@@ -94,6 +112,9 @@ export function acquireFunctionSql(tables: SyncTableRefs): string {
         v_tokens[i] := v_token;
       end loop;
     else
+      insert into ${state} (name, workflowkey, controller, held, priority, time)
+        select name, p_holder, p_controller, false, p_priority, p_created from unnest(v_locks) as name
+        on conflict do nothing;
       -- Only queue rows were written: they need not survive a database crash.
       perform set_config('synchronous_commit', 'off', true);
     end if;
