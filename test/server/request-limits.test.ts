@@ -18,14 +18,15 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 /** A raw connection: what it received, and a promise of its end. */
-function open(): Promise<{ socket: Socket; received: () => string; closed: Promise<void> }> {
+function open(): Promise<{ socket: Socket; received: () => string; closed: Promise<void>; isClosed: () => boolean }> {
   return new Promise((resolve, reject) => {
     let text = '';
+    let ended = false;
     const socket = connect(port, '127.0.0.1');
-    const closed = new Promise<void>((done) => socket.once('close', () => done()));
+    const closed = new Promise<void>((done) => socket.once('close', () => ((ended = true), done())));
     socket.on('data', (chunk) => (text += chunk.toString()));
     socket.once('error', reject);
-    socket.once('connect', () => resolve({ socket, received: () => text, closed }));
+    socket.once('connect', () => resolve({ socket, received: () => text, closed, isClosed: () => ended }));
   });
 }
 
@@ -36,6 +37,7 @@ async function response(connection: Awaited<ReturnType<typeof open>>): Promise<{
     const [head, body = ''] = text.split('\r\n\r\n');
     const length = Number(/content-length: (\d+)/i.exec(head ?? '')?.[1] ?? Number.NaN);
     if (text.includes('\r\n\r\n') && body.length >= length) return { status: Number(text.split(' ')[1]), body: JSON.parse(body) };
+    if (connection.isClosed()) throw new Error(`the connection closed without a whole response: ${JSON.stringify(text)}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
@@ -74,6 +76,21 @@ describe('requests and connections are bounded (SPEC §7.6)', () => {
     expect(await response(connection)).toEqual({ status: 431, body: { code: 3, message: expect.any(String) } });
     const deep = await server.fetch('/no-route', { method: 'POST', headers: { 'content-type': 'application/json' }, body: `${'['.repeat(5000)}${']'.repeat(5000)}` });
     expect({ status: deep.status, body: deep.json() }).toEqual({ status: 400, body: { code: 3, message: 'request body is nested more than 64 levels deep' } });
+  });
+
+  it('answers a request without a Host, or with two, 400 {code, message}: HTTP/1.1 wants exactly one', async () => {
+    const heads = ['GET /healthz HTTP/1.1', 'GET /healthz HTTP/1.1\r\nHost: localhost\r\nHost: evil.example', 'GET /healthz HTTP/1.1\r\nHost: evil.example\r\nhost: localhost'];
+    for (const head of heads) {
+      const connection = await open();
+      connection.socket.write(`${head}\r\n\r\n`);
+      expect(await response(connection), head).toEqual({ status: 400, body: { code: 3, message: 'the request must carry exactly one Host header' } });
+      connection.socket.destroy();
+    }
+    const http10 = await open();
+    http10.socket.write('GET /healthz HTTP/1.0\r\n\r\n');
+    // HTTP/1.0 may leave Host out; this loopback server then refuses it as a name not its own.
+    expect(await response(http10)).toEqual({ status: 403, body: { code: 7, message: expect.stringContaining('--allowed-hosts') } });
+    http10.socket.destroy();
   });
 
   it('keeps secret query values out of the request log', async () => {

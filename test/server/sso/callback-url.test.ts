@@ -40,7 +40,7 @@ describe('the SSO callback URL without sso.redirectUrl is built only on trusted 
 
   it('never on a Host the server does not own: a request cannot choose where the provider sends the code', async () => {
     const server = await start({ allowedHosts: ['argosync.example.com'] });
-    for (const host of ['evil.example', 'evil.example:443', 'argosync.example.com@evil.example', 'argosync.example.com:443@evil.example', 'argosync.example.com/x', 'localhost:1 evil']) {
+    for (const host of ['evil.example', 'evil.example:443', 'argosync.example.com@evil.example', 'argosync.example.com:443@evil.example', 'argosync.example.com/x', 'localhost:1 evil', 'argosync.example.com:65536', 'localhost:0', 'localhost:0443', '[::1]:99999', '[1:2]']) {
       const refused = await callbackUrl(server, { host });
       expect(refused, host).toMatch(/^400: .*Set sso\.redirectUrl, or list the name with --allowed-hosts/);
     }
