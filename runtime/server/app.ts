@@ -6,7 +6,7 @@ import type { Registry } from 'prom-client';
 import { systemClock } from '../clock.js';
 import type { Clock } from '../clock.js';
 import { registerAuthentication } from './auth/authenticate.js';
-import { limitConnectionsPerAddress } from './connection-limit.js';
+import { limitConnectionsPerClient } from './connection-limit.js';
 import { registerHostCheck } from './host-check.js';
 import { registerOriginCheck } from './origin-check.js';
 import { RequestOrigin } from './request-origin.js';
@@ -83,7 +83,6 @@ export async function buildApp(options: ServerOptions, services: ServerServices)
       ? fastify({ ...common, https: { ...(await loadTlsMaterial(options, clock)), ...TLS_SETTINGS, ...NODE_OPTIONS } })
       : fastify({ ...common, http: NODE_OPTIONS })
   ) as unknown as FastifyInstance;
-  limitConnectionsPerAddress(app.server, options.maxConnectionsPerIp);
   if (!options.secure) app.log.warn(INSECURE_WARNING);
   if (options.authModes.length === 1 && options.authModes[0] === 'server') app.log.warn(SERVER_ONLY_WARNING);
   if (options.rateLimitKeyHeaders.length > 0 && options.trustedProxies.length === 0) app.log.warn(KEY_HEADERS_WITHOUT_PROXIES_WARNING);
@@ -110,6 +109,8 @@ export async function buildApp(options: ServerOptions, services: ServerServices)
     clock,
     registry: services.metricsRegistry,
   });
+  // After the rate limit, so that its 429 carries the rate-limit headers too.
+  limitConnectionsPerClient(app, options.maxConnectionsPerIp, site, options.rateLimitKeyHeaders);
   registerHttpMetrics(app, services.metricsRegistry);
   if (options.secure) {
     app.addHook('onSend', (_request, reply, payload, done) => {
