@@ -88,8 +88,6 @@ export async function buildApp(options: ServerOptions, services: ServerServices)
   if (options.rateLimitKeyHeaders.length > 0 && options.trustedProxies.length === 0) app.log.warn(KEY_HEADERS_WITHOUT_PROXIES_WARNING);
 
   const site = new RequestOrigin(options);
-  registerHostCheck(app, site, isLoopbackAddress(options.address));
-  registerOriginCheck(app, site);
   // Callback hooks here and below: no promise per request.
   app.addHook('onResponse', (request, reply, done) => {
     request.log.info({ method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request completed');
@@ -109,8 +107,10 @@ export async function buildApp(options: ServerOptions, services: ServerServices)
     clock,
     registry: services.metricsRegistry,
   });
-  // After the rate limit, so that its 429 carries the rate-limit headers too.
+  // The onRequest hooks after the rate limit's, so that every refusal carries the rate-limit headers too.
   limitConnectionsPerClient(app, options.maxConnectionsPerIp, site, options.rateLimitKeyHeaders);
+  registerHostCheck(app, site, isLoopbackAddress(options.address));
+  registerOriginCheck(app, site);
   registerHttpMetrics(app, services.metricsRegistry);
   if (options.secure) {
     app.addHook('onSend', (_request, reply, payload, done) => {

@@ -168,6 +168,8 @@ type HostileHeaders = typeof hostileHeaders extends fc.Arbitrary<infer T> ? T : 
 /** The statuses SPEC §7 gives these routes (501: `/oauth2/*` without SSO, as Argo; 431: oversize headers). */
 const DOCUMENTED_STATUSES = new Set([200, 302, 400, 401, 403, 404, 409, 429, 431, 501]);
 const GRPC_CODES: Readonly<Record<number, number>> = { 400: 3, 401: 16, 403: 7, 404: 5, 409: 6, 429: 8, 431: 3 };
+/** What `writeClientError` answers for a request Node's HTTP parser could not read, before any hook. */
+const PARSER_REFUSALS = new Set(['{"code":3,"message":"malformed HTTP request"}', '{"code":3,"message":"the request line or headers are larger than the server accepts"}']);
 const STACK_TRACE = /node:internal|\.[cm]?[jt]s:\d+:\d+/;
 
 /** A runtime with the state it needs to build requests that get past authentication. */
@@ -202,6 +204,8 @@ function checkAnswer(target: HeaderTarget, route: RegisteredRoute, response: Raw
   const { status, headers, body } = response!;
   expect(DOCUMENTED_STATUSES.has(status), where).toBe(true);
   expect(body, where).not.toMatch(STACK_TRACE);
+  // SPEC §7.1: every response carries the rate-limit headers, but for what Node's parser refused before any route.
+  if (!PARSER_REFUSALS.has(body)) expect(headers.get('x-ratelimit-limit'), where).toBeDefined();
   const contentType = headers.get('content-type')?.[0] ?? '';
   if (contentType.startsWith('text/html')) expect(body.toLowerCase(), where).not.toContain(MARK);
   for (const location of headers.get('location') ?? []) {
