@@ -15,12 +15,12 @@ function hostCount(rawHeaders: readonly string[]): number {
 }
 
 /**
- * The `Host` rules, before anything else runs. An HTTP/1.1 request without `Host`, or any request with two, is a 400 `{code, message}`
- * here rather than Node's own bodyless 400 (SPEC §7.6: every error has that shape; the Node servers are built
- * with `requireHostHeader: false` for this). With `ownNamesOnly` (a server bound to loopback), the DNS
- * rebinding defence: a web page whose name an attacker re-pointed at 127.0.0.1 still sends its own name in
- * `Host`, so any name not the server's own (loopback's, the bound address, `--allowed-hosts`) is refused.
- * One Set lookup per request.
+ * The `Host` rules, before any route runs. An HTTP/1.1 request without `Host`, or any request with two, is a
+ * 400 `{code, message}` here rather than Node's own bodyless 400 (SPEC §7.6: every error has that shape; the
+ * Node servers are built with `requireHostHeader: false` for this). With `ownNamesOnly` (a server bound to
+ * loopback), the DNS rebinding defence: a web page whose name an attacker re-pointed at 127.0.0.1 still sends
+ * its own name in `Host`, so any name not the server's own (loopback's, the bound address, `--allowed-hosts`)
+ * is refused. A pass over the raw header names and one Set lookup per request.
  */
 export function registerHostCheck(app: FastifyInstance, site: RequestOrigin, ownNamesOnly: boolean): void {
   // A callback hook: no promise per request on the read path.

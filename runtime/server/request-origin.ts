@@ -22,6 +22,7 @@ function isPlainHost(host: string): boolean {
   const [, ipv6, port] = match;
   return (ipv6 === undefined || isIP(ipv6) === 6) && (port === undefined || Number(port) <= 65535);
 }
+
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
 
 /** `::ffff:10.0.0.1`, how a dual-stack socket shows an IPv4 peer, is `10.0.0.1`. */
