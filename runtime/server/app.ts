@@ -87,7 +87,7 @@ export async function buildApp(options: ServerOptions, services: ServerServices)
   if (options.authModes.length === 1 && options.authModes[0] === 'server') app.log.warn(SERVER_ONLY_WARNING);
   if (options.rateLimitKeyHeaders.length > 0 && options.trustedProxies.length === 0) app.log.warn(KEY_HEADERS_WITHOUT_PROXIES_WARNING);
 
-  const site = new RequestOrigin(options);
+  const site = new RequestOrigin({ ...options, allowedHosts: [...options.allowedHosts, ...(services.sso?.ownHosts ?? [])] });
   // Callback hooks here and below: no promise per request.
   app.addHook('onResponse', (request, reply, done) => {
     request.log.info({ method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request completed');
