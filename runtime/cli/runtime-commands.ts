@@ -52,7 +52,7 @@ function serveCommand(definition: (typeof ROLES)[number], say: (line: string) =>
     .option('--api-rate-limit-window <duration>', 'rate limit window, e.g. 1m or 1s')
     .option('--rate-limit-key-headers <headers>', 'comma-separated headers that key the rate limit (believed only from --trusted-proxies)')
     .option('--trusted-proxies <addresses>', 'comma-separated IPs of the proxies in front: only their X-Forwarded-* and rate-limit key headers are believed')
-    .option('--allowed-hosts <hosts>', 'comma-separated Host names of this server: a loopback server also answers them (besides localhost, 127.0.0.1, [::1]); SSO builds its callback URL only on them')
+    .option('--allowed-hosts <hosts>', 'comma-separated Host names of this server: a loopback server also answers them (besides localhost, 127.0.0.1, [::1]); browser changes and the SSO callback URL are accepted only on them')
     .option('--max-connections-per-ip <n>', 'open connections one client address may hold')
     .option('--log-format <format>', 'text or json', 'text')
     .option('--loglevel <level>', 'debug, info, warn or error: the least severe log lines written', 'info')

@@ -6,7 +6,7 @@ import type { Registry } from 'prom-client';
 import { systemClock } from '../clock.js';
 import type { Clock } from '../clock.js';
 import { registerAuthentication } from './auth/authenticate.js';
-import { limitConnectionsPerAddress } from './connection-limit.js';
+import { limitConnectionsPerClient } from './connection-limit.js';
 import { registerHostCheck } from './host-check.js';
 import { registerOriginCheck } from './origin-check.js';
 import { RequestOrigin } from './request-origin.js';
@@ -58,7 +58,8 @@ const READINESS_TIMEOUT_MS = 5000;
  * keep-alive connection is closed after 5 s. Responses, event streams included, are not bounded by these.
  */
 const TIMEOUTS = { requestTimeout: 60_000, keepAliveTimeout: 5_000 } as const;
-const NODE_TIMEOUTS = { headersTimeout: 10_000, connectionsCheckingInterval: 2_000 } as const;
+// Node answers a request without `Host` with a bodyless 400 of its own; the Host check answers it instead.
+const NODE_OPTIONS = { headersTimeout: 10_000, connectionsCheckingInterval: 2_000, requireHostHeader: false } as const;
 /** Path parameters up to this length reach the routes (and their 400s); Fastify's default of 100 would 404 a long key. */
 const MAX_PARAM_LENGTH = 1024;
 
@@ -79,17 +80,14 @@ export async function buildApp(options: ServerOptions, services: ServerServices)
   };
   const app = (
     options.secure
-      ? fastify({ ...common, https: { ...(await loadTlsMaterial(options, clock)), ...TLS_SETTINGS, ...NODE_TIMEOUTS } })
-      : fastify({ ...common, http: NODE_TIMEOUTS })
+      ? fastify({ ...common, https: { ...(await loadTlsMaterial(options, clock)), ...TLS_SETTINGS, ...NODE_OPTIONS } })
+      : fastify({ ...common, http: NODE_OPTIONS })
   ) as unknown as FastifyInstance;
-  limitConnectionsPerAddress(app.server, options.maxConnectionsPerIp);
   if (!options.secure) app.log.warn(INSECURE_WARNING);
   if (options.authModes.length === 1 && options.authModes[0] === 'server') app.log.warn(SERVER_ONLY_WARNING);
   if (options.rateLimitKeyHeaders.length > 0 && options.trustedProxies.length === 0) app.log.warn(KEY_HEADERS_WITHOUT_PROXIES_WARNING);
 
-  const site = new RequestOrigin(options);
-  if (isLoopbackAddress(options.address)) registerHostCheck(app, site);
-  registerOriginCheck(app, site);
+  const site = new RequestOrigin({ ...options, allowedHosts: [...options.allowedHosts, ...(services.sso?.ownHosts ?? [])] });
   // Callback hooks here and below: no promise per request.
   app.addHook('onResponse', (request, reply, done) => {
     request.log.info({ method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request completed');
@@ -109,6 +107,10 @@ export async function buildApp(options: ServerOptions, services: ServerServices)
     clock,
     registry: services.metricsRegistry,
   });
+  // The onRequest hooks after the rate limit's, so that every refusal carries the rate-limit headers too.
+  limitConnectionsPerClient(app, options.maxConnectionsPerIp, site, options.rateLimitKeyHeaders);
+  registerHostCheck(app, site, isLoopbackAddress(options.address));
+  registerOriginCheck(app, site);
   registerHttpMetrics(app, services.metricsRegistry);
   if (options.secure) {
     app.addHook('onSend', (_request, reply, payload, done) => {

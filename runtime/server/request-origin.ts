@@ -13,7 +13,16 @@ export interface SeenOrigin {
 }
 
 /** A `Host` value and nothing else: a name or an IP literal and an optional port (no user info, path or spaces). */
-const HOST_SYNTAX = /^(?:\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9.-]{0,252}))(?::\d{1,5})?$/i;
+const HOST_SYNTAX = /^(?:\[([0-9a-f:.]+)\]|[a-z0-9](?:[a-z0-9.-]{0,252}))(?::([1-9]\d{0,4}))?$/i;
+
+/** Whether `host` is one a URL can be built on: {@link HOST_SYNTAX}, a real IPv6 literal, a port from 1 to 65535. */
+function isPlainHost(host: string): boolean {
+  const match = HOST_SYNTAX.exec(host);
+  if (match === null) return false;
+  const [, ipv6, port] = match;
+  return (ipv6 === undefined || isIP(ipv6) === 6) && (port === undefined || Number(port) <= 65535);
+}
+
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
 
 /** `::ffff:10.0.0.1`, how a dual-stack socket shows an IPv4 peer, is `10.0.0.1`. */
@@ -67,7 +76,7 @@ export class RequestOrigin {
       if (proto === 'http' || proto === 'https') scheme = proto;
       host = firstEntry(request.headers['x-forwarded-host']) ?? host;
     }
-    return host !== undefined && HOST_SYNTAX.test(host) ? { scheme, host } : undefined;
+    return host !== undefined && isPlainHost(host) ? { scheme, host } : undefined;
   }
 
   /**

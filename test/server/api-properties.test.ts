@@ -1,16 +1,23 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { request } from 'undici';
+import { stringify } from 'yaml';
 import { insecureAgent } from '../support/runtime-api.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRuntime, type RunningRuntime } from '../../runtime/runtime-process.js';
+import { mintSession, sessionContentKey } from '../../runtime/server/auth/sso/session-cookie.js';
+import { sealSignIn, SIGN_IN_COOKIE } from '../../runtime/server/auth/sso/sign-in-state.js';
+import { loadOrCreateFileKey } from '../../runtime/server/auth/sso/sso-key.js';
+import { startOpenIdProvider, type TestOpenIdProvider } from '../support/openid-provider.js';
+import { rawRequest, type RawResponse } from '../support/raw-http.js';
 import { registeredRoutes, type RegisteredRoute } from '../support/route-list.js';
 
 /** Per route; with one server for the file this keeps the suite at about 10 s on a loaded machine. */
 const RUNS_PER_ROUTE = 30;
+const HEADER_RUNS_PER_ROUTE = 25;
 
 /** Names an attacker or a careless user would try: traversal, NUL and control characters, prototype names, SQL, oversize. */
 const hostileName = fc.oneof(
@@ -22,7 +29,7 @@ const hostileName = fc.oneof(
 const hugeNumber = fc.oneof(fc.constantFrom(0, -1, 2 ** 31, 2 ** 53, -(2 ** 63), 1e308, 1.5, Number.MAX_SAFE_INTEGER), fc.integer(), fc.double({ noNaN: true }));
 const hostileValue = fc.oneof(hostileName, hugeNumber, fc.boolean(), fc.constant(null), fc.jsonValue({ maxDepth: 3 }), fc.dictionary(hostileName, hostileName, { maxKeys: 3 }));
 
-const VALID_PARAMS: Readonly<Record<string, string>> = { namespace: 'team-a', key: 'gpu', name: 'wf', uid: 'u1', section: 'synchronization' };
+const VALID_PARAMS: Readonly<Record<string, string>> = { namespace: 'team-a', key: 'gpu', name: 'wf', uid: 'u1', section: 'synchronization', asset: 'app.js' };
 const MANIFEST = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'wf' }, spec: { entrypoint: 'main', templates: [{ name: 'main', suspend: {} }] } };
 
 /** A request each route accepts; one part of it is then replaced by something hostile. */
@@ -126,6 +133,149 @@ describe('every API route under generated hostile input (SPEC §12: only 4xx, ne
           expect(await state(), where).toBe(before);
         }),
         { numRuns: RUNS_PER_ROUTE, seed: Number(process.env.ARGOSYNC_PROPERTY_SEED ?? Date.now() % 2 ** 31) },
+      );
+    }
+  }, 300_000);
+});
+
+/** The names the header runtimes below answer as their own (besides loopback's). */
+const OWN_NAME = 'argosync.example.com';
+/** Every hostile value carries this mark, so a reflection of it is easy to spot. */
+const MARK = 'evil';
+/** Values a DNS-rebinding page, a misconfigured proxy or a hand-written request may put in a naming header. */
+const hostileHeaderValue = fc.oneof(
+  fc.constantFrom(
+    'evil.example', `${OWN_NAME}:443@evil.example`, 'localhost:443@evil.example', `${OWN_NAME}/evil`, `${OWN_NAME}\\evil`, `${OWN_NAME}:99999#evil`,
+    '[::1]:70000#evil', '[::ffff:7f00:1]#evil', '[evil::1]', '[::1#evil', `${OWN_NAME}\r\nx-evil: 1`, `${OWN_NAME}\r\n\r\nGET /evil HTTP/1.1`,
+    `${OWN_NAME}\u0000evil`, `${OWN_NAME}\nevil`, `${OWN_NAME}\revil`, 'évil.example', 'ｅｖｉｌ.example', '😈evil', `evil.example, ${OWN_NAME}`,
+    `${OWN_NAME}, evil.example`, 'https://evil.example', 'null#evil', 'javascript:evil()', '"><script>evil()</script>', `evil${'x'.repeat(20_000)}`,
+    `evil${'.a'.repeat(2_000)}`, 'for=evil;proto=https;host=evil.example', 'for="[::1]:80";host=evil, for=evil', 'https, evil', 'evil, https', '1.2.3.4, evil, 127.0.0.1',
+  ),
+  fc.string({ unit: 'binary', maxLength: 40 }).map((text) => `${MARK}${text}`),
+  // This server's own names on ports no URL can hold: nothing to reflect, but nothing to build a URL on either.
+  fc.tuple(fc.constantFrom(OWN_NAME, 'localhost', '127.0.0.1', '[::1]', 'LOCALHOST'), fc.constantFrom(':0', ':65536', ':99999', ':', ':00443')).map(([name, port]) => `${name}${port}`),
+  fc.tuple(fc.constantFrom(OWN_NAME, 'localhost', '127.0.0.1', '[::1]'), fc.string({ unit: fc.integer({ min: 0, max: 0x7f }).map((code) => String.fromCharCode(code)), maxLength: 12 })).map(([name, tail]) => `${name}${tail}#${MARK}`),
+);
+const NAMING_HEADERS = ['host', 'origin', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'Host', 'X-Forwarded-Host', 'X-FORWARDED-PROTO'] as const;
+/** A request's naming headers: none to several, a name possibly repeated, and sometimes a `Host` of this server's own first. */
+const hostileHeaders = fc.record({
+  ownHost: fc.constantFrom('none', 'first', 'last'),
+  headers: fc.array(fc.tuple(fc.constantFrom(...NAMING_HEADERS), hostileHeaderValue), { minLength: 1, maxLength: 5 }),
+  credential: fc.constantFrom('none', 'token', 'session cookie', 'session header', 'sign-in'),
+});
+type HostileHeaders = typeof hostileHeaders extends fc.Arbitrary<infer T> ? T : never;
+
+/** The statuses SPEC §7 gives these routes (501: `/oauth2/*` without SSO, as Argo; 431: oversize headers). */
+const DOCUMENTED_STATUSES = new Set([200, 302, 400, 401, 403, 404, 409, 429, 431, 501]);
+const GRPC_CODES: Readonly<Record<number, number>> = { 400: 3, 401: 16, 403: 7, 404: 5, 409: 6, 429: 8, 431: 3 };
+/** What `writeClientError` answers for a request Node's HTTP parser could not read, before any hook. */
+const PARSER_REFUSALS = new Set(['{"code":3,"message":"malformed HTTP request"}', '{"code":3,"message":"the request line or headers are larger than the server accepts"}']);
+const STACK_TRACE = /node:internal|\.[cm]?[jt]s:\d+:\d+/;
+
+/** A runtime with the state it needs to build requests that get past authentication. */
+interface HeaderTarget {
+  readonly runtime: RunningRuntime;
+  readonly port: number;
+  /** `Bearer v2:…` of a signed-in person, when SSO is on. */
+  readonly session: string | undefined;
+  /** A sealed sign-in (state `STATE`) for `/oauth2/callback`, when SSO is on. */
+  readonly signIn: string | undefined;
+  /** Hosts a `Location` may name: this server's and the identity provider's. */
+  readonly hostnames: ReadonlySet<string>;
+}
+const STATE = 'state-of-the-property-test';
+
+function headersFor(target: HeaderTarget, route: RegisteredRoute, generated: HostileHeaders, hasBody: boolean): [string, string][] {
+  const headers: [string, string][] = generated.headers.map(([name, value]) => [name, value]);
+  const own: [string, string] = ['host', `localhost:${target.port}`];
+  if (generated.ownHost === 'first') headers.unshift(own);
+  if (generated.ownHost === 'last') headers.push(own);
+  if (hasBody) headers.push(['content-type', 'application/json']);
+  const bearer = generated.credential === 'token' ? `Bearer ${target.runtime.token}` : generated.credential === 'session header' ? target.session : undefined;
+  if (bearer !== undefined) headers.push(['authorization', bearer]);
+  if (generated.credential === 'session cookie') headers.push(['cookie', `authorization="${target.session ?? 'Bearer v2:forged'}"`]);
+  if (generated.credential === 'sign-in' || route.url === '/oauth2/callback') headers.push(['cookie', `${SIGN_IN_COOKIE}=${target.signIn ?? 'forged'}`]);
+  return headers;
+}
+
+/** What a hostile naming header must never do to a response: a 5xx, a stack, an undocumented status, its value in a `Location` or a page. */
+function checkAnswer(target: HeaderTarget, route: RegisteredRoute, response: RawResponse | undefined, where: string): void {
+  expect(response, where).toBeDefined();
+  const { status, headers, body } = response!;
+  expect(DOCUMENTED_STATUSES.has(status), where).toBe(true);
+  expect(body, where).not.toMatch(STACK_TRACE);
+  // SPEC §7.1: every response carries the rate-limit headers, but for what Node's parser refused before any route.
+  if (!PARSER_REFUSALS.has(body)) expect(headers.get('x-ratelimit-limit'), where).toBeDefined();
+  const contentType = headers.get('content-type')?.[0] ?? '';
+  if (contentType.startsWith('text/html')) expect(body.toLowerCase(), where).not.toContain(MARK);
+  for (const location of headers.get('location') ?? []) {
+    expect(location.toLowerCase(), where).not.toContain(MARK);
+    const url = new URL(location, 'https://relative.invalid');
+    const redirectUri = url.searchParams.get('redirect_uri');
+    for (const named of redirectUri === null ? [url.href] : [url.href, redirectUri]) {
+      expect(URL.canParse(named), where).toBe(true);
+      const { hostname } = new URL(named);
+      if (hostname !== 'relative.invalid') expect(target.hostnames.has(hostname), where).toBe(true);
+    }
+  }
+  const sso = route.url.startsWith('/oauth2/');
+  if (status < 400 || (sso && (status === 501 || contentType.startsWith('text/html')))) return;
+  expect(contentType, where).toMatch(/^application\/json/);
+  const error = JSON.parse(body) as Record<string, unknown>;
+  expect(Object.keys(error).sort(), where).toEqual(['code', 'message']);
+  expect(error.code, where).toBe(GRPC_CODES[status]);
+}
+
+describe('every route under generated hostile Host, Origin and forwarding headers, SSO off and on (SPEC §7.6, §7.7)', () => {
+  const homes: string[] = [];
+  const targets: Record<'loopback, client auth' | 'all interfaces behind a trusted proxy, sso and client auth', HeaderTarget> = {} as never;
+  let provider: TestOpenIdProvider;
+  beforeAll(async () => {
+    provider = await startOpenIdProvider([{ sub: 'alice' }], [{ clientId: 'argosync', clientSecret: 'secret', redirectUris: [`https://${OWN_NAME}/oauth2/callback`] }]);
+    const start = async (server: Parameters<typeof startRuntime>[1], sso: boolean): Promise<HeaderTarget> => {
+      const home = await mkdtemp(join(tmpdir(), 'argosync-header-properties-'));
+      homes.push(home);
+      const config = join(home, 'argosync.yaml');
+      await writeFile(config, stringify(sso ? { sso: { issuer: provider.issuer, clientIdValue: 'argosync', clientSecretValue: 'secret', rootCA: provider.certificate } } : {}));
+      const runtime = await startRuntime({ home, config }, { port: 0, logFormat: 'json', logLevel: 'error', apiRateLimit: '1000000', allowedHosts: [OWN_NAME], ...server }, () => undefined);
+      const key = sso ? sessionContentKey(await loadOrCreateFileKey(home)) : undefined;
+      const now = Date.now();
+      return {
+        runtime,
+        port: Number(new URL(runtime.url).port),
+        session: key && (await mintSession(key, { iss: 'argo-server', sub: 'alice', exp: Math.floor(now / 1000) + 3600 })),
+        signIn: key && (await sealSignIn(key, { state: STATE, nonce: 'nonce', codeVerifier: 'verifier'.repeat(6), destination: '/' }, now)),
+        hostnames: new Set(['localhost', '127.0.0.1', '[::1]', OWN_NAME]),
+      };
+    };
+    targets['loopback, client auth'] = await start({}, false);
+    targets['all interfaces behind a trusted proxy, sso and client auth'] = await start({ address: '0.0.0.0', authModes: ['sso', 'client'], trustedProxies: ['127.0.0.1'] }, true);
+  });
+  afterAll(async () => {
+    await Promise.all(Object.values(targets).map((target) => target.runtime.stop()));
+    await provider?.close();
+    await Promise.all(homes.map((home) => rm(home, { recursive: true, force: true })));
+  });
+
+  it.each(['loopback, client auth', 'all interfaces behind a trusted proxy, sso and client auth'] as const)('%s: a documented status, a {code, message} error, and no hostile value in a Location or a page', async (name) => {
+    const target = targets[name];
+    const routes = registeredRoutes(target.runtime.server.app);
+    expect(routes.map((route) => route.url)).toContain('/oauth2/callback');
+    for (const route of routes) {
+      await fc.assert(
+        fc.asyncProperty(hostileHeaders, async (generated) => {
+          const { params, body, query } = validRequest(route);
+          if (route.url === '/oauth2/callback') Object.assign(query, { state: STATE, code: 'code' });
+          let index = 0;
+          const search = new URLSearchParams(query).toString();
+          const path = route.url.replace(/:\w+/g, () => encodeURIComponent(params[index++] ?? 'x')) + (search ? `?${search}` : '');
+          const sent = route.method === 'GET' || route.method === 'DELETE' ? undefined : JSON.stringify(body ?? {});
+          const headers = headersFor(target, route, generated, sent !== undefined);
+          const response = await rawRequest(target.runtime.url, { method: route.method, path, headers, ...(sent === undefined ? {} : { body: sent }) });
+          const where = `${route.method} ${path} ${JSON.stringify(headers).slice(0, 400)} → ${response?.status} ${JSON.stringify([...(response?.headers ?? [])])} ${response?.body.slice(0, 300)}`;
+          checkAnswer(target, route, response, where);
+        }),
+        { numRuns: HEADER_RUNS_PER_ROUTE, seed: Number(process.env.ARGOSYNC_PROPERTY_SEED ?? Date.now() % 2 ** 31) },
       );
     }
   }, 300_000);

@@ -46,3 +46,32 @@ describe('the same-origin check behind a TLS-terminating proxy (SPEC §7.6)', ()
     expect(own.status).toBe(404);
   });
 });
+
+describe("the same-origin check accepts only this server's own names (SPEC §7.6, DNS rebinding)", () => {
+  let everywhere: TestServer;
+  beforeAll(async () => {
+    // Bound to every interface, so no Host check runs first: the same-origin check alone stands between a page and a change.
+    everywhere = await startTestServer({ secure: false, address: '0.0.0.0', allowedHosts: ['argosync.example.com'] });
+  });
+  afterAll(() => everywhere?.close());
+
+  it("refuses a page on an attacker's name re-pointed at the server, whose Host, Origin and Sec-Fetch-Site all agree", async () => {
+    const port = new URL(everywhere.url).port;
+    for (const host of ['evil.example', `evil.example:${port}`, `127.0.0.1.nip.io:${port}`]) {
+      const page = `http://${host}`;
+      for (const marks of <Record<string, string>[]>[{ origin: page }, { origin: page, 'sec-fetch-site': 'same-origin' }, { 'sec-fetch-site': 'same-origin', cookie: 'authorization=Bearer%20x' }]) {
+        const refused = await everywhere.fetch('/api/v1/version', { method: 'POST', headers: { host, ...marks, 'content-type': 'application/json' }, body: '{}' });
+        expect(refused.status, `${host} ${JSON.stringify(marks)}`).toBe(403);
+        expect(refused.json(), host).toEqual({ code: 7, message: expect.stringContaining('list the name with --allowed-hosts') });
+      }
+    }
+  });
+
+  it('accepts the same request on a name of its own: loopback, or listed with --allowed-hosts', async () => {
+    const port = new URL(everywhere.url).port;
+    for (const host of [`localhost:${port}`, `argosync.example.com:${port}`, 'argosync.example.com']) {
+      const own = await everywhere.fetch('/api/v1/version', browserChange(`http://${host}`, { host }));
+      expect(own.status, host).toBe(404);
+    }
+  });
+});

@@ -59,6 +59,14 @@ describe('rate limiting', () => {
     expect(rateHeaders(bad)).toMatchObject({ limit: '3', remaining: '2' });
   });
 
+  it("puts them on the Host and same-origin checks' refusals too, which come before any route", async () => {
+    const client = from('10.0.0.3');
+    const foreignHost = await server.fetch(API, { headers: { ...client.headers, host: 'attacker.example' } });
+    const crossOrigin = await server.fetch(API, { method: 'POST', headers: { ...client.headers, origin: 'https://attacker.example', 'content-type': 'application/json' }, body: '{}' });
+    expect([foreignHost.status, crossOrigin.status]).toEqual([403, 403]);
+    expect([foreignHost, crossOrigin].map(rateHeaders)).toEqual([expect.objectContaining({ limit: '3', remaining: '2' }), expect.objectContaining({ limit: '3', remaining: '1' })]);
+  });
+
   it('never counts probes and metrics against the limit (SPEC §7.6), so a busy client cannot fail a liveness probe', async () => {
     const client = from('10.0.0.9');
     for (let i = 0; i < LIMIT * 3; i += 1) {

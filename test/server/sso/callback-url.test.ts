@@ -40,7 +40,7 @@ describe('the SSO callback URL without sso.redirectUrl is built only on trusted 
 
   it('never on a Host the server does not own: a request cannot choose where the provider sends the code', async () => {
     const server = await start({ allowedHosts: ['argosync.example.com'] });
-    for (const host of ['evil.example', 'evil.example:443', 'argosync.example.com@evil.example', 'argosync.example.com:443@evil.example', 'argosync.example.com/x', 'localhost:1 evil']) {
+    for (const host of ['evil.example', 'evil.example:443', 'argosync.example.com@evil.example', 'argosync.example.com:443@evil.example', 'argosync.example.com/x', 'localhost:1 evil', 'argosync.example.com:65536', 'localhost:0', 'localhost:0443', '[::1]:99999', '[1:2]']) {
       const refused = await callbackUrl(server, { host });
       expect(refused, host).toMatch(/^400: .*Set sso\.redirectUrl, or list the name with --allowed-hosts/);
     }
@@ -70,5 +70,11 @@ describe('the SSO callback URL without sso.redirectUrl is built only on trusted 
     const server = await startTestServer({ home, authModes: ['sso'], ...site }, { sso: service });
     servers.push(server);
     expect(await callbackUrl(server, { host: 'evil.example' })).toBe('https://argosync.example.com/oauth2/callback');
+    // The name it gives is one of this server's own: a signed-in browser's change made on it passes the
+    // same-origin check without --allowed-hosts (404: no route answers POST /api/v1/version), another name's not.
+    const change = (host: string) =>
+      server.fetch('/api/v1/version', { method: 'POST', headers: { host, origin: `https://${host}`, cookie: 'authorization="Bearer v2:x"', 'content-type': 'application/json' }, body: '{}' });
+    expect((await change('argosync.example.com')).status).toBe(404);
+    expect((await change('evil.example')).status).toBe(403);
   });
 });

@@ -34,6 +34,8 @@ export interface SsoStartOptions {
 export interface SsoService {
   readonly sessions: SsoSessions;
   readonly routes: FastifyPluginAsync;
+  /** The host of `sso.redirectUrl`: the operator named it as this server's, as `--allowed-hosts` would. */
+  readonly ownHosts?: readonly string[];
 }
 
 async function resolve(source: SecretSource, resolveSecret: SecretResolver, key: string): Promise<string> {
@@ -68,5 +70,5 @@ export async function startSso(options: SsoStartOptions): Promise<SsoService> {
   const routes: FastifyPluginAsync = async (app) => {
     await app.register(oauth2Routes, { sso, provider, contentKey, baseHref: options.baseHref, secure: options.site.secure, site: new RequestOrigin(options.site), clock: options.clock });
   };
-  return { sessions, routes };
+  return { sessions, routes, ownHosts: sso.redirectUrl === undefined ? [] : [new URL(sso.redirectUrl).host] };
 }
