@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { executePrepared, liveControllers, type SyncSchema, type SyncTables, type SyncTransaction } from './sync-schema.js';
+import { liveControllers, type FunctionCall, type SyncSchema, type SyncTables, type SyncTransaction } from './sync-schema.js';
 
 /** A queue row (`held=false`) as the controller sees it. */
 export interface QueueRow {
@@ -30,6 +30,13 @@ export interface HandOff {
   readonly liveAfter: Date;
 }
 
+/** What the release function returns. */
+export interface ReleaseRow {
+  released: number;
+  handed_to: string | null;
+  token: string | number | null;
+}
+
 /** What a release did: how many holds it deleted, and the waiter it granted the slot to, if any. */
 export interface Release {
   readonly released: number;
@@ -45,8 +52,8 @@ export class LockRows {
     private readonly schema: SyncSchema,
     /** The lock's row name. */
     readonly key: string,
-    /** The name of the release function (handOffFunctionName), computed once per store. */
-    private readonly releaseFunction: string,
+    /** The release function (handOffFunctionSql), one per store. */
+    private readonly releaseCall: FunctionCall<ReleaseRow>,
   ) {}
 
   /** Argo's addToQueue: inserts the queue row unless this controller has a row for the key; in `db` when given a transaction. */
@@ -76,13 +83,17 @@ export class LockRows {
   async release(controller: string, holderKey: string, notice: { readonly channel: string; readonly payload: string }, handOff?: HandOff): Promise<Release> {
     const { db, tables, engine } = this.schema;
     if (engine.notifications) {
-      const rows = await executePrepared(
-        this.schema,
-        sql<{ released: number; handed_to: string | null; token: string | number | null }>`
-        select released, handed_to, token from ${sql.raw(this.releaseFunction)}(
-          ${controller}, ${holderKey}, ${this.key}, ${handOff && 'fixed' in handOff.limit ? handOff.limit.fixed : null},
-          ${handOff && 'row' in handOff.limit ? handOff.limit.row : null}, ${handOff?.eligible ?? []}, ${handOff?.now ?? new Date()},
-          ${handOff?.liveAfter ?? new Date()}, ${engine.notifications.channelName(notice.channel)}, ${notice.payload})`,
+      const rows = await this.releaseCall.run(
+        controller,
+        holderKey,
+        this.key,
+        handOff && 'fixed' in handOff.limit ? handOff.limit.fixed : null,
+        handOff && 'row' in handOff.limit ? handOff.limit.row : null,
+        handOff?.eligible ?? [],
+        handOff?.now ?? new Date(),
+        handOff?.liveAfter ?? new Date(),
+        engine.notifications.channelName(notice.channel),
+        notice.payload,
       );
       const row = rows[0]!;
       return { released: Number(row.released), ...(row.handed_to === null ? {} : { handedOff: { holderKey: row.handed_to, token: Number(row.token) } }) };

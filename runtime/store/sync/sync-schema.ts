@@ -1,4 +1,4 @@
-import type { Kysely, RawBuilder, Transaction } from 'kysely';
+import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import type { EngineTraits } from '../engines/engine-traits.js';
 import type { SqlDatabase } from '../sql-database.js';
 import type { SyncTableNames } from '../migrations/sync-migrations.js';
@@ -51,9 +51,25 @@ export function liveControllers(schema: SyncSchema, db: Kysely<SyncTables>, cuto
   return db.selectFrom(schema.tables.controller).select('controller').where('time', '>', cutoff);
 }
 
-/** Runs one of the hot calls as a statement the engine keeps prepared on each connection (PostgreSQL). */
-export async function executePrepared<R>(schema: SyncSchema, query: RawBuilder<R>): Promise<R[]> {
-  const compiled = query.compile(schema.db);
-  schema.engine.keepPrepared(compiled.sql);
-  return (await schema.db.executeQuery(compiled)).rows;
+/**
+ * A call of one of the sync functions (acquisition, release): its SQL text is built once, and the engine keeps
+ * it prepared on each connection (PostgreSQL), so a call costs neither a query build nor a parse and plan.
+ */
+export class FunctionCall<R> {
+  readonly #text: string;
+
+  constructor(
+    private readonly schema: SyncSchema,
+    name: string,
+    columns: readonly (keyof R & string)[],
+    argumentCount: number,
+  ) {
+    const placeholders = Array.from({ length: argumentCount }, (_, index) => `$${index + 1}`);
+    this.#text = `select ${columns.join(', ')} from ${name}(${placeholders.join(', ')})`;
+    schema.engine.keepPrepared(this.#text);
+  }
+
+  async run(...parameters: unknown[]): Promise<R[]> {
+    return (await this.schema.db.executeQuery(CompiledQuery.raw(this.#text, parameters))).rows as R[];
+  }
 }

@@ -6,8 +6,8 @@ import { acquireFunctionName, acquireFunctionSql } from './acquire-function.js';
 import { handOffFunctionName, handOffFunctionSql } from './hand-off-function.js';
 import { ControllerRows } from './controller-rows.js';
 import { LimitRows } from './limit-rows.js';
-import { LockRows } from './lock-rows.js';
-import { executePrepared, syncSchema, type SyncSchema, type SyncTransaction } from './sync-schema.js';
+import { LockRows, type ReleaseRow } from './lock-rows.js';
+import { FunctionCall, syncSchema, type SyncSchema, type SyncTransaction } from './sync-schema.js';
 
 /** The state of one lock as an acquisition found it, after queueing the key and before any grant. */
 export interface LockState {
@@ -40,6 +40,16 @@ export interface AcquisitionRequest {
   readonly mayGrant: boolean;
 }
 
+/** What the acquisition function returns per lock. */
+interface AcquisitionRow {
+  already_held: boolean;
+  holder_count: number;
+  holder_keys: string | null;
+  front_is_ours: boolean;
+  token: string | number | null;
+  limit_value: number | null;
+}
+
 /** Engines that run the acquisition as one server-side call; MySQL runs the guarded transaction statement by statement. */
 const SERVER_SIDE_ACQUISITION: Record<Driver, boolean> = { postgresql: true, pglite: true, mysql: false };
 
@@ -50,8 +60,8 @@ const SERVER_SIDE_ACQUISITION: Record<Driver, boolean> = { postgresql: true, pgl
 export class SyncStore {
   readonly #schema: SyncSchema;
   /** Named after the table names, which never change: computed once. */
-  readonly #acquireFunction: string;
-  readonly #releaseFunction: string;
+  readonly #acquire: FunctionCall<AcquisitionRow>;
+  readonly #release: FunctionCall<ReleaseRow>;
   readonly #names: SyncTableNames;
   readonly limits: LimitRows;
   readonly controllers: ControllerRows;
@@ -59,8 +69,8 @@ export class SyncStore {
 
   constructor(database: SqlDatabase, names: SyncTableNames) {
     this.#schema = syncSchema(database, names);
-    this.#acquireFunction = acquireFunctionName(this.#schema.tables);
-    this.#releaseFunction = handOffFunctionName(this.#schema.tables);
+    this.#acquire = new FunctionCall(this.#schema, acquireFunctionName(this.#schema.tables), ['already_held', 'holder_count', 'holder_keys', 'front_is_ours', 'token', 'limit_value'], 10);
+    this.#release = new FunctionCall(this.#schema, handOffFunctionName(this.#schema.tables), ['released', 'handed_to', 'token'], 10);
     this.#names = names;
     this.limits = new LimitRows(this.#schema);
     this.controllers = new ControllerRows(this.#schema);
@@ -74,7 +84,7 @@ export class SyncStore {
   /** The rows of one lock, by its row name (`sem/<ns>/<key>`, `mtx/<ns>/<name>`). */
   lock(key: string): LockRows {
     let rows = this.#locks.get(key);
-    if (!rows) this.#locks.set(key, (rows = new LockRows(this.#schema, key, this.#releaseFunction)));
+    if (!rows) this.#locks.set(key, (rows = new LockRows(this.#schema, key, this.#release)));
     return rows;
   }
 
@@ -102,12 +112,17 @@ export class SyncStore {
    * Fails with a unique violation when another controller keeps a guard row committed (an Argo controller).
    */
   async acquireServerSide(request: AcquisitionRequest): Promise<LockState[]> {
-    const rows = await executePrepared(
-      this.#schema,
-      sql<{ already_held: boolean; holder_count: number; holder_keys: string | null; front_is_ours: boolean; token: string | number | null; limit_value: number | null }>`
-      select already_held, holder_count, holder_keys, front_is_ours, token, limit_value from ${sql.raw(this.#acquireFunction)}(
-        ${request.controller}, ${request.holderKey}, ${request.priority}, ${new Date(request.creationTime)}, ${request.now}, ${request.liveAfter},
-        ${request.lockKeys}, ${request.limits}, ${request.limitRows}, ${request.mayGrant})`,
+    const rows = await this.#acquire.run(
+      request.controller,
+      request.holderKey,
+      request.priority,
+      new Date(request.creationTime),
+      request.now,
+      request.liveAfter,
+      request.lockKeys,
+      request.limits,
+      request.limitRows,
+      request.mayGrant,
     );
     return rows.map((row, index) => ({
       alreadyHeld: row.already_held,
