@@ -307,7 +307,7 @@ describeEachDatabase(DIALECTS)('database locks on %s', (driver) => {
     }
   });
 
-  it.runIf(driver === 'postgresql')('announces a freed slot only to other controllers that wait, counting an acquisition still in flight', async () => {
+  it.runIf(driver === 'postgresql')('announces a freed slot only where another controller may wait for it, an acquisition in flight included, without waiting for it', async () => {
     await setLimit(5);
     const a = await controller('controller-a');
     const heard: string[] = [];
@@ -324,29 +324,37 @@ describeEachDatabase(DIALECTS)('database locks on %s', (driver) => {
     await a.manager.releaseAll('ns', 'alone');
     expect(await heardUpToMarker('marker-1')).toEqual([]);
 
-    // Another controller's acquisition is in the database (guard and queue row written, not yet committed)
-    // when the release looks: the release waits for it on the guard row and then sees its queue row.
+    // Another controller's acquisition is in the database, waiting behind a guard row an Argo controller has not
+    // committed yet: it has read nothing, but it may read the hold before the release commits. The release does
+    // not wait for it, and announces the slot.
     await a.acquire({ name: 'holder' }, gpu);
-    let commitOther!: () => void;
-    const otherMayCommit = new Promise<void>((resolve) => (commitOther = resolve));
-    const otherInFlight = new Promise<void>((started) => {
-      void admin.db.transaction().execute(async (tx) => {
-        await sql`insert into sync_lock (name, controller, time) values ('sem/ns/gpu', 'controller-b', ${new Date(T)})`.execute(tx);
-        await sql`insert into sync_state (name, workflowkey, controller, held, priority, time) values ('sem/ns/gpu', 'ns/other', 'controller-b', false, 0, ${new Date(T)})`.execute(tx);
-        started();
-        await otherMayCommit;
-        await sql`delete from sync_lock where controller = 'controller-b'`.execute(tx);
+    const b = await controller('controller-b');
+    let rollBackArgo!: () => void;
+    const argoMayRollBack = new Promise<void>((resolve) => (rollBackArgo = resolve));
+    const argoGuarding = new Promise<void>((guarding) => {
+      void admin.db
+        .transaction()
+        .execute(async (tx) => {
+          await sql`insert into sync_lock (name, controller, time) values ('sem/ns/gpu', 'argo-controller', ${new Date(T)})`.execute(tx);
+          guarding();
+          await argoMayRollBack;
+          throw new Error('rolled back');
+        })
+        .catch(() => undefined);
+    });
+    await argoGuarding;
+    const inFlight = b.acquire({ name: 'other' }, gpu);
+    try {
+      await vi.waitFor(async () => {
+        const { rows } = await sql<{ n: number | string }>`select count(*) as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`.execute(listener.db);
+        expect(Number(rows[0]!.n)).toBeGreaterThan(0);
       });
-    });
-    await otherInFlight;
-    const released = a.manager.releaseAll('ns', 'holder');
-    await vi.waitFor(async () => {
-      const { rows } = await sql<{ n: number | string }>`select count(*) as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`.execute(listener.db);
-      expect(Number(rows[0]!.n)).toBeGreaterThan(0);
-    });
-    commitOther();
-    await released;
-    expect((await heardUpToMarker('marker-2')).map((payload) => JSON.parse(payload) as unknown)).toEqual([{ lock: 'sem/ns/gpu', from: 'controller-a' }]);
+      await a.manager.releaseAll('ns', 'holder');
+      expect((await heardUpToMarker('marker-2')).map((payload) => JSON.parse(payload) as unknown)).toEqual([{ lock: 'sem/ns/gpu', from: 'controller-a' }]);
+    } finally {
+      rollBackArgo();
+    }
+    expect((await inFlight).acquired).toBe(true);
     await stopListening();
     await listener.destroy();
   });

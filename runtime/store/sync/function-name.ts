@@ -11,3 +11,11 @@ export function syncFunctionName(purpose: 'acquire' | 'release', version: number
   const hash = createHash('sha256').update(JSON.stringify([tables.limit, tables.controller, tables.state, tables.lock])).digest('hex').slice(0, 10);
   return `argosync_sync_${purpose}_v${version}_${hash}`;
 }
+
+/**
+ * The transaction-level advisory lock key, per schema and lock, by which acquisitions in flight (shared) and a
+ * release (exclusive, never waited for) find each other; `lockName` is the SQL expression of the lock's row name.
+ */
+export function inFlightKey(lockName: string): string {
+  return `hashtextextended(current_schema() || ':' || ${lockName}, 0)`;
+}

@@ -1,8 +1,8 @@
 import type { SyncTableRefs } from './sync-schema.js';
-import { syncFunctionName } from './function-name.js';
+import { inFlightKey, syncFunctionName } from './function-name.js';
 
 /** Bumped whenever the function's body or signature changes. */
-const VERSION = 5;
+const VERSION = 6;
 
 export function handOffFunctionName(tables: SyncTableRefs): string {
   return syncFunctionName('release', VERSION, tables);
@@ -10,20 +10,20 @@ export function handOffFunctionName(tables: SyncTableRefs): string {
 
 /**
  * A release that hands the freed slot to the releasing controller's next waiter in the same transaction
- * (PostgreSQL and PGlite). It takes the lock's `sync_lock` guard row first, as an acquisition does (inserted
- * first, deleted last), deletes the hold and its grant record; then, only when the front of the live queue is
- * one of `p_eligible` (this controller's waiters that need nothing but this lock) and the holders left are
- * below the limit (`p_limit`, or else the `sizelimit` of the `sync_limit` row `p_limit_row`, read in the same
- * transaction), it grants that waiter exactly as an acquisition does: the queue row flipped to a hold, the
- * next fencing token, the grant record.
+ * (PostgreSQL and PGlite). It deletes the hold and its grant record; then, only when the front of the live
+ * queue is one of `p_eligible` (this controller's waiters that need nothing but this lock) and the holders left
+ * are below the limit (`p_limit`, or else the `sizelimit` of the `sync_limit` row `p_limit_row`, read in the
+ * same transaction), it grants that waiter exactly as an acquisition does: under the `sync_lock` guard row
+ * (inserted first, deleted last; a guard another controller keeps committed skips the hand-off), the queue
+ * row flipped to a hold, the next fencing token, the grant record.
  *
- * Without a hand-off it announces the free slot (`p_channel`, `p_payload`) on commit, but only where another
- * controller may be waiting for it: one of its queue rows exists. The guard makes that answer exact: every
- * acquisition of the lock either committed its queue row before (it is seen) or decides after this commit
- * (it sees the slot free). This controller's own waiters are woken by the caller, and a guard another
- * controller keeps committed (an Argo controller's) skips the hand-off and always announces. The commit is
- * durable: a release undone by a crash would bring back a hold this controller no longer knows of. READ
- * COMMITTED, as the acquisition.
+ * Without a hand-off it announces the free slot (`p_channel`, `p_payload`) on commit, unless it can tell that
+ * no other controller is waiting for it: none has a queue row, and no acquisition is under way. An acquisition
+ * holds a shared advisory lock on the lock's key while it decides, and a release that gets the exclusive one
+ * without waiting knows that none is: acquisitions starting later wait for this commit and see the slot free.
+ * This controller's own waiters are woken by the caller. A release never waits here. The commit is durable: a
+ * release undone by a crash would bring back a hold this controller no longer knows of. READ COMMITTED, as the
+ * acquisition.
  */
 export function handOffFunctionSql(tables: SyncTableRefs): string {
   const { state, lock, controller, limit } = tables;
@@ -34,7 +34,8 @@ export function handOffFunctionSql(tables: SyncTableRefs): string {
   language plpgsql as $argosync$
   #variable_conflict use_column
   declare
-    v_guarded boolean;
+    v_guarded boolean := false;
+    v_alone boolean;
     v_guards int;
     v_released int;
     v_holders int;
@@ -44,14 +45,16 @@ export function handOffFunctionSql(tables: SyncTableRefs): string {
     v_handed varchar;
     v_token bigint;
   begin
-    -- Not an exception block, which would cost a subtransaction: a guard kept committed inserts nothing.
-    insert into ${lock} (name, controller, time) values (p_lock, p_controller, p_now) on conflict do nothing;
-    get diagnostics v_guards = row_count;
-    v_guarded := v_guards > 0;
+    if cardinality(p_eligible) > 0 then
+      -- Not an exception block, which would cost a subtransaction: a guard kept committed inserts nothing.
+      insert into ${lock} (name, controller, time) values (p_lock, p_controller, p_now) on conflict do nothing;
+      get diagnostics v_guards = row_count;
+      v_guarded := v_guards > 0;
+    end if;
     delete from ${state} where name = p_lock and workflowkey = p_holder and controller = p_controller and held = true;
     get diagnostics v_released = row_count;
     delete from argosync_sync_grant where name = p_lock and workflowkey = p_holder and controller = p_controller;
-    if v_guarded and v_released > 0 and cardinality(p_eligible) > 0 then
+    if v_guarded and v_released > 0 then
       v_limit := coalesce(p_limit, (select l.sizelimit from ${limit} l where l.name = p_limit_row));
       select count(*)::int into v_holders from ${state} where name = p_lock and held = true;
       select workflowkey, controller into v_front_key, v_front_controller from ${state}
@@ -70,9 +73,12 @@ export function handOffFunctionSql(tables: SyncTableRefs): string {
     if v_guarded then
       delete from ${lock} where name = p_lock and controller = p_controller;
     end if;
-    if v_handed is null and v_released > 0
-      and (not v_guarded or exists (select 1 from ${state} where name = p_lock and held = false and controller <> p_controller)) then
-      perform pg_notify(p_channel, p_payload);
+    if v_handed is null and v_released > 0 then
+      -- Its own statement: the queue is read after it, in a snapshot that holds every acquisition done before.
+      v_alone := pg_try_advisory_xact_lock(${inFlightKey('p_lock')});
+      if not v_alone or exists (select 1 from ${state} where name = p_lock and held = false and controller <> p_controller) then
+        perform pg_notify(p_channel, p_payload);
+      end if;
     end if;
     return query select v_released, v_handed, v_token;
   end
