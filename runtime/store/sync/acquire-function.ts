@@ -2,7 +2,7 @@ import type { SyncTableRefs } from './sync-schema.js';
 import { inFlightKey, syncFunctionName } from './function-name.js';
 
 /** Bumped whenever the function's body or signature changes. */
-const VERSION = 7;
+const VERSION = 8;
 
 export function acquireFunctionName(tables: SyncTableRefs): string {
   return syncFunctionName('acquire', VERSION, tables);

@@ -17,5 +17,6 @@ export function syncFunctionName(purpose: 'acquire' | 'release', version: number
  * release (exclusive, never waited for) find each other; `lockName` is the SQL expression of the lock's row name.
  */
 export function inFlightKey(lockName: string): string {
-  return `hashtextextended(current_schema() || ':' || ${lockName}, 0)`;
+  // Never null: a null key would take no lock at all, and a release would think itself alone.
+  return `hashtextextended(coalesce(current_schema(), '') || ':' || ${lockName}, 0)`;
 }

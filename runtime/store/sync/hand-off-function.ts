@@ -2,7 +2,7 @@ import type { SyncTableRefs } from './sync-schema.js';
 import { inFlightKey, syncFunctionName } from './function-name.js';
 
 /** Bumped whenever the function's body or signature changes. */
-const VERSION = 6;
+const VERSION = 7;
 
 export function handOffFunctionName(tables: SyncTableRefs): string {
   return syncFunctionName('release', VERSION, tables);
