@@ -131,7 +131,11 @@ describeEachDatabase(DIALECTS)('database locks on %s', (driver) => {
   });
 
   it('answers a waiter on a full lock from memory until a change of the lock is heard', async () => {
-    const a = await holderAndWaiter();
+    // MySQL's fast poll is itself such a change: it must not tick between the two attempts.
+    await setLimit(1);
+    const a = await controller('controller-a', { database: { fastPollMs: 60_000 } });
+    await a.acquire({ name: 'holder' }, gpu);
+    expect((await a.acquire({ name: 'waiter' }, gpu)).acquired).toBe(false);
     const store = a.database!.store;
     const decisions = [vi.spyOn(store, 'acquireServerSide'), vi.spyOn(store, 'acquisition')];
     expect(await a.acquire({ name: 'waiter' }, gpu)).toMatchObject({ acquired: false, message: `Waiting for ${LOCK} lock (sem/ns/gpu). Lock status: 1/1` });
@@ -596,9 +600,20 @@ async function removeGrantFailure(database: SqlDatabase, driver: string): Promis
  */
 async function argoStyleWorkflows(argo: SqlDatabase, driver: string, count: number): Promise<void> {
   const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  // As Argo's own statements outside the guarded transaction: InnoDB may pick one as a deadlock victim, and Argo retries it.
+  const write = async (statement: () => Promise<unknown>) => {
+    for (;;) {
+      try {
+        return await statement();
+      } catch (error) {
+        if (!argo.engine.isRetryableTransactionError(error)) throw error;
+        await pause(2);
+      }
+    }
+  };
   for (let index = 0; index < count; index += 1) {
     const key = `ns/argo-${index}`;
-    await sql`insert into sync_state (name, workflowkey, controller, held, priority, time) values ('sem/ns/gpu', ${key}, 'argo', ${false}, 0, ${new Date(T)})`.execute(argo.db);
+    await write(() => sql`insert into sync_state (name, workflowkey, controller, held, priority, time) values ('sem/ns/gpu', ${key}, 'argo', ${false}, 0, ${new Date(T)})`.execute(argo.db));
     for (let granted = false; !granted; ) {
       try {
         await sql`insert into sync_lock (name, controller, time) values ('sem/ns/gpu', 'argo', ${new Date()})`.execute(argo.db);
@@ -621,11 +636,11 @@ async function argoStyleWorkflows(argo: SqlDatabase, driver: string, count: numb
       } catch (error) {
         if (!argo.engine.isRetryableTransactionError(error)) throw new Error(`${driver}: ${(error as Error).message}`);
       } finally {
-        await sql`delete from sync_lock where name = 'sem/ns/gpu' and controller = 'argo'`.execute(argo.db);
+        await write(() => sql`delete from sync_lock where name = 'sem/ns/gpu' and controller = 'argo'`.execute(argo.db));
       }
       if (!granted) await pause(5);
     }
     await pause(2);
-    await sql`delete from sync_state where name = 'sem/ns/gpu' and workflowkey = ${key} and controller = 'argo'`.execute(argo.db);
+    await write(() => sql`delete from sync_state where name = 'sem/ns/gpu' and workflowkey = ${key} and controller = 'argo'`.execute(argo.db));
   }
 }
