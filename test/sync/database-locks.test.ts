@@ -311,58 +311,6 @@ describeEachDatabase(DIALECTS)('database locks on %s', (driver) => {
     }
   });
 
-  it.runIf(driver === 'postgresql')('announces a freed slot only where another controller may wait for it, an acquisition in flight included, without waiting for it', async () => {
-    await setLimit(5);
-    const a = await controller('controller-a');
-    const heard: string[] = [];
-    const listener = await testDatabase.open();
-    const stopListening = await listener.engine.notifications!.listen('argosync_sync', (payload) => heard.push(payload));
-    /** Every notification committed before the marker has arrived once the marker has (commit order). */
-    const heardUpToMarker = async (marker: string) => {
-      const arrived = vi.waitFor(() => expect(heard).toContain(marker), { timeout: 5000 });
-      await listener.engine.notifications!.notify('argosync_sync', marker);
-      await arrived;
-      return heard.splice(0).filter((payload) => payload !== marker);
-    };
-    await a.acquire({ name: 'alone' }, gpu);
-    await a.manager.releaseAll('ns', 'alone');
-    expect(await heardUpToMarker('marker-1')).toEqual([]);
-
-    // Another controller's acquisition is in the database, waiting behind a guard row an Argo controller has not
-    // committed yet: it has read nothing, but it may read the hold before the release commits. The release does
-    // not wait for it, and announces the slot.
-    await a.acquire({ name: 'holder' }, gpu);
-    const b = await controller('controller-b');
-    let rollBackArgo!: () => void;
-    const argoMayRollBack = new Promise<void>((resolve) => (rollBackArgo = resolve));
-    const argoGuarding = new Promise<void>((guarding) => {
-      void admin.db
-        .transaction()
-        .execute(async (tx) => {
-          await sql`insert into sync_lock (name, controller, time) values ('sem/ns/gpu', 'argo-controller', ${new Date(T)})`.execute(tx);
-          guarding();
-          await argoMayRollBack;
-          throw new Error('rolled back');
-        })
-        .catch(() => undefined);
-    });
-    await argoGuarding;
-    const inFlight = b.acquire({ name: 'other' }, gpu);
-    try {
-      await vi.waitFor(async () => {
-        const { rows } = await sql<{ n: number | string }>`select count(*) as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`.execute(listener.db);
-        expect(Number(rows[0]!.n)).toBeGreaterThan(0);
-      });
-      await a.manager.releaseAll('ns', 'holder');
-      expect((await heardUpToMarker('marker-2')).map((payload) => JSON.parse(payload) as unknown)).toEqual([{ lock: 'sem/ns/gpu', from: 'controller-a' }]);
-    } finally {
-      rollBackArgo();
-    }
-    expect((await inFlight).acquired).toBe(true);
-    await stopListening();
-    await listener.destroy();
-  });
-
   it.runIf(driver !== 'mysql')('wakes a waiter whose acquisition call was out when a release elsewhere was heard, without waiting for the poll', async () => {
     await setLimit(1);
     const [a, b] = [await controller('controller-a', { database: { pollSeconds: 600 } }), await controller('controller-b')];

@@ -250,8 +250,8 @@ export class DatabaseSync {
   /**
    * Releases this controller's hold of `holderKey` on the lock. Given `handOff`, the freed slot may go to one of
    * this controller's waiters in the same commit (the lock then calls `handedOff`). Otherwise, when there was a
-   * hold, this controller's waiters look again at once, and other controllers that have waiters on the lock are
-   * told on commit (NOTIFY; MySQL's waiters poll).
+   * hold, this controller's waiters look again at once, and other controllers are told on commit (NOTIFY;
+   * MySQL's waiters poll).
    */
   async release(lockKey: string, holderKey: string, handOff?: HandOff): Promise<Release> {
     const notice = { channel: CHANNEL, payload: changePayload(lockKey, this.controllerName) };

@@ -1,8 +1,8 @@
 import type { SyncTableRefs } from './sync-schema.js';
-import { inFlightKey, syncFunctionName } from './function-name.js';
+import { syncFunctionName } from './function-name.js';
 
 /** Bumped whenever the function's body or signature changes. */
-const VERSION = 8;
+const VERSION = 9;
 
 export function acquireFunctionName(tables: SyncTableRefs): string {
   return syncFunctionName('acquire', VERSION, tables);
@@ -57,9 +57,6 @@ export function acquireFunctionSql(tables: SyncTableRefs): string {
     v_token bigint;
   begin
     for i in 1 .. coalesce(array_length(v_locks, 1), 0) loop
-      -- Tells a release of the lock that an acquisition is under way (see handOffFunctionSql); shared, so
-      -- acquisitions never wait for each other here, only for a release that is deciding not to announce.
-      perform pg_advisory_xact_lock_shared(${inFlightKey('v_locks[i]')});
       insert into ${lock} (name, controller, time) values (v_locks[i], p_controller, p_now);
     end loop;
     for i in 1 .. coalesce(array_length(v_locks, 1), 0) loop

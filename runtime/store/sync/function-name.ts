@@ -12,11 +12,3 @@ export function syncFunctionName(purpose: 'acquire' | 'release', version: number
   return `argosync_sync_${purpose}_v${version}_${hash}`;
 }
 
-/**
- * The transaction-level advisory lock key, per schema and lock, by which acquisitions in flight (shared) and a
- * release (exclusive, never waited for) find each other; `lockName` is the SQL expression of the lock's row name.
- */
-export function inFlightKey(lockName: string): string {
-  // Never null: a null key would take no lock at all, and a release would think itself alone.
-  return `hashtextextended(coalesce(current_schema(), '') || ':' || ${lockName}, 0)`;
-}

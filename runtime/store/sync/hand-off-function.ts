@@ -1,8 +1,8 @@
 import type { SyncTableRefs } from './sync-schema.js';
-import { inFlightKey, syncFunctionName } from './function-name.js';
+import { syncFunctionName } from './function-name.js';
 
 /** Bumped whenever the function's body or signature changes. */
-const VERSION = 7;
+const VERSION = 8;
 
 export function handOffFunctionName(tables: SyncTableRefs): string {
   return syncFunctionName('release', VERSION, tables);
@@ -17,13 +17,9 @@ export function handOffFunctionName(tables: SyncTableRefs): string {
  * (inserted first, deleted last; a guard another controller keeps committed skips the hand-off), the queue
  * row flipped to a hold, the next fencing token, the grant record.
  *
- * Without a hand-off it announces the free slot (`p_channel`, `p_payload`) on commit, unless it can tell that
- * no other controller is waiting for it: none has a queue row, and no acquisition is under way. An acquisition
- * holds a shared advisory lock on the lock's key while it decides, and a release that gets the exclusive one
- * without waiting knows that none is: acquisitions starting later wait for this commit and see the slot free.
- * This controller's own waiters are woken by the caller. A release never waits here. The commit is durable: a
- * release undone by a crash would bring back a hold this controller no longer knows of. READ COMMITTED, as the
- * acquisition.
+ * Without a hand-off it announces the free slot (`p_channel`, `p_payload`) on commit; a hand-off announces
+ * nothing (no slot is left free). The commit is durable: a release undone by a crash would bring back a hold
+ * this controller no longer knows of. READ COMMITTED, as the acquisition.
  */
 export function handOffFunctionSql(tables: SyncTableRefs): string {
   const { state, lock, controller, limit } = tables;
@@ -35,7 +31,6 @@ export function handOffFunctionSql(tables: SyncTableRefs): string {
   #variable_conflict use_column
   declare
     v_guarded boolean := false;
-    v_alone boolean;
     v_guards int;
     v_released int;
     v_holders int;
@@ -74,11 +69,7 @@ export function handOffFunctionSql(tables: SyncTableRefs): string {
       delete from ${lock} where name = p_lock and controller = p_controller;
     end if;
     if v_handed is null and v_released > 0 then
-      -- Its own statement: the queue is read after it, in a snapshot that holds every acquisition done before.
-      v_alone := pg_try_advisory_xact_lock(${inFlightKey('p_lock')});
-      if not v_alone or exists (select 1 from ${state} where name = p_lock and held = false and controller <> p_controller) then
-        perform pg_notify(p_channel, p_payload);
-      end if;
+      perform pg_notify(p_channel, p_payload);
     end if;
     return query select v_released, v_handed, v_token;
   end

@@ -74,11 +74,10 @@ export class LockRows {
 
   /**
    * Deletes this controller's hold of the key and its grant record. Where the engine runs it server-side
-   * (PostgreSQL, PGlite) this is one call, under the lock's guard row, that, given `handOff`, grants the freed
-   * slot to one of its eligible waiters when that one is next in the live queue (see handOffFunctionSql);
-   * without a hand-off, a release that deleted a hold sends `notice` on commit when another controller has a
-   * queue row for the key. The commit is durable: a release undone by a database crash would bring back a hold
-   * that this controller no longer knows of.
+   * (PostgreSQL, PGlite) this is one call that, given `handOff`, grants the freed slot to one of its eligible
+   * waiters when that one is next in the live queue (see handOffFunctionSql); without a hand-off, a release
+   * that deleted a hold sends `notice` on commit. The commit is durable: a release undone by a database crash
+   * would bring back a hold that this controller no longer knows of.
    */
   async release(controller: string, holderKey: string, notice: { readonly channel: string; readonly payload: string }, handOff?: HandOff): Promise<Release> {
     const { db, tables, engine } = this.schema;
