@@ -11,4 +11,3 @@ export function syncFunctionName(purpose: 'acquire' | 'release', version: number
   const hash = createHash('sha256').update(JSON.stringify([tables.limit, tables.controller, tables.state, tables.lock])).digest('hex').slice(0, 10);
   return `argosync_sync_${purpose}_v${version}_${hash}`;
 }
-

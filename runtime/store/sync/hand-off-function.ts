@@ -11,15 +11,14 @@ export function handOffFunctionName(tables: SyncTableRefs): string {
 /**
  * A release that hands the freed slot to the releasing controller's next waiter in the same transaction
  * (PostgreSQL and PGlite). It deletes the hold and its grant record; then, only when the front of the live
- * queue is one of `p_eligible` (this controller's waiters that need nothing but this lock) and the holders left
- * are below the limit (`p_limit`, or else the `sizelimit` of the `sync_limit` row `p_limit_row`, read in the
- * same transaction), it grants that waiter exactly as an acquisition does: under the `sync_lock` guard row
- * (inserted first, deleted last; a guard another controller keeps committed skips the hand-off), the queue
- * row flipped to a hold, the next fencing token, the grant record.
- *
- * Without a hand-off it announces the free slot (`p_channel`, `p_payload`) on commit; a hand-off announces
- * nothing (no slot is left free). The commit is durable: a release undone by a crash would bring back a hold
- * this controller no longer knows of. READ COMMITTED, as the acquisition.
+ * queue is one of `p_eligible` (this controller's waiters that need nothing but this lock) and the holders
+ * left are below the limit (`p_limit`, or else the `sizelimit` of the `sync_limit` row `p_limit_row`, read in
+ * the same transaction), it grants that waiter exactly as an acquisition does: under the `sync_lock` guard
+ * row (inserted first, deleted last; a guard another controller keeps committed skips the hand-off), the
+ * queue row flipped to a hold, the next fencing token, the grant record. Without a hand-off it announces the
+ * free slot (`p_channel`, `p_payload`) on commit; a hand-off announces nothing (no slot is left free). The
+ * commit is durable: a release undone by a crash would bring back a hold this controller no longer knows of.
+ * READ COMMITTED, as the acquisition.
  */
 export function handOffFunctionSql(tables: SyncTableRefs): string {
   const { state, lock, controller, limit } = tables;
