@@ -1,8 +1,11 @@
 import { sql } from 'kysely';
 import { Registry } from 'prom-client';
-import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { UnavailableError } from '../../runtime/errors.js';
 import { LockMetrics } from '../../runtime/controller/sync/lock-metrics.js';
+import { announceLimitChange } from '../../runtime/controller/sync/database-sync.js';
+import { acquireFunctionName } from '../../runtime/store/sync/acquire-function.js';
+import { handOffFunctionName } from '../../runtime/store/sync/hand-off-function.js';
 import { migrateArgosyncSchema } from '../../runtime/store/migrations/argosync-migrations.js';
 import { syncSchemaSteps } from '../../runtime/store/migrations/sync-migrations.js';
 import { SqlConfigMapStore } from '../../runtime/store/sql-configmap-store.js';
@@ -332,6 +335,83 @@ describeEachDatabase(DIALECTS)('database locks on %s', (driver) => {
     await released;
     await woken;
     expect((await a.acquire({ name: 'waiter' }, gpu)).acquired).toBe(true);
+  });
+
+  it.runIf(driver !== 'mysql')('announces a freed slot only when another controller has a queue row on the lock', async () => {
+    await setLimit(1);
+    const [a, b] = [await controller('controller-a'), await controller('controller-b')];
+    /** How many notices about the lock `b` hears while `release` runs: counted up to a marker sent after it (notices arrive in commit order). */
+    const heardDuring = async (release: () => Promise<void>) => {
+      const before = b.database!.changes('sem/ns/gpu');
+      await release();
+      await announceLimitChange(a.database!.store, 'sem/ns/gpu');
+      await vi.waitFor(() => expect(b.database!.changes('sem/ns/gpu')).toBeGreaterThan(before), { timeout: 5000 });
+      return b.database!.changes('sem/ns/gpu') - before - 1;
+    };
+    await a.acquire({ name: 'alone' }, gpu);
+    await a.acquire({ name: 'own-waiter' }, gpu);
+    expect(await heardDuring(() => a.manager.releaseAll('ns', 'alone'))).toBe(0);
+    expect((await a.acquire({ name: 'own-waiter' }, gpu)).acquired).toBe(true);
+    expect((await b.acquire({ name: 'other-waiter' }, gpu)).acquired).toBe(false);
+    const woken = b.wakes.next('ns/other-waiter');
+    expect(await heardDuring(() => a.manager.releaseAll('ns', 'own-waiter'))).toBe(1);
+    await woken;
+    expect((await b.acquire({ name: 'other-waiter' }, gpu)).acquired).toBe(true);
+  });
+
+  describe.runIf(driver === 'postgresql')('a release and an acquisition deciding at the same moment', () => {
+    const tables = { limit: 'sync_limit', controller: 'sync_controller', state: 'sync_state', lock: 'sync_lock' } as const;
+    /** Runs `statement` in a transaction on a connection of its own and leaves it open until `commit` is called. */
+    const openTransaction = async (statement: string) => {
+      const connection = await testDatabase.open();
+      let commit!: () => void;
+      const committed = new Promise<void>((resolve) => (commit = resolve));
+      let backend!: number;
+      const ready = new Promise<void>((resolve, reject) => {
+        connection.db
+          .transaction()
+          .execute(async (tx) => {
+            backend = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(tx)).rows[0]!.pid;
+            await sql.raw(statement).execute(tx);
+            resolve();
+            await committed;
+          })
+          .catch(reject);
+      });
+      await ready;
+      const blocking = async () => Number((await sql<{ n: string }>`select count(*) as n from pg_stat_activity where ${backend} = any(pg_blocking_pids(pid))`.execute(admin.db)).rows[0]!.n);
+      return { commit, blocking, close: () => connection.destroy() };
+    };
+
+    it('lets the acquisition that finds the lock full wait for the release of a hold it counted, and hold in the same call', async () => {
+      await setLimit(1);
+      const [a, b] = [await controller('controller-a'), await controller('controller-b')];
+      await a.acquire({ name: 'holder' }, gpu);
+      const release = await openTransaction(
+        `select * from ${handOffFunctionName(tables)}('controller-a', 'ns/holder', 'sem/ns/gpu', null, 'ns/gpu', '{}', now()::timestamp, now()::timestamp, 'unheard', '{}')`,
+      );
+      const acquiring = b.acquire({ name: 'waiter' }, gpu);
+      await vi.waitFor(async () => expect(await release.blocking()).toBe(1), { timeout: 5000 });
+      release.commit();
+      expect(await acquiring).toMatchObject({ acquired: true });
+      expect(await heldRows()).toEqual(['ns/waiter']);
+      await release.close();
+    });
+
+    it('makes a release of a hold that an undecided acquisition counted wait for its queue row, and announce the freed slot', async () => {
+      await setLimit(1);
+      const [a, b] = [await controller('controller-a'), await controller('controller-b', { database: { pollSeconds: 600 } })];
+      await a.acquire({ name: 'holder' }, gpu);
+      const acquisition = await openTransaction(
+        `select * from ${acquireFunctionName(tables)}('controller-b', 'ns/waiter', 0, '2026-01-01', now()::timestamp, (now() - interval '1 hour')::timestamp, '{sem/ns/gpu}', '{null}', '{ns/gpu}', true)`,
+      );
+      const releasing = a.manager.releaseAll('ns', 'holder');
+      await vi.waitFor(async () => expect(await acquisition.blocking()).toBe(1), { timeout: 5000 });
+      acquisition.commit();
+      await releasing;
+      await vi.waitFor(() => expect(b.database!.changes('sem/ns/gpu')).toBe(1), { timeout: 5000 });
+      await acquisition.close();
+    });
   });
 
   it('keeps one queue across controllers: priority first, then creation time, with immediate hand-off', async () => {

@@ -27,8 +27,15 @@ export class PreparedStatements {
  * rather than handed to the next caller, which `pg`'s pool would do until it notices the closed socket.
  */
 export function preparingPool(pool: pg.Pool, statements: PreparedStatements): PostgresPool {
+  // One wrapper per connection for its life: kysely keeps its own per-client state keyed by the client it is given.
+  const clients = new WeakMap<pg.PoolClient, PreparingClient>();
   return {
-    connect: async () => new PreparingClient(await pool.connect(), statements),
+    connect: async () => {
+      const client = await pool.connect();
+      let preparing = clients.get(client);
+      if (!preparing) clients.set(client, (preparing = new PreparingClient(client, statements)));
+      return preparing;
+    },
     end: () => pool.end(),
   };
 }
@@ -56,6 +63,8 @@ class PreparingClient implements PostgresPoolClient {
   }
 
   release(): void {
-    this.client.release(this.#broken);
+    const broken = this.#broken;
+    this.#broken = false;
+    this.client.release(broken);
   }
 }

@@ -2,7 +2,7 @@ import type { SyncTableRefs } from './sync-schema.js';
 import { syncFunctionName } from './function-name.js';
 
 /** Bumped whenever the function's body or signature changes. */
-const VERSION = 8;
+const VERSION = 9;
 
 export function handOffFunctionName(tables: SyncTableRefs): string {
   return syncFunctionName('release', VERSION, tables);
@@ -15,10 +15,15 @@ export function handOffFunctionName(tables: SyncTableRefs): string {
  * left are below the limit (`p_limit`, or else the `sizelimit` of the `sync_limit` row `p_limit_row`, read in
  * the same transaction), it grants that waiter exactly as an acquisition does: under the `sync_lock` guard
  * row (inserted first, deleted last; a guard another controller keeps committed skips the hand-off), the
- * queue row flipped to a hold, the next fencing token, the grant record. Without a hand-off it announces the
- * free slot (`p_channel`, `p_payload`) on commit; a hand-off announces nothing (no slot is left free). The
- * commit is durable: a release undone by a crash would bring back a hold this controller no longer knows of.
- * READ COMMITTED, as the acquisition.
+ * queue row flipped to a hold, the next fencing token, the grant record.
+ *
+ * Without a hand-off it announces the freed slot (`p_channel`, `p_payload`) on commit, but only when another
+ * controller has a queue row on the lock: the releasing controller wakes its own waiters itself, and an
+ * acquisition still deciding elsewhere that found the lock full holds a share lock on the hold deleted here
+ * (see acquireFunctionSql), so its queue row is visible by then. A hand-off announces nothing (no slot is
+ * left free). The commit is durable: a release undone by a crash would bring back a hold this controller no
+ * longer knows of. READ COMMITTED, as the acquisition; the hold is found by its lock and holder key, never
+ * through Argo's index on `controller` (see acquireFunctionSql).
  */
 export function handOffFunctionSql(tables: SyncTableRefs): string {
   const { state, lock, controller, limit } = tables;
@@ -45,9 +50,12 @@ export function handOffFunctionSql(tables: SyncTableRefs): string {
       get diagnostics v_guards = row_count;
       v_guarded := v_guards > 0;
     end if;
-    delete from ${state} where name = p_lock and workflowkey = p_holder and controller = p_controller and held = true;
-    get diagnostics v_released = row_count;
-    delete from argosync_sync_grant where name = p_lock and workflowkey = p_holder and controller = p_controller;
+    with hold as (
+      delete from ${state} where name = p_lock and workflowkey = p_holder and (controller = p_controller and held) is true returning 1
+    ), grant_record as (
+      delete from argosync_sync_grant where name = p_lock and workflowkey = p_holder and controller = p_controller
+    )
+    select count(*)::int into v_released from hold;
     if v_guarded and v_released > 0 then
       v_limit := coalesce(p_limit, (select l.sizelimit from ${limit} l where l.name = p_limit_row));
       select count(*)::int into v_holders from ${state} where name = p_lock and held = true;
@@ -55,7 +63,7 @@ export function handOffFunctionSql(tables: SyncTableRefs): string {
         where name = p_lock and held = false and controller in (select c.controller from ${controller} c where c.time > p_live_after)
         order by priority desc, time asc, workflowkey asc limit 1;
       if v_holders < v_limit and v_front_controller = p_controller and v_front_key = any(p_eligible) then
-        update ${state} set held = true where name = p_lock and workflowkey = v_front_key and controller = p_controller;
+        update ${state} set held = true where name = p_lock and workflowkey = v_front_key and (controller = p_controller) is true;
         insert into argosync_sync_fence (name, token) values (p_lock, 1)
           on conflict (name) do update set token = argosync_sync_fence.token + 1
           returning argosync_sync_fence.token into v_token;
@@ -67,10 +75,14 @@ export function handOffFunctionSql(tables: SyncTableRefs): string {
     if v_guarded then
       delete from ${lock} where name = p_lock and controller = p_controller;
     end if;
-    if v_handed is null and v_released > 0 then
+    if v_handed is null and v_released > 0
+        and exists (select 1 from ${state} w where w.name = p_lock and not w.held and (w.controller <> p_controller) is true) then
       perform pg_notify(p_channel, p_payload);
     end if;
-    return query select v_released, v_handed, v_token;
+    released := v_released;
+    handed_to := v_handed;
+    token := v_token;
+    return next;
   end
   $argosync$`;
 }
