@@ -50,6 +50,15 @@ describe('holder keys', () => {
     expect(workflowKeyOf('ns/wf/wf-123')).toBe('ns/wf');
   });
 
+  it('finds the workflow of any holder key: its first two parts', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: fc.constantFrom('a', '-', '.', '/') }), { minLength: 1, maxLength: 5 }), (parts) => {
+        const key = parts.join('/');
+        expect(workflowKeyOf(key)).toBe(key.split('/').slice(0, 2).join('/'));
+      }),
+    );
+  });
+
   it("treats nodes of the same workflow alike, comparing part count and workflow name as Argo does", () => {
     expect(isSameWorkflowNodeKeys('ns/wf/a', 'ns/wf/b')).toBe(true);
     expect(isSameWorkflowNodeKeys('ns/wf', 'ns/wf/b')).toBe(false);

@@ -225,7 +225,9 @@ export class DatabaseLock implements ScopedLock {
   }
 
   keysOf(workflowKey: string): string[] {
-    return this.keys().filter((holderKey) => workflowKeyOf(holderKey) === workflowKey);
+    const keys: string[] = [];
+    for (const holderKey of this.#mine.keys()) if (workflowKeyOf(holderKey) === workflowKey) keys.push(holderKey);
+    return keys;
   }
 
   async snapshot(): Promise<LockSnapshot> {

@@ -5,8 +5,8 @@ export function holderKey(namespace: string, workflowName: string, nodeId?: stri
 
 /** The workflow a holder key belongs to, `<ns>/<workflow>`: what gets re-queued when a waiter may proceed. */
 export function workflowKeyOf(key: string): string {
-  const parts = key.split('/');
-  return parts.slice(0, 2).join('/');
+  const end = key.indexOf('/', key.indexOf('/') + 1);
+  return end < 0 ? key : key.slice(0, end);
 }
 
 /**

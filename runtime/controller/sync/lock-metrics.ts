@@ -26,6 +26,8 @@ export class LockMetrics {
   readonly #registry: Registry;
   readonly #taken: Counter<Labels>;
   readonly #missing: Counter<Labels>;
+  /** A lock's labels never change: worked out once per lock (by its key), as grants count on the hot path. */
+  readonly #labels = new Map<string, Record<Labels, string>>();
 
   constructor(
     registry: Registry,
@@ -63,10 +65,16 @@ export class LockMetrics {
   }
 
   taken(lock: Lock): void {
-    this.#taken.inc(labelsOf(lock));
+    this.#taken.inc(this.#labelsOf(lock));
   }
 
   missingLimit(lock: Lock): void {
-    this.#missing.inc(labelsOf(lock));
+    this.#missing.inc(this.#labelsOf(lock));
+  }
+
+  #labelsOf(lock: Lock): Record<Labels, string> {
+    let labels = this.#labels.get(lock.key);
+    if (!labels) this.#labels.set(lock.key, (labels = labelsOf(lock)));
+    return labels;
   }
 }
