@@ -6,6 +6,7 @@ import { SyncStore } from '../../store/sync/sync-store.js';
 import type { HandOff, Release } from '../../store/sync/lock-rows.js';
 import { DatabaseAcquisition } from './database-acquisition.js';
 import { AcquisitionDeferred } from './lock.js';
+import { DEFAULT_VACUUM_POLICY, VacuumSchedule, type VacuumPolicy } from './vacuum-schedule.js';
 
 export interface DatabaseSyncOptions {
   readonly database: SqlDatabase;
@@ -20,7 +21,9 @@ export interface DatabaseSyncOptions {
   readonly skipMigration: boolean;
   /** Where there is no LISTEN/NOTIFY (MySQL): how often to look for freed slots while this controller has waiters. */
   readonly fastPollMs?: number;
-  /** Hears failures of the periodic heartbeat and maintenance (which retry on their next round). */
+  /** How often the sync tables are vacuumed (PostgreSQL, PGlite), from this controller's writes. */
+  readonly vacuum?: VacuumPolicy;
+  /** Hears failures of the periodic heartbeat, maintenance and vacuum (which retry on their next round). */
   readonly onError?: (task: string, error: unknown) => void;
 }
 
@@ -68,8 +71,9 @@ const RETRY = { guardAttempts: 12, initialMs: 2, factor: 2, jitter: 0.5, capMs: 
 /**
  * One controller's session on a shared sync database (SPEC §5 rule 6): migration, the heartbeat, the guarded
  * SERIALIZABLE transaction around each acquisition, retries under contention, change notifications
- * (LISTEN/NOTIFY, or short polling on MySQL), reclaiming holds of dead controllers, and noticing that this
- * controller was declared inactive. The statements themselves belong to the SyncStore.
+ * (LISTEN/NOTIFY, or short polling on MySQL), reclaiming holds of dead controllers, vacuuming the tables its
+ * writes churn, and noticing that this controller was declared inactive. The statements themselves belong to the
+ * SyncStore.
  */
 export class DatabaseSync {
   readonly store: SyncStore;
@@ -86,6 +90,8 @@ export class DatabaseSync {
   readonly #leftovers = new Map<string, { holderKey: string; held: boolean }[]>();
   /** Row names of the locks on which this controller has waiters, so polling looks only where someone waits. */
   readonly #waitingLocks = new Set<string>();
+  /** Vacuums the sync tables as this controller's writes leave dead rows in them; undefined where InnoDB purges them. */
+  readonly #vacuum: VacuumSchedule | undefined;
   /** The pending timer of each periodic task, by task. */
   readonly #timers = new Map<string, () => void>();
   #stopListening: (() => Promise<void>) | undefined;
@@ -99,6 +105,8 @@ export class DatabaseSync {
     this.store = new SyncStore(options.database, options.tables);
     this.controllerName = options.controllerName;
     this.acquisitions = new DatabaseAcquisition(this);
+    const { vacuum } = this.store;
+    if (vacuum.needed) this.#vacuum = new VacuumSchedule(() => vacuum.run(), options.clock, options.vacuum ?? DEFAULT_VACUUM_POLICY, (error) => options.onError?.('vacuum', error));
   }
 
   /** How many changes were heard about the lock so far. */
@@ -140,6 +148,7 @@ export class DatabaseSync {
     this.#stopWatchingReconnections?.();
     for (const cancel of this.#timers.values()) cancel();
     this.#timers.clear();
+    await this.#vacuum?.stop();
     await this.#stopListening?.();
   }
 
@@ -211,12 +220,16 @@ export class DatabaseSync {
     if (declaredInactive) await this.#selfFence();
   }
 
-  /** The periodic work of every `pollSeconds`: reclaim dead controllers' rows, then let waiters look again. */
+  /**
+   * The periodic work of every `pollSeconds`: reclaim dead controllers' rows, let waiters look again, and start
+   * a vacuum that came due after the last write.
+   */
   async maintain(): Promise<void> {
     const cutoff = this.liveCutoff();
     await this.store.controllers.expireInactiveGuards(cutoff);
     if (this.#options.reclaimInactiveHolds) await this.store.controllers.reclaimInactiveHolds(cutoff);
     this.recheckWaitingLocks();
+    this.#vacuum?.startIfDue();
   }
 
   /**
@@ -278,7 +291,9 @@ export class DatabaseSync {
     let delay = RETRY.initialMs;
     for (;;) {
       try {
-        return await write();
+        const result = await write();
+        this.#vacuum?.wrote();
+        return result;
       } catch (error) {
         const retryable = this.store.isContention(error) || alsoRetry(error);
         if (!retryable || this.#stopped) throw error;

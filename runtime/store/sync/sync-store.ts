@@ -8,6 +8,7 @@ import { ControllerRows } from './controller-rows.js';
 import { LimitRows } from './limit-rows.js';
 import { LockRows, type ReleaseRow } from './lock-rows.js';
 import { FunctionCall, syncSchema, type SyncSchema, type SyncTransaction } from './sync-schema.js';
+import { TableVacuum } from './table-vacuum.js';
 
 /** The state of one lock as an acquisition found it, after queueing the key and before any grant. */
 export interface LockState {
@@ -65,6 +66,8 @@ export class SyncStore {
   readonly #names: SyncTableNames;
   readonly limits: LimitRows;
   readonly controllers: ControllerRows;
+  /** Removes the dead rows the sync tables' churn leaves (PostgreSQL, PGlite). */
+  readonly vacuum: TableVacuum;
   readonly #locks = new Map<string, LockRows>();
 
   constructor(database: SqlDatabase, names: SyncTableNames) {
@@ -74,6 +77,7 @@ export class SyncStore {
     this.#names = names;
     this.limits = new LimitRows(this.#schema);
     this.controllers = new ControllerRows(this.#schema);
+    this.vacuum = new TableVacuum(this.#schema);
   }
 
   /** e.g. `postgresql at 127.0.0.1:5432/test`. */
