@@ -5,7 +5,7 @@ import type { Synchronization } from '../../runtime/controller/sync/sync-items.j
 import { DEFAULT_SYNC_TABLES } from '../../runtime/store/migrations/sync-migrations.js';
 import { openDatabase, type SqlDatabase } from '../../runtime/store/sql-database.js';
 import { SyncStore } from '../../runtime/store/sync/sync-store.js';
-import { describeEachDatabase, describeOn, testServer } from '../support/databases.js';
+import { describeEachDatabase, describeOn, DIALECTS, testServer } from '../support/databases.js';
 import { createSyncTestDatabase, startController, type SyncTestDatabase, type TestController } from '../support/sync-controllers.js';
 
 const gpu: Synchronization = { semaphores: [{ database: { key: 'gpu' } }] };
@@ -13,7 +13,7 @@ const CHURNED = ['argosync_sync_fence', 'argosync_sync_grant', 'sync_lock', 'syn
 /** Each cycle is two writes: the acquisition and the release. */
 const VACUUM_EVERY = { afterWrites: 10, minIntervalMs: 0 };
 
-describeEachDatabase(['pglite', 'postgresql', 'mysql'] as const)('vacuum of the sync tables on %s', (driver) => {
+describeEachDatabase(DIALECTS)('vacuum of the sync tables on %s', (driver) => {
   let database: SyncTestDatabase;
   const controllers: TestController[] = [];
   const errors: [string, unknown][] = [];

@@ -9,11 +9,13 @@ export interface VacuumPolicy {
 }
 
 /**
- * From a measurement on PostgreSQL 15 (README, Performance): a VACUUM of the six sync tables costs about 1 ms
- * when they are clean and 3.5-6 ms with the dead rows of 250-5,000 acquire+release cycles, while every cycle
- * of backlog adds about 0.03 µs to each later cycle (0.38 → 1.04 ms over 20,000 cycles). The sum of the two is
- * least near 1,000 writes and stays within 0.01 ms a cycle of that up to 2,000 writes; the time floor keeps a
- * vacuum from starting more than once a second (a few ms of the database's time a second at most).
+ * Measured on the 2-core development machine (serial acquire+release cycles on one semaphore): a VACUUM of the six
+ * tables takes about 1 ms on PostgreSQL 15 when they are clean, and with the dead rows of 1,000 cycles 4-6 ms
+ * there and 8 ms on PGlite (whose single session it holds meanwhile); each cycle of backlog adds up to 0.03 µs to
+ * every later cycle (pgbench: 0.38 → 1.04 ms over 20,000 cycles) and 0.1-0.3 kB to the tables. The sum of both
+ * costs is least near 1,000 writes and within 0.01 ms a cycle of that at 2,000 (about 0.005 ms a cycle for the
+ * vacuum itself). The floor keeps a vacuum from starting more than once a second: a few ms of the database's time
+ * a second at most, which only a controller writing more than 2,000 times a second reaches.
  */
 export const DEFAULT_VACUUM_POLICY: VacuumPolicy = { afterWrites: 2000, minIntervalMs: 1000 };
 
