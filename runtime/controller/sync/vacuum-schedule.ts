@@ -45,8 +45,9 @@ export class VacuumSchedule {
 
   /** Starts a vacuum if one is due (also called periodically: writes may stop before the time floor has passed). */
   startIfDue(): void {
+    if (this.#stopped || this.#running || this.#writes < this.policy.afterWrites) return;
     const now = this.clock.now();
-    if (this.#stopped || this.#running || this.#writes < this.policy.afterWrites || now - this.#lastStart < this.policy.minIntervalMs) return;
+    if (now - this.#lastStart < this.policy.minIntervalMs) return;
     this.#writes = 0;
     this.#lastStart = now;
     // Started on a later turn, so the write that made it due returns to its workflow first.
