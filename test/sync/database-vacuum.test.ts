@@ -65,11 +65,11 @@ describeEachDatabase(DIALECTS)('vacuum of the sync tables on %s', (driver) => {
     await cycles(a, 4);
     await nextTurn();
     expect(vacuums).toHaveLength(0);
-    await cycles(a, 1);
-    await vi.waitFor(() => expect(vacuums).toHaveLength(1));
+    // Within the serial loop (PGlite answers through microtasks: a vacuum waiting for a macrotask would starve).
+    await cycles(a, 2);
+    expect(vacuums).toHaveLength(1);
     expect(await vacuums[0]).toEqual(expect.arrayContaining([...CHURNED, 'sync_controller', 'sync_limit']));
     expect(await vacuumCounts()).toEqual(Object.fromEntries(CHURNED.map((table) => [table, 1])));
-    await cycles(a, 1);
     expect(errors).toEqual([]);
   });
 

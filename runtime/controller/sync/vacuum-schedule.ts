@@ -50,8 +50,9 @@ export class VacuumSchedule {
     if (now - this.#lastStart < this.policy.minIntervalMs) return;
     this.#writes = 0;
     this.#lastStart = now;
-    // Started on a later turn, so the write that made it due returns to its workflow first.
-    this.#running = new Promise<void>((resolve) => setImmediate(resolve))
+    // Not awaited by the write that made it due. Not deferred to a macrotask either: PGlite answers through
+    // microtasks, so a busy serial loop of acquisitions would never let one run.
+    this.#running = Promise.resolve()
       .then(() => this.vacuum())
       .then(
         () => undefined,
