@@ -126,9 +126,9 @@ describeOn('postgresql')('vacuum by a database user that does not own the sync t
     database = await createSyncTestDatabase('postgresql');
     role = `argosync_t_${randomBytes(6).toString('hex')}`;
     const schema = database.testDatabase.spec.schema!;
-    // CREATE on the database: opening a schema's connection runs `create schema if not exists`.
+    // Only its schema: no CREATE on the database (opening a connection to an existing schema needs none).
     await onServer(
-      `create role ${role} login; grant create on database ${database.testDatabase.spec.database} to ${role}; grant usage, create on schema ${schema} to ${role}; ` +
+      `create role ${role} login; grant usage, create on schema ${schema} to ${role}; ` +
         `grant select, insert, update, delete on all tables in schema ${schema} to ${role}`,
     );
     await sql`insert into sync_limit (name, sizelimit) values ('ns/gpu', 1)`.execute(database.admin.db);

@@ -64,10 +64,13 @@ export async function openPostgres(spec: ConnectionSpec, opening: EngineOpening)
 }
 
 /**
- * `create schema if not exists` is not atomic: two processes opening a new schema at once (two controllers
- * starting) can both try to create it, and the loser gets a unique violation on the catalog. The schema exists then.
+ * Creates the schema unless it exists: `create schema if not exists` alone needs CREATE on the database even
+ * when the schema is there, which a least-privilege user given only its schema does not have. It is not atomic
+ * either: two processes opening a new schema at once (two controllers starting) can both try to create it, and
+ * the loser gets a unique violation on the catalog. The schema exists then.
  */
 async function createSchema(client: pg.Client, schema: string): Promise<void> {
+  if ((await client.query('select 1 from pg_namespace where nspname = $1', [schema])).rowCount) return;
   try {
     await client.query(`create schema if not exists "${schema.replace(/"/g, '""')}"`);
   } catch (error) {
