@@ -340,13 +340,16 @@ describeEachDatabase(DIALECTS)('database locks on %s', (driver) => {
   it.runIf(driver !== 'mysql')('announces a freed slot only when another controller has a queue row on the lock', async () => {
     await setLimit(1);
     const [a, b] = [await controller('controller-a'), await controller('controller-b')];
-    /** How many notices about the lock `b` hears while `release` runs: counted up to a marker sent after it (notices arrive in commit order). */
+    /**
+     * How many notices about the lock `b` hears while `release` runs: counted once a marker about another lock,
+     * sent after it, has been heard (notices arrive, and are handled, in commit order).
+     */
     const heardDuring = async (release: () => Promise<void>) => {
-      const before = b.database!.changes('sem/ns/gpu');
+      const [before, markers] = [b.database!.changes('sem/ns/gpu'), b.database!.changes('sem/ns/marker')];
       await release();
-      await announceLimitChange(a.database!.store, 'sem/ns/gpu');
-      await vi.waitFor(() => expect(b.database!.changes('sem/ns/gpu')).toBeGreaterThan(before), { timeout: 5000 });
-      return b.database!.changes('sem/ns/gpu') - before - 1;
+      await announceLimitChange(a.database!.store, 'sem/ns/marker');
+      await vi.waitFor(() => expect(b.database!.changes('sem/ns/marker')).toBe(markers + 1), { timeout: 5000 });
+      return b.database!.changes('sem/ns/gpu') - before;
     };
     await a.acquire({ name: 'alone' }, gpu);
     await a.acquire({ name: 'own-waiter' }, gpu);
