@@ -1,8 +1,9 @@
 import type { SyncTableRefs } from './sync-schema.js';
 import { syncFunctionName } from './function-name.js';
+import { recordGrantSql } from './grant-sql.js';
 
 /** Bumped whenever the function's body or signature changes. */
-const VERSION = 11;
+const VERSION = 12;
 
 export function acquireFunctionName(tables: SyncTableRefs): string {
   return syncFunctionName('acquire', VERSION, tables);
@@ -118,15 +119,7 @@ export function acquireFunctionSql(tables: SyncTableRefs): string {
         else
           insert into ${state} (name, workflowkey, controller, held, priority, time) values (p_locks[i], p_holder, p_controller, true, p_priority, p_created);
         end if;
-        with fence as (
-          insert into argosync_sync_fence (name, token) values (p_locks[i], 1)
-            on conflict (name) do update set token = argosync_sync_fence.token + 1
-            returning argosync_sync_fence.token
-        ), grant_record as (
-          insert into argosync_sync_grant (name, workflowkey, controller, token, granted_at) select p_locks[i], p_holder, p_controller, fence.token, p_now from fence
-            on conflict (name, workflowkey, controller) do update set token = excluded.token, granted_at = excluded.granted_at
-        )
-        select fence.token into v_token from fence;
+        ${recordGrantSql('p_locks[i]', 'p_holder', 'p_controller', 'p_now', 'v_token')}
         v_tokens[i] := v_token;
       end loop;
     else

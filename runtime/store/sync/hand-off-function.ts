@@ -1,8 +1,9 @@
 import type { SyncTableRefs } from './sync-schema.js';
 import { syncFunctionName } from './function-name.js';
+import { recordGrantSql } from './grant-sql.js';
 
 /** Bumped whenever the function's body or signature changes. */
-const VERSION = 9;
+const VERSION = 10;
 
 export function handOffFunctionName(tables: SyncTableRefs): string {
   return syncFunctionName('release', VERSION, tables);
@@ -64,11 +65,7 @@ export function handOffFunctionSql(tables: SyncTableRefs): string {
         order by priority desc, time asc, workflowkey asc limit 1;
       if v_holders < v_limit and v_front_controller = p_controller and v_front_key = any(p_eligible) then
         update ${state} set held = true where name = p_lock and workflowkey = v_front_key and (controller = p_controller) is true;
-        insert into argosync_sync_fence (name, token) values (p_lock, 1)
-          on conflict (name) do update set token = argosync_sync_fence.token + 1
-          returning argosync_sync_fence.token into v_token;
-        insert into argosync_sync_grant (name, workflowkey, controller, token, granted_at) values (p_lock, v_front_key, p_controller, v_token, p_now)
-          on conflict (name, workflowkey, controller) do update set token = excluded.token, granted_at = excluded.granted_at;
+        ${recordGrantSql('p_lock', 'v_front_key', 'p_controller', 'p_now', 'v_token')}
         v_handed := v_front_key;
       end if;
     end if;
