@@ -59,7 +59,7 @@ export function limitConnectionsPerClient(app: FastifyInstance, max: number, sit
       done();
       return;
     }
-    const client = plainAddress(rateLimitKey(request, headers, site));
+    const client = rateLimitKey(request, headers, site);
     if (!open.tryOpen(client)) {
       void reply.code(429).send({ code: 8, message });
       return;

@@ -3,7 +3,7 @@ import { Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../clock.js';
 import { FixedWindowCounter } from './fixed-window-counter.js';
-import type { RequestOrigin } from './request-origin.js';
+import { plainAddress, type RequestOrigin } from './request-origin.js';
 
 export interface RateLimitOptions {
   readonly limit: number;
@@ -73,9 +73,14 @@ function lastValueCache(format: (value: number) => string): (value: number) => s
  * A header sent straight by a client is ignored, or it could name a new address with every request. Each proxy
  * appends the address it received from to `X-Forwarded-For`, so only the right end is trustworthy: the key is
  * the right-most entry that is not a trusted proxy (the entry the nearest untrusted hop wrote; the client
- * chooses everything left of it).
+ * chooses everything left of it). An IPv4 client has one key whether a dual-stack socket or proxy wrote it
+ * `::ffff:a.b.c.d` or `a.b.c.d`, so switching between the two forms opens no second window.
  */
 export function rateLimitKey(request: FastifyRequest, keyHeaders: readonly string[], site: RequestOrigin): string {
+  return plainAddress(believedClient(request, keyHeaders, site));
+}
+
+function believedClient(request: FastifyRequest, keyHeaders: readonly string[], site: RequestOrigin): string {
   // SPEC §7.6: with no proxy listed, the operator vouches that every connection comes through one (the key is the
   // entry it appended); once proxies are listed, headers from any other peer are a client's own words.
   if (keyHeaders.length === 0 || (site.trustsProxies && !site.fromTrustedProxy(request))) return request.ip;

@@ -1,6 +1,9 @@
+import type { FastifyRequest } from 'fastify';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FixedWindowCounter } from '../../runtime/server/fixed-window-counter.js';
-import { httpDateUtc } from '../../runtime/server/rate-limit.js';
+import { httpDateUtc, rateLimitKey } from '../../runtime/server/rate-limit.js';
+import { RequestOrigin } from '../../runtime/server/request-origin.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { startTestServer } from './server-harness.js';
 import type { TestResponse, TestServer } from './server-harness.js';
@@ -150,6 +153,12 @@ describe('rate limiting', () => {
     expect(statuses).toEqual([200, 200, 200, 429, 429]);
   });
 
+  it('gives an IPv4 client one window whether the proxy wrote its address plainly or in the dual-stack form', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < LIMIT + 1; i += 1) statuses.push((await server.fetch(API, from(i % 2 === 0 ? '10.0.6.1' : '::ffff:10.0.6.1'))).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+  });
+
   it('opens a new window once the clock passes the reset time', async () => {
     const client = from('10.0.4.1');
     for (let i = 0; i < LIMIT; i += 1) await server.fetch(API, client);
@@ -161,6 +170,25 @@ describe('rate limiting', () => {
     expect(renewed.status).toBe(200);
     expect(renewed.headers['x-ratelimit-remaining']).toBe('2');
     expect(renewed.headers['x-ratelimit-reset']).toBe(httpDateUtc(clock.now() + WINDOW_MS));
+  });
+});
+
+describe('rateLimitKey', () => {
+  const ipv4 = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((parts) => parts.join('.'));
+  const request = (peer: string, headers: Record<string, string> = {}) => ({ ip: peer, socket: { remoteAddress: peer }, headers }) as unknown as FastifyRequest;
+  const site = (trustedProxies: string[]) => new RequestOrigin({ secure: true, trustedProxies, allowedHosts: [], address: '127.0.0.1' });
+
+  it('keys an IPv4 client the same in both spellings, as the peer and as a forwarded entry, and two clients apart', () => {
+    const direct = site([]);
+    const proxied = site([PROXY]);
+    fc.assert(
+      fc.property(ipv4, ipv4, (client, other) => {
+        const forwarded = (address: string) => rateLimitKey(request(PROXY, { 'x-forwarded-for': address }), ['x-forwarded-for'], proxied);
+        expect(rateLimitKey(request(`::ffff:${client}`), [], direct)).toBe(client);
+        expect(forwarded(`::ffff:${client}`)).toBe(forwarded(client));
+        expect(forwarded(client) === forwarded(other)).toBe(client === other);
+      }),
+    );
   });
 });
 
