@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** Debian's Chromium, which `.ci/run` installs; UI suites skip with this message when it is missing. */
@@ -23,4 +25,15 @@ export async function openPage(browser: Browser): Promise<{ page: Page; pageErro
     if (message.type() === 'error') pageErrors.push(message.text());
   });
   return { page, pageErrors };
+}
+
+/**
+ * Where a UI test saves its screenshot: the README's pictures in `docs/` when ARGOSYNC_UPDATE_SCREENSHOTS=1,
+ * else one folder in the temporary directory that each run overwrites, so an ordinary test run leaves the working
+ * tree as it found it and litters nothing.
+ */
+export function screenshotPath(name: string): string {
+  const folder = process.env.ARGOSYNC_UPDATE_SCREENSHOTS === '1' ? 'docs' : join(tmpdir(), 'argosync-screenshots');
+  mkdirSync(folder, { recursive: true });
+  return join(folder, name);
 }

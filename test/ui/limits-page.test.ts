@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embeddedRuntime } from '../support/embedded-runtime.js';
-import { CHROMIUM_MISSING, launchBrowser, openPage } from '../support/browser.js';
+import { CHROMIUM_MISSING, launchBrowser, openPage, screenshotPath } from '../support/browser.js';
 
 if (CHROMIUM_MISSING) console.warn(`skipping the UI suite: ${CHROMIUM_MISSING}`);
 
@@ -52,7 +52,7 @@ describe.skipIf(CHROMIUM_MISSING !== undefined)('the limits page in Chromium, un
     await expect.poll(() => row.locator('td').nth(3).textContent()).toBe('2 of 2');
     expect(await row.locator('td').nth(4).locator('li').allTextContents()).toEqual([expect.stringMatching(/^team-ui\/first \(token 1, for \d+s\)$/), expect.stringMatching(/^team-ui\/second \(token 2/)]);
     expect(await row.locator('td').nth(5).locator('li').allTextContents()).toEqual([expect.stringMatching(/^team-ui\/urgent \(priority 9/), expect.stringMatching(/^team-ui\/low \(priority 0/)]);
-    await page.screenshot({ path: 'docs/limits-page.png', fullPage: true });
+    await page.screenshot({ path: screenshotPath('limits-page.png'), fullPage: true });
 
     await manager.releaseAll('team-ui', 'first');
     await expect.poll(() => row.locator('td').nth(3).textContent()).toBe('1 of 2');
@@ -71,7 +71,7 @@ describe.skipIf(CHROMIUM_MISSING !== undefined)('the limits page in Chromium, un
     await persistence.locator('textarea').fill('{"archiveTTL": "forever"}');
     await persistence.getByRole('button', { name: 'Save persistence' }).click();
     await expect.poll(() => page.locator('#config-error').textContent()).toMatch(/^persistence: invalid configuration in .*: persistence\.archiveTTL: /);
-    await page.screenshot({ path: 'docs/config-page.png', fullPage: true });
+    await page.screenshot({ path: screenshotPath('config-page.png'), fullPage: true });
     await page.locator('nav a', { hasText: 'Limits' }).click();
     await page.locator('tr[data-key="gpu"]').waitFor();
     // The browser reports the refused save itself; nothing else may go wrong.

@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_MISSING, launchBrowser, openPage } from '../support/browser.js';
+import { CHROMIUM_MISSING, launchBrowser, openPage, screenshotPath } from '../support/browser.js';
 import { runCli } from '../support/cli-process.js';
 import { embeddedRuntime } from '../support/embedded-runtime.js';
 import { freePorts, startOpenIdProvider, type TestOpenIdProvider } from '../support/openid-provider.js';
@@ -50,7 +50,7 @@ describe.skipIf(CHROMIUM_MISSING !== undefined)('signing in with SSO in Chromium
     expect(page.url()).toBe(`${runtime().url}#namespace=team-sso`);
     expect(await page.locator('#who-name').textContent()).toBe('alice@example.com');
     expect(await page.locator('#sign-in').isVisible()).toBe(false);
-    await page.screenshot({ path: 'docs/sso-signed-in.png' });
+    await page.screenshot({ path: screenshotPath('sso-signed-in.png') });
 
     const cookie = (await page.context().cookies()).find((c) => c.name === 'authorization');
     expect(cookie).toMatchObject({ path: '/argo/', secure: true, httpOnly: true, sameSite: 'Strict' });

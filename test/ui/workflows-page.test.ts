@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_MISSING, launchBrowser, openPage } from '../support/browser.js';
+import { CHROMIUM_MISSING, launchBrowser, openPage, screenshotPath } from '../support/browser.js';
 import { createTestDatabase, missingDatabase, type TestDatabase } from '../support/databases.js';
 import { embeddedRuntime, mysqlPersistence } from '../support/embedded-runtime.js';
 import { runtimeApi } from '../support/runtime-api.js';
@@ -49,7 +49,7 @@ describe.skipIf(CHROMIUM_MISSING !== undefined || missingDatabase('mysql') !== u
     ]);
     expect(await page.locator('#workflows tr[data-name="first"] td').nth(1).textContent()).toBe('Running');
     expect(await page.locator('nav a[aria-current="page"]').textContent()).toBe('Workflows');
-    await page.screenshot({ path: 'docs/workflows-page.png', fullPage: true });
+    await page.screenshot({ path: screenshotPath('workflows-page.png'), fullPage: true });
 
     await second.getByRole('link', { name: 'second' }).click();
     await expect.poll(() => page.locator('#workflow-sync li').allTextContents()).toEqual(['waits for semaphore team-ui/Database/slots (held by team-ui/first)']);
@@ -85,7 +85,7 @@ describe.skipIf(CHROMIUM_MISSING !== undefined || missingDatabase('mysql') !== u
     expect(await root.locator('li[data-node="hello"] > small').textContent()).toContain('result: hi');
     expect(await root.locator('li[data-node="world"]').count()).toBe(1);
     expect(await root.locator(':scope > ul > li').evaluateAll((items) => items.map((item) => item.getAttribute('data-node')))).toEqual(['[0]', '[1]']);
-    await page.screenshot({ path: 'docs/workflow-page.png', fullPage: true });
+    await page.screenshot({ path: screenshotPath('workflow-page.png'), fullPage: true });
   });
 
   it('lists archived workflows and deletes one from the archive', async () => {
@@ -94,7 +94,7 @@ describe.skipIf(CHROMIUM_MISSING !== undefined || missingDatabase('mysql') !== u
     await expect.poll(() => archived.count(), { timeout: 10_000 }).toBe(1);
     expect(await archived.locator('td').nth(1).textContent()).toBe('team-ui');
     expect(await archived.locator('td').nth(2).textContent()).toBe('Succeeded');
-    await page.screenshot({ path: 'docs/archive-page.png', fullPage: true });
+    await page.screenshot({ path: screenshotPath('archive-page.png'), fullPage: true });
     await archived.getByRole('button', { name: 'Delete archived tree' }).click();
     await expect.poll(() => archived.count()).toBe(0);
     expect(pageErrors).toEqual([]);
