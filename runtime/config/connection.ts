@@ -27,7 +27,7 @@ export async function toConnectionSpec(
     resolve(endpoint.userName, resolveSecret),
     resolve(endpoint.password, resolveSecret),
   ]);
-  const { maxOpenConns } = section.connectionPool;
+  const { maxOpenConns, maxIdleConns, connMaxLifetimeMs } = section.connectionPool;
   return {
     driver: endpoint.driver,
     host: endpoint.host,
@@ -41,6 +41,9 @@ export async function toConnectionSpec(
     connectionTimeoutSeconds: section.connectionTimeoutSeconds,
     // Go's database/sql reads maxOpenConns 0 as "unlimited": leave the pool at its own default then.
     ...(maxOpenConns ? { maxOpenConns } : {}),
+    ...(maxIdleConns === undefined ? {} : { maxIdleConns }),
+    // ...and connMaxLifetime 0 as "forever".
+    ...(connMaxLifetimeMs ? { connMaxLifetimeMs } : {}),
   };
 }
 

@@ -21,4 +21,8 @@ export interface ConnectionSpec {
   readonly dataDir?: string;
   readonly connectionTimeoutSeconds?: number;
   readonly maxOpenConns?: number;
+  /** Connections kept open while idle, at most (Go's `SetMaxIdleConns`): extra idle ones close at once; unset, the driver's default. */
+  readonly maxIdleConns?: number;
+  /** A connection older than this is closed instead of being used again (Go's `SetConnMaxLifetime`); unset, never. */
+  readonly connMaxLifetimeMs?: number;
 }

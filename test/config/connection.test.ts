@@ -22,7 +22,7 @@ describe('toConnectionSpec', () => {
       synchronization: {
         controllerName: 'c1',
         postgresql: { host: 'pg', port: 5433, database: 'argo', userName: 'argo', password: 'pw', ssl: true, sslMode: 'verify-full' },
-        connectionPool: { maxOpenConns: 12, maxIdleConns: 3 },
+        connectionPool: { maxOpenConns: 12, maxIdleConns: 3, connMaxLifetime: '90s' },
         connectionTimeoutSeconds: 9,
       },
     });
@@ -37,6 +37,8 @@ describe('toConnectionSpec', () => {
       sslMode: 'verify-full',
       connectionTimeoutSeconds: 9,
       maxOpenConns: 12,
+      maxIdleConns: 3,
+      connMaxLifetimeMs: 90_000,
     });
   });
 
@@ -51,7 +53,8 @@ describe('toConnectionSpec', () => {
           userNameSecret: { name: 'argo-mysql-config', key: 'username' },
           passwordSecret: { name: 'argo-mysql-config', key: 'password' },
         },
-        connectionPool: { maxOpenConns: 0 },
+        // Go reads 0 as "unlimited" and "forever", and maxIdleConns 0 as "keep none".
+        connectionPool: { maxOpenConns: 0, maxIdleConns: 0, connMaxLifetime: '0s' },
       },
     });
     const resolver = inlineSecretResolver({ ARGO_MYSQL_CONFIG_USERNAME: 'mysql', ARGO_MYSQL_CONFIG_PASSWORD: 'pw' });
@@ -63,6 +66,7 @@ describe('toConnectionSpec', () => {
       password: 'pw',
       options: { allowNativePasswords: 'true' },
       connectionTimeoutSeconds: 5,
+      maxIdleConns: 0,
     });
   });
 });

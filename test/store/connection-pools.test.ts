@@ -33,3 +33,48 @@ describeEachDatabase(['postgresql', 'mysql'] as const)('the %s connection pool',
     expect((await sql<{ one: number }>`select 1 as one`.execute(handle.db)).rows).toEqual([{ one: 1 }]);
   });
 });
+
+/** The server's id of the session a query runs on, after holding it for a moment (so concurrent ones each need a connection). */
+const SESSION_ID = { postgresql: 'select pg_backend_pid() as id from pg_sleep(0.05)', mysql: 'select connection_id() as id, sleep(0.05) as slept' };
+/** Long enough for the pool to close connections idle beyond `maxIdleConns`: `pg` at once, mysql2 on its one-second sweep. */
+const IDLE_SWEEP_MS = { postgresql: 100, mysql: 1_500 };
+
+// Argo's connectionPool keys, as Go's database/sql applies them.
+describeEachDatabase(['postgresql', 'mysql'] as const)('the %s pool settings', (driver) => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase(driver);
+  });
+  afterAll(() => database.drop());
+
+  async function withPool(settings: { maxIdleConns?: number; connMaxLifetimeMs?: number }, use: (sessions: (count: number) => Promise<Set<string>>) => Promise<void>): Promise<void> {
+    const handle = await openDatabase({ ...database.spec, maxOpenConns: 3, ...settings });
+    try {
+      await use(async (count) => {
+        const ids = await Promise.all(Array.from({ length: count }, () => sql.raw<{ id: number | string }>(SESSION_ID[driver]).execute(handle.db)));
+        return new Set(ids.map(({ rows }) => String(rows[0]!.id)));
+      });
+    } finally {
+      await handle.destroy();
+    }
+  }
+
+  it('keeps maxIdleConns connections open while idle and closes the others', async () => {
+    await withPool({ maxIdleConns: 1 }, async (sessions) => {
+      const busy = await sessions(3);
+      expect(busy.size).toBe(3);
+      await new Promise((resolve) => setTimeout(resolve, IDLE_SWEEP_MS[driver]));
+      const again = await sessions(3);
+      expect([...again].filter((id) => busy.has(id))).toHaveLength(1);
+    });
+  });
+
+  it('retires a connection once it is older than connMaxLifetime, and reuses it until then', async () => {
+    await withPool({ connMaxLifetimeMs: 500 }, async (sessions) => {
+      const [first] = await sessions(1);
+      expect(await sessions(1)).toEqual(new Set([first]));
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect((await sessions(1)).has(first!)).toBe(false);
+    });
+  });
+});

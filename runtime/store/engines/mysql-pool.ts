@@ -4,13 +4,29 @@ import { connectionFailureReason } from '../connection-failure.js';
 
 /**
  * Kysely's view of a `mysql2` pool in which a connection whose query failed because the connection broke (the
- * server killed it, a restart) is destroyed when it is released rather than handed to the next caller.
+ * server killed it, a restart) is destroyed when it is released rather than handed to the next caller; so is one
+ * older than `maxLifetimeMs` (Argo's `connMaxLifetime`, which mysql2 has no option for), counted from when the
+ * pool first handed it out.
  */
-export function droppingBrokenConnections(pool: Pool): MysqlPool {
-  return {
-    getConnection: (callback) => pool.getConnection((error, connection) => callback(error, error ? connection : new CheckedConnection(connection))),
-    end: (callback) => pool.end(callback),
-  };
+export function droppingBrokenConnections(pool: Pool, maxLifetimeMs?: number): MysqlPool {
+  const firstHandedOut = new WeakMap<PoolConnection, number>();
+  const expired = (connection: PoolConnection) => maxLifetimeMs !== undefined && Date.now() - (firstHandedOut.get(connection) ?? Date.now()) >= maxLifetimeMs;
+  const getConnection: MysqlPool['getConnection'] = (callback) =>
+    pool.getConnection((error, connection) => {
+      if (error) {
+        callback(error, connection);
+        return;
+      }
+      // Retired before reuse, as Go's database/sql does: the caller gets a younger or a new one.
+      if (expired(connection)) {
+        connection.destroy();
+        getConnection(callback);
+        return;
+      }
+      if (!firstHandedOut.has(connection)) firstHandedOut.set(connection, Date.now());
+      callback(error, new CheckedConnection(connection, expired));
+    });
+  return { getConnection, end: (callback) => pool.end(callback) };
 }
 
 /** What a query without a callback returns: kysely streams from it. */
@@ -21,7 +37,10 @@ interface StreamableQuery {
 class CheckedConnection implements MysqlPoolConnection {
   #broken = false;
 
-  constructor(private readonly connection: PoolConnection) {}
+  constructor(
+    private readonly connection: PoolConnection,
+    private readonly expired: (connection: PoolConnection) => boolean,
+  ) {}
 
   query(sql: string, parameters: unknown[]): StreamableQuery;
   query(sql: string, parameters: unknown[], callback: (error: unknown, result: MysqlQueryResult) => void): void;
@@ -35,7 +54,7 @@ class CheckedConnection implements MysqlPoolConnection {
   }
 
   release(): void {
-    if (this.#broken) this.connection.destroy();
+    if (this.#broken || this.expired(this.connection)) this.connection.destroy();
     else this.connection.release();
   }
 }

@@ -31,9 +31,11 @@ export async function openMysql(spec: ConnectionSpec, opening: EngineOpening): P
   } catch (error) {
     throw connectError(spec, error);
   }
-  const pool = createPool({ ...config, connectionLimit: spec.maxOpenConns ?? 10 });
+  const connectionLimit = spec.maxOpenConns ?? 10;
+  // `maxIdleConns`: mysql2 closes idle connections beyond it within a second (and any idle for a minute).
+  const pool = createPool({ ...config, connectionLimit, ...(spec.maxIdleConns === undefined ? {} : { maxIdle: Math.min(spec.maxIdleConns, connectionLimit) }) });
   const { description, reconnected } = opening;
-  const db = new Kysely<unknown>({ dialect: reconnectingDialect(new MysqlDialect({ pool: droppingBrokenConnections(pool) }), opening) });
+  const db = new Kysely<unknown>({ dialect: reconnectingDialect(new MysqlDialect({ pool: droppingBrokenConnections(pool, spec.connMaxLifetimeMs) }), opening) });
   return databaseHandle({ db, description, engine: mysqlTraits }, reconnected, () => db.destroy());
 }
 

@@ -49,7 +49,7 @@ export async function openPostgres(spec: ConnectionSpec, opening: EngineOpening)
   } finally {
     await probe.end().catch(() => undefined);
   }
-  const pool = new pg.Pool({ ...config, max: spec.maxOpenConns ?? 10 });
+  const pool = new pg.Pool({ ...config, ...poolSizing(spec) });
   // A connection dropped by the server must not crash the process: the query in flight fails, the pool replaces it.
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
@@ -61,6 +61,20 @@ export async function openPostgres(spec: ConnectionSpec, opening: EngineOpening)
     await listener.close();
     await db.destroy();
   });
+}
+
+/**
+ * `pg`'s pool, sized as Go's database/sql would be by Argo's `connectionPool`: `maxIdleConns` connections stay open
+ * while idle and any more close as soon as they are idle; `connMaxLifetime` retires a connection once it is that old.
+ * Unset, `pg`'s own defaults: idle connections close after 10 s, and none is retired for its age.
+ */
+function poolSizing(spec: ConnectionSpec): pg.PoolConfig {
+  const max = spec.maxOpenConns ?? 10;
+  return {
+    max,
+    ...(spec.maxIdleConns === undefined ? {} : { min: Math.min(spec.maxIdleConns, max), idleTimeoutMillis: 1 }),
+    ...(spec.connMaxLifetimeMs === undefined ? {} : { maxLifetimeSeconds: spec.connMaxLifetimeMs / 1000 }),
+  };
 }
 
 /**
