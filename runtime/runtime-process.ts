@@ -14,7 +14,7 @@ import { policyFilePath, PolicyFileAuthorizer } from './server/auth/policy-file-
 import { configRoutes } from './server/routes/config.js';
 import { syncLimitRoutes } from './server/routes/sync-limits.js';
 import { uiRoutes } from './server/routes/ui.js';
-import { isLoopbackAddress, resolveServerOptions, type ServerOptions, type ServerOptionsInput } from './server/server-options.js';
+import { isLoopbackAddress, resolveServerOptions, serverOptionsFromConfig, type ServerOptions, type ServerOptionsInput } from './server/server-options.js';
 import type { SsoService } from './server/auth/sso/sso-service.js';
 import { ConfigMapLimits } from './server/sync-limits/configmap-limits.js';
 import { DatabaseLimits } from './server/sync-limits/database-limits.js';
@@ -97,17 +97,21 @@ async function readDatabaseLock(identity: LockIdentity, sync: SyncInUse): Promis
  * database live.
  */
 export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInput, say: (line: string) => void, role: RuntimeRole = 'all'): Promise<RunningRuntime> {
+  const defaults = { address: role === 'all' ? '127.0.0.1' : '0.0.0.0', authModes: ['client'], home: homeOf(flags) };
   // A bad server flag is refused before anything is opened or started.
-  const serverOptions = resolveServerOptions({
-    address: role === 'all' ? '127.0.0.1' : '0.0.0.0',
-    authModes: ['client'],
-    ...server,
-    home: homeOf(flags),
-  });
+  const flagOptions = resolveServerOptions({ ...defaults, ...server });
   // One logger for the process: the server's request lines and the databases' outages and reconnections.
-  const logger = createLogger({ format: serverOptions.logFormat, level: serverOptions.logLevel });
+  const logger = createLogger({ format: flagOptions.logFormat, level: flagOptions.logLevel });
   const databaseLog: ReconnectionLog = { warn: (line) => logger.warn(line), info: (line) => logger.info(line) };
   const context = await openRuntime(flags, say, databaseLog);
+  // The config file's `server` section fills in what no flag gave.
+  let serverOptions: ServerOptions;
+  try {
+    serverOptions = resolveServerOptions({ ...defaults, ...serverOptionsFromConfig(context.config.server), ...server });
+  } catch (error) {
+    await context.close();
+    throw error;
+  }
   const { kubernetes } = context;
   const policy = kubernetes ? undefined : await PolicyFileAuthorizer.load(policyFilePath(context.home));
   const sso = await startSsoIfEnabled(serverOptions, context, policy).catch(async (error: unknown) => {

@@ -57,15 +57,17 @@ function serveCommand(definition: (typeof ROLES)[number], say: (line: string) =>
     .option('--log-format <format>', 'text or json', 'text')
     .option('--loglevel <level>', 'debug, info, warn or error: the least severe log lines written', 'info')
     .addOption(new Option('--executor <executor>', 'how workflow nodes run: local processes or Kubernetes Pods').choices(['local', 'kubernetes']))
-    .action(async (flags: ServeFlags) => {
+    .action(async (flags: ServeFlags, command: Command) => {
+      // A flag left at its default does not hide the config file's `server` section (SPEC §3): only flags given count.
+      const given = (name: 'port' | 'address' | 'secure' | 'authMode') => command.getOptionValueSource(name) !== 'default';
       const runtime = await withYoungGenerationHeld(async () =>
         (await import('../runtime-process.js')).startRuntime(
           flags,
           {
-            port: flags.port,
-            address: flags.address,
-            secure: flags.secure,
-            authModes: flags.authMode,
+            ...(given('port') ? { port: flags.port } : {}),
+            ...(given('address') ? { address: flags.address } : {}),
+            ...(given('secure') ? { secure: flags.secure } : {}),
+            ...(given('authMode') ? { authModes: flags.authMode } : {}),
             logFormat: flags.logFormat,
             logLevel: flags.loglevel,
             ...(flags.tlsCert ? { tlsCert: flags.tlsCert } : {}),

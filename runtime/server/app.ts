@@ -112,7 +112,7 @@ export async function buildApp(options: ServerOptions, services: ServerServices)
   registerHostCheck(app, site, isLoopbackAddress(options.address));
   registerOriginCheck(app, site);
   registerHttpMetrics(app, services.metricsRegistry);
-  if (options.secure) {
+  if (options.secure && options.hsts) {
     app.addHook('onSend', (_request, reply, payload, done) => {
       reply.header('strict-transport-security', HSTS_VALUE);
       done(null, payload);

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { parseGoDuration } from '../config/duration.js';
+import type { ServerConfig } from '../config/runtime-config.js';
 import { DAY_MS } from '../config/duration-schema.js';
 import { InvalidArgumentError } from '../errors.js';
 import { parseAuthModes } from './auth/auth-mode.js';
@@ -14,6 +15,8 @@ export interface ServerOptions {
   readonly port: number;
   readonly address: string;
   readonly secure: boolean;
+  /** Whether a secure server sends Strict-Transport-Security (config `server.hsts`). */
+  readonly hsts: boolean;
   /** Paths of one's own PEM certificate and key; absent means a self-signed pair kept in `home`. */
   readonly tlsCert: string | undefined;
   readonly tlsKey: string | undefined;
@@ -43,6 +46,7 @@ export interface ServerOptionsInput {
   readonly port?: number | string;
   readonly address?: string;
   readonly secure?: boolean | string;
+  readonly hsts?: boolean;
   readonly tlsCert?: string;
   readonly tlsKey?: string;
   readonly home?: string;
@@ -91,6 +95,7 @@ export function resolveServerOptions(input: ServerOptionsInput = {}): ServerOpti
     port: parseInteger('--port', input.port ?? DEFAULT_PORT, 0, 65535),
     address: input.address ?? '0.0.0.0',
     secure,
+    hsts: input.hsts ?? true,
     tlsCert,
     tlsKey,
     home: resolve(input.home ?? '.argosync'),
@@ -109,6 +114,27 @@ export function resolveServerOptions(input: ServerOptionsInput = {}): ServerOpti
     logFormat,
     logLevel: logLevel as LogLevel,
   });
+}
+
+/**
+ * The config file's `server` section (SPEC §3) as server options: what a flag given on the command line
+ * overrides, read when the runtime starts.
+ */
+export function serverOptionsFromConfig(config: ServerConfig): ServerOptionsInput {
+  return {
+    port: config.port,
+    ...(config.address === undefined ? {} : { address: config.address }),
+    secure: config.secure,
+    hsts: config.hsts,
+    ...(config.tlsCert === undefined ? {} : { tlsCert: config.tlsCert }),
+    ...(config.tlsKey === undefined ? {} : { tlsKey: config.tlsKey }),
+    authModes: config.authMode,
+    baseHref: config.baseHref,
+    apiRateLimit: config.apiRateLimit,
+    apiRateLimitWindow: config.apiRateLimitWindowMs,
+    rateLimitKeyHeaders: config.rateLimitKeyHeaders,
+    bodyLimit: config.maxBodyBytes,
+  };
 }
 
 /** A repeatable or comma-separated flag's values, trimmed, empty ones dropped, each checked or normalised by `read`. */

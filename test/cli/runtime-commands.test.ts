@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -61,6 +61,29 @@ describe('argosync up', () => {
     expect(await cli.exited).toBe(0);
     expect(cli.stdout()).toContain('shutting down');
   }, 120_000); // seven child processes, each compiling the CLI with tsx: slow on a loaded 2-core machine
+
+  it("applies the config file's server section beneath the flags given", async () => {
+    const config = join(home, 'server.yaml');
+    // Port 1 would fail to bind, and rate limit 2 would refuse the third request: the flags given win over both.
+    await writeFile(config, 'server:\n  port: 1\n  hsts: false\n  baseHref: /from-config/\n  apiRateLimit: 2\n  maxBodyBytes: 64\n');
+    const cli = runCli(['up', '--port', '0', '--home', home, '--config', config, '--api-rate-limit', '5'], { ARGOSYNC_ADMIN_TOKEN: 'fixed-test-token' });
+    try {
+      const [, url] = (await cli.line(/^argosync listening on (\S+)$/)) as unknown as [string, string];
+      expect(url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/from-config\/$/);
+      const healthz = await fetch(`${url}healthz`, { dispatcher: insecure });
+      expect([healthz.status, healthz.headers.get('x-ratelimit-limit'), healthz.headers.get('strict-transport-security')]).toEqual([200, '5', null]);
+      const large = await fetch(`${url}api/v1/sync/team-a`, {
+        method: 'POST',
+        dispatcher: insecure,
+        headers: { authorization: 'Bearer fixed-test-token', 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 1, key: 'k'.repeat(80), limit: 1 }),
+      });
+      expect([large.status, await large.json()]).toEqual([400, { code: 3, message: 'request body is larger than the limit of 64 bytes' }]);
+    } finally {
+      cli.child.kill('SIGTERM');
+      await cli.exited;
+    }
+  }, 60_000);
 });
 
 describeOn('postgresql')('argosync migrate', () => {

@@ -9,6 +9,7 @@ describe('resolveServerOptions', () => {
       port: 2746,
       address: '0.0.0.0',
       secure: true,
+      hsts: true,
       tlsCert: undefined,
       tlsKey: undefined,
       home: resolve('.argosync'),

@@ -138,6 +138,18 @@ describe('one’s own certificate', () => {
   });
 });
 
+describe('server.hsts: false', () => {
+  it('serves HTTPS without Strict-Transport-Security', async () => {
+    const server = await startTestServer({ hsts: false });
+    try {
+      const response = await server.fetch('/healthz');
+      expect([response.status, response.headers['strict-transport-security']]).toEqual([200, undefined]);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('--secure=false', () => {
   it('serves plain HTTP without HSTS and logs the insecure-mode warning', async () => {
     const plain = await startTestServer({ secure: 'false' });
