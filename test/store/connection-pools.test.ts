@@ -28,6 +28,30 @@ describeEachDatabase(['postgresql', 'mysql'] as const)('the %s connection pool',
     expect(rows).toEqual([{ name: 'argosync_prepared_1', statement: kept.sql }]);
   });
 
+  it.runIf(driver === 'postgresql').each([
+    // The server forgot the statement, as a new server session behind PgBouncer has never seen it.
+    ['the server no longer has it', 'deallocate all'],
+    // The session already holds another statement of that name, as a server session another client prepared.
+    ['the server has another of its name', 'prepare argosync_prepared_1 as select 0 as n'],
+  ])('runs a kept statement unnamed from then on when %s, and says so once', async (_case, interference) => {
+    const warnings: string[] = [];
+    const own = await openDatabase({ ...database.spec, maxOpenConns: 1 }, { log: { warn: (line) => warnings.push(line), info: () => undefined } });
+    try {
+      const kept = sql<{ n: number }>`select ${1}::int + 1 as n`.compile(own.db);
+      own.engine.keepPrepared(kept.sql);
+      if (interference === 'deallocate all') expect((await own.db.executeQuery(kept)).rows).toEqual([{ n: 2 }]);
+      await sql.raw(interference).execute(own.db);
+      expect((await own.db.executeQuery(kept)).rows).toEqual([{ n: 2 }]);
+      expect((await own.db.executeQuery(kept)).rows).toEqual([{ n: 2 }]);
+      const { rows } = await sql<{ name: string }>`select name from pg_prepared_statements where name = 'argosync_prepared_1' and statement = ${kept.sql}`.execute(own.db);
+      expect(rows).toEqual([]);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/did not keep a prepared statement .*PgBouncer.*: statements run unprepared from now on$/);
+    } finally {
+      await own.destroy();
+    }
+  });
+
   it('drops a connection the server terminated instead of handing it to the next query', async () => {
     await expect(sql.raw(TERMINATE_OWN_SESSION[driver]).execute(handle.db)).rejects.toThrow(/unavailable/);
     expect((await sql<{ one: number }>`select 1 as one`.execute(handle.db)).rows).toEqual([{ one: 1 }]);

@@ -1,23 +1,51 @@
 import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
 import type pg from 'pg';
 import { connectionFailureReason } from '../connection-failure.js';
+import { errorCode } from './engine-traits.js';
 
 /** Bounds the statements a connection keeps prepared: only a few hot ones are ever registered. */
 const MAX_PREPARED = 32;
 
 /**
+ * SQLSTATEs of a prepared statement the server did not keep for this session: 26000 (it does not exist) and
+ * 42P05 (another of that name exists). Both fail before the statement runs, so running it again unnamed is safe
+ * (the kept statements run outside transactions, which the failure would have aborted).
+ */
+const LOST_PREPARED_STATEMENT = new Set(['26000', '42P05']);
+
+/**
  * The hot statements (by their SQL text) that every PostgreSQL connection runs as named prepared statements:
  * parsed and planned once per connection instead of at every call. Text outside the set runs unnamed.
+ *
+ * A server that does not keep a session's prepared statements (a transaction-pooling proxy such as PgBouncer,
+ * or one that moved the session to a new server connection after a restart) fails them with
+ * {@link LOST_PREPARED_STATEMENT}: from the first such failure every statement of the pool runs unnamed.
  */
 export class PreparedStatements {
   readonly #names = new Map<string, string>();
+  #lost = false;
+
+  constructor(
+    /** Hears, once, that the server lost a prepared statement and statements now run unnamed. */
+    private readonly onLost: () => void = () => undefined,
+  ) {}
 
   keep(text: string): void {
     if (!this.#names.has(text) && this.#names.size < MAX_PREPARED) this.#names.set(text, `argosync_prepared_${this.#names.size + 1}`);
   }
 
   nameOf(text: string): string | undefined {
-    return this.#names.get(text);
+    return this.#lost ? undefined : this.#names.get(text);
+  }
+
+  /** Whether `error` says the server lost a prepared statement; the first one turns preparing off. */
+  lostBy(error: unknown): boolean {
+    if (!LOST_PREPARED_STATEMENT.has(String(errorCode(error)))) return false;
+    if (!this.#lost) {
+      this.#lost = true;
+      this.onLost();
+    }
+    return true;
   }
 }
 
@@ -54,12 +82,18 @@ class PreparingClient implements PostgresPoolClient {
     // Kysely streams through a pg-cursor, which pg runs as it is.
     if (typeof textOrCursor !== 'string') return this.client.query(textOrCursor as unknown as pg.Submittable) as unknown as PostgresCursor<R>;
     const name = this.statements.nameOf(textOrCursor);
-    // pg's result types `command` as any string; kysely narrows it to the commands it reads.
-    const result = this.client.query({ text: textOrCursor, values: [...parameters], ...(name === undefined ? {} : { name }) }) as unknown as Promise<PostgresQueryResult<R>>;
-    return result.catch((error: unknown) => {
-      if (connectionFailureReason(error) !== undefined) this.#broken = true;
-      throw error;
-    });
+    const run = (prepared: boolean) =>
+      // pg's result types `command` as any string; kysely narrows it to the commands it reads.
+      this.client.query({ text: textOrCursor, values: [...parameters], ...(prepared && name !== undefined ? { name } : {}) }) as unknown as Promise<PostgresQueryResult<R>>;
+    return run(true)
+      .catch((error: unknown) => {
+        if (name !== undefined && this.statements.lostBy(error)) return run(false);
+        throw error;
+      })
+      .catch((error: unknown) => {
+        if (connectionFailureReason(error) !== undefined) this.#broken = true;
+        throw error;
+      });
   }
 
   release(): void {

@@ -54,7 +54,9 @@ export async function openPostgres(spec: ConnectionSpec, opening: EngineOpening)
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
   const { description, reconnected } = opening;
-  const prepared = new PreparedStatements();
+  const prepared = new PreparedStatements(() =>
+    opening.log.warn(`${opening.name} did not keep a prepared statement (a transaction-pooling proxy such as PgBouncer, or a session moved to a new server after a restart): statements run unprepared from now on`),
+  );
   const db = new Kysely<unknown>({ dialect: reconnectingDialect(new PostgresDialect({ pool: preparingPool(pool, prepared) }), opening) });
   const listener = new PostgresListener(config, opening);
   return databaseHandle({ db, description, engine: postgresTraits(db, listener, schemaChannelName(spec.schema), prepared) }, reconnected, async () => {
