@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type SqlDatabase } from '../../runtime/store/sql-database.js';
+import { preparedStatementName } from '../../runtime/store/engines/postgres-pool.js';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../support/databases.js';
 
 /** How a session ends itself, as an operator's kill or a server restart would. */
@@ -25,14 +27,15 @@ describeEachDatabase(['postgresql', 'mysql'] as const)('the %s connection pool',
     expect((await handle.db.executeQuery(kept)).rows).toEqual([{ n: 2 }]);
     await sql`select ${2}::int as unnamed`.execute(handle.db);
     const { rows } = await sql<{ name: string; statement: string }>`select name, statement from pg_prepared_statements order by name`.execute(handle.db);
-    expect(rows).toEqual([{ name: 'argosync_prepared_1', statement: kept.sql }]);
+    expect(rows).toEqual([{ name: preparedStatementName(kept.sql), statement: kept.sql }]);
   });
 
   it.runIf(driver === 'postgresql').each([
     // The server forgot the statement, as a new server session behind PgBouncer has never seen it.
     ['the server no longer has it', 'deallocate all'],
     // The session already holds another statement of that name, as a server session another client prepared.
-    ['the server has another of its name', 'prepare argosync_prepared_1 as select 0 as n'],
+    // The session already holds the statement, as a server session where another client of the proxy prepared it.
+    ['the server already has it', 'prepare'],
   ])('runs a kept statement unnamed from then on when %s, and says so once', async (_case, interference) => {
     const warnings: string[] = [];
     const own = await openDatabase({ ...database.spec, maxOpenConns: 1 }, { log: { warn: (line) => warnings.push(line), info: () => undefined } });
@@ -40,10 +43,10 @@ describeEachDatabase(['postgresql', 'mysql'] as const)('the %s connection pool',
       const kept = sql<{ n: number }>`select ${1}::int + 1 as n`.compile(own.db);
       own.engine.keepPrepared(kept.sql);
       if (interference === 'deallocate all') expect((await own.db.executeQuery(kept)).rows).toEqual([{ n: 2 }]);
-      await sql.raw(interference).execute(own.db);
+      await sql.raw(interference === 'prepare' ? `prepare ${preparedStatementName(kept.sql)} (int) as ${kept.sql}` : interference).execute(own.db);
       expect((await own.db.executeQuery(kept)).rows).toEqual([{ n: 2 }]);
       expect((await own.db.executeQuery(kept)).rows).toEqual([{ n: 2 }]);
-      const { rows } = await sql<{ name: string }>`select name from pg_prepared_statements where name = 'argosync_prepared_1' and statement = ${kept.sql}`.execute(own.db);
+      const { rows } = await sql<{ name: string }>`select name from pg_prepared_statements where name = ${preparedStatementName(kept.sql)} and statement = ${kept.sql}`.execute(own.db);
       expect(rows).toEqual([]);
       expect(warnings).toHaveLength(1);
       expect(warnings[0]).toMatch(/did not keep a prepared statement .*PgBouncer.*: statements run unprepared from now on$/);
@@ -100,5 +103,16 @@ describeEachDatabase(['postgresql', 'mysql'] as const)('the %s pool settings', (
       await new Promise((resolve) => setTimeout(resolve, 600));
       expect((await sessions(1)).has(first!)).toBe(false);
     });
+  });
+});
+
+describe('preparedStatementName', () => {
+  it('names a statement by its text alone, within PostgreSQL identifier length, so no other text carries its name', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), (text, other) => {
+        expect(preparedStatementName(text)).toMatch(/^argosync_[0-9a-f]{32}$/);
+        expect(preparedStatementName(text) === preparedStatementName(other)).toBe(text === other);
+      }),
+    );
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
 import type pg from 'pg';
 import { connectionFailureReason } from '../connection-failure.js';
@@ -12,6 +13,14 @@ const MAX_PREPARED = 32;
  * (the kept statements run outside transactions, which the failure would have aborted).
  */
 const LOST_PREPARED_STATEMENT = new Set(['26000', '42P05']);
+
+/**
+ * A prepared statement's name, derived from its text: behind a pooling proxy a server session may hold statements
+ * another client prepared, and a name that another text could carry would run that text with this call's values.
+ */
+export function preparedStatementName(text: string): string {
+  return `argosync_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+}
 
 /**
  * The hot statements (by their SQL text) that every PostgreSQL connection runs as named prepared statements:
@@ -31,7 +40,7 @@ export class PreparedStatements {
   ) {}
 
   keep(text: string): void {
-    if (!this.#names.has(text) && this.#names.size < MAX_PREPARED) this.#names.set(text, `argosync_prepared_${this.#names.size + 1}`);
+    if (!this.#names.has(text) && this.#names.size < MAX_PREPARED) this.#names.set(text, preparedStatementName(text));
   }
 
   nameOf(text: string): string | undefined {
