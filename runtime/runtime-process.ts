@@ -142,6 +142,7 @@ export async function startRuntime(flags: RuntimeFlags, server: ServerOptionsInp
             onHoldLost: (lost) => replica?.workflows?.holdLost(lost.workflowKey, lost.lockName),
             onLockChange: (lockName) => events.publish({ namespace: lockName.slice(0, lockName.indexOf('/')), lock: lockName, reason: 'holders' }),
             onError: (task, error) => say(`sync ${task} failed, retrying: ${(error as Error).message}`),
+            onWarning: (line) => logger.warn(line),
           });
     const store = engine?.database.store ?? new SyncStore(database, config);
     const limits = config.enableAPI

@@ -17,6 +17,7 @@ export interface SyncEngineOptions {
   readonly onHoldLost?: (lost: LostHold) => void;
   readonly onLockChange?: (lockName: string) => void;
   readonly onError?: (task: string, error: unknown) => void;
+  readonly onWarning?: (line: string) => void;
   readonly metricsRegistry?: Registry;
   readonly clock?: Clock;
 }
@@ -43,6 +44,7 @@ export async function startSyncEngine(options: SyncEngineOptions): Promise<SyncE
     reclaimInactiveHolds: config.reclaimInactiveHolds,
     skipMigration: config.skipMigration,
     ...(options.onError ? { onError: options.onError } : {}),
+    ...(options.onWarning ? { onWarning: options.onWarning } : {}),
   });
   await database.start();
   const metricsRegistry = options.metricsRegistry ?? new Registry();

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { sql } from 'kysely';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -435,6 +436,27 @@ describeEachDatabase(DIALECTS)('database locks on %s', (driver) => {
     await done;
     expect(order).toEqual(['b-urgent', 'b-old', 'a-new']);
     expect(await heldRows()).toEqual([]);
+  });
+
+  it.runIf(driver !== 'mysql')('survives whatever any database user sends on its notification channel, forged probes included, and still hands off across controllers', async () => {
+    await setLimit(1);
+    // No poll for an hour: the hand-off below can only come from the release's notification.
+    const [a, b] = [await controller('controller-a', { database: { pollSeconds: 3600 } }), await controller('controller-b', { database: { pollSeconds: 3600 } })];
+    const channel = admin.engine.notifications!.channelName('argosync_sync');
+    const payload = fc.oneof(
+      fc.string(),
+      fc.json(),
+      fc.record({ probe: fc.oneof(fc.string(), fc.uuid(), fc.anything()) }).map((notice) => JSON.stringify(notice)),
+      fc.record({ lock: fc.oneof(fc.string(), fc.constant('sem/ns/gpu'), fc.anything()), from: fc.anything() }).map((notice) => JSON.stringify(notice) ?? ''),
+    );
+    const payloads = fc.sample(payload, 200).map((text) => text.replaceAll('\u0000', ''));
+    for (const text of payloads) await sql`select pg_notify(${channel}, ${text})`.execute(admin.db);
+    await a.acquire({ name: 'holder' }, gpu);
+    expect((await b.acquire({ name: 'waiter' }, gpu)).acquired).toBe(false);
+    const handedOver = b.acquireAtNextWake({ name: 'waiter' }, gpu);
+    await a.manager.releaseAll('ns', 'holder');
+    expect((await handedOver).acquired).toBe(true);
+    expect(await heldRows()).toEqual(['ns/waiter']);
   });
 
   it("ignores a dead controller's queue entries, reclaims its holds, and the dead controller fences itself", async () => {

@@ -13,13 +13,18 @@ const LIMIT = 2;
 const SEMAPHORE = { semaphores: [{ database: { key: 'pooled' } }] };
 
 // Many platform teams reach their PostgreSQL through PgBouncer in transaction pooling: each transaction may run
-// on another server session, which never saw the statements this client prepared on the last one.
-(PGBOUNCER_MISSING === undefined ? describeOn('postgresql') : describe.skip)('a controller whose sync database is behind PgBouncer (transaction pooling)', () => {
+// on another server session, which never saw the statements this client prepared on the last one, and LISTEN
+// is accepted but nothing is delivered.
+(PGBOUNCER_MISSING === undefined ? describeOn('postgresql') : describe.skip)('controllers whose sync database is behind PgBouncer (transaction pooling)', () => {
     let drop: () => Promise<void>;
     let bouncer: RunningPgBouncer;
     let database: SqlDatabase;
     let controller: TestController;
+    let other: TestController;
+    let otherDatabase: SqlDatabase;
     const warnings: string[] = [];
+    /** Resolves with the other controller's warning that notifications do not arrive. */
+    let notificationsLost!: Promise<string>;
 
     beforeAll(async () => {
       const whole = await createWholeDatabase('postgresql');
@@ -27,10 +32,18 @@ const SEMAPHORE = { semaphores: [{ database: { key: 'pooled' } }] };
       bouncer = await startPgBouncer(whole.spec);
       database = await openDatabase({ ...bouncer.spec, maxOpenConns: 4 }, { log: { warn: (line) => warnings.push(line), info: () => undefined } });
       await migrateArgosyncSchema(database);
-      controller = await startController({ configMaps: new SqlConfigMapStore(database), sqlDatabase: database });
+      const configMaps = new SqlConfigMapStore(database);
+      controller = await startController({ configMaps, sqlDatabase: database });
+      let warned!: (line: string) => void;
+      notificationsLost = new Promise((resolve) => (warned = resolve));
+      // No poll for an hour: only the fast poll can hand the other controller a slot within the test.
+      otherDatabase = await openDatabase(bouncer.spec);
+      other = await startController({ name: 'controller-b', configMaps, sqlDatabase: otherDatabase, database: { pollSeconds: 3600, onWarning: warned } });
       await sql`insert into sync_limit (name, sizelimit) values ('ns/pooled', ${LIMIT})`.execute(database.db);
     });
     afterAll(async () => {
+      await other?.stop();
+      await otherDatabase?.destroy();
       await controller?.stop();
       await database?.destroy();
       await bouncer?.stop();
@@ -57,5 +70,17 @@ const SEMAPHORE = { semaphores: [{ database: { key: 'pooled' } }] };
       expect([...tokens].sort((a, b) => a - b)).toEqual(Array.from({ length: 32 }, (_, index) => index + 1));
       expect(mostHolding).toBeLessThanOrEqual(LIMIT);
       expect(warnings.filter((line) => line.includes('did not keep a prepared statement'))).toHaveLength(1);
+    });
+
+    it('notices that notifications never arrive, and hands a slot freed on one controller to a waiter on the other by polling', async () => {
+      expect(await notificationsLost).toMatch(/^notifications on .* do not arrive within 2000 ms \(a transaction-pooling proxy such as PgBouncer\?\): .* every 50 ms while its workflows wait$/);
+      const holders = [{ name: 'h-1' }, { name: 'h-2' }];
+      for (const holder of holders) expect((await controller.acquire(holder, SEMAPHORE)).acquired).toBe(true);
+      expect((await other.acquire({ name: 'waiter' }, SEMAPHORE)).acquired).toBe(false);
+      const handedOver = other.acquireAtNextWake({ name: 'waiter' }, SEMAPHORE);
+      await controller.manager.releaseAll('ns', 'h-1');
+      expect((await handedOver).acquired).toBe(true);
+      await other.manager.releaseAll('ns', 'waiter');
+      await controller.manager.releaseAll('ns', 'h-2');
     });
 });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../clock.js';
 import type { SqlDatabase } from '../../store/sql-database.js';
 import type { SyncTableNames } from '../../store/migrations/sync-migrations.js';
@@ -25,9 +26,12 @@ export interface DatabaseSyncOptions {
   readonly vacuum?: VacuumPolicy;
   /** Hears failures of the periodic heartbeat, maintenance and vacuum (which retry on their next round). */
   readonly onError?: (task: string, error: unknown) => void;
+  /** Hears what the operator should know that this controller works around (notifications that never arrive). */
+  readonly onWarning?: (line: string) => void;
 }
 
 const CHANNEL = 'argosync_sync';
+const DEFAULT_FAST_POLL_MS = 50;
 
 /**
  * Tells every controller on the database that a lock's limit changed (the sync API calls this), so their
@@ -37,16 +41,19 @@ export async function announceLimitChange(store: SyncStore, lockKey: string): Pr
   await store.notify(CHANNEL, changePayload(lockKey));
 }
 
-/** A notification names the lock and, for a release, the controller that has already woken its own waiters. */
-interface ChangeNotice {
-  readonly lock: string;
-  readonly from?: string;
-}
+/**
+ * A notification names the lock and, for a release, the controller that has already woken its own waiters; or
+ * it is a controller's probe of its own (`probe`, a random id), sent to learn whether notifications arrive.
+ */
+type ChangeNotice = { readonly lock: string; readonly from?: string } | { readonly probe: string };
 
 const changePayload = (lock: string, from?: string) => JSON.stringify(from === undefined ? { lock } : { lock, from });
 
 /** Lock rows' `name` column (Argo's DDL): a longer name in a notice names no lock. */
 const MAX_LOCK_KEY_LENGTH = 256;
+
+/** A probe's id is a UUID: anything longer is no probe of this controller's. */
+const MAX_PROBE_LENGTH = 36;
 
 /**
  * A notice as heard, or undefined for anything else: any user of the database may NOTIFY on the channel, and a
@@ -54,13 +61,20 @@ const MAX_LOCK_KEY_LENGTH = 256;
  */
 function changeNotice(payload: string): ChangeNotice | undefined {
   try {
-    const notice = JSON.parse(payload) as Partial<Record<keyof ChangeNotice, unknown>> | null;
+    const notice = JSON.parse(payload) as Partial<Record<'lock' | 'from' | 'probe', unknown>> | null;
+    if (typeof notice?.probe === 'string' && notice.probe.length <= MAX_PROBE_LENGTH) return { probe: notice.probe };
     if (typeof notice?.lock !== 'string' || notice.lock.length > MAX_LOCK_KEY_LENGTH || (notice.from !== undefined && typeof notice.from !== 'string')) return undefined;
     return { lock: notice.lock, ...(notice.from === undefined ? {} : { from: notice.from }) };
   } catch {
     return undefined;
   }
 }
+
+/**
+ * How long a controller's probe may take to come back before notifications count as not arriving: behind a
+ * transaction-pooling proxy LISTEN is accepted, and nothing is ever delivered.
+ */
+const NOTIFICATION_PROBE_MS = 2_000;
 
 // Retry of a transaction that lost a serialization conflict or deadlock, or found a guard row taken: Argo's
 // capped, jittered exponential backoff, started lower (2 ms, not 10 ms) because a hand-off is waiting on it.
@@ -94,6 +108,8 @@ export class DatabaseSync {
   readonly #vacuum: VacuumSchedule | undefined;
   /** The pending timer of each periodic task, by task. */
   readonly #timers = new Map<string, () => void>();
+  /** Probes of this controller's own sent and not yet heard back, by id. */
+  readonly #probes = new Map<string, () => void>();
   #stopListening: (() => Promise<void>) | undefined;
   #stopWatchingReconnections: (() => void) | undefined;
   #started = false;
@@ -134,13 +150,16 @@ export class DatabaseSync {
     await this.heartbeat();
     const listening = this.store.listen(CHANNEL, (payload) => {
       const notice = changeNotice(payload);
-      if (notice && notice.from !== this.controllerName) this.#emitChange(notice.lock);
+      if (notice === undefined) return;
+      if ('probe' in notice) this.#probes.get(notice.probe)?.();
+      else if (notice.from !== this.controllerName) this.#emitChange(notice.lock);
     });
     this.#stopListening = await listening;
     this.#watchReconnections();
     this.#every('heartbeat', this.#options.heartbeatSeconds * 1000, () => this.heartbeat());
     this.#every('maintain', this.#options.pollSeconds * 1000, () => this.maintain());
     if (!listening) this.#pollWhileWaiting();
+    else void this.#checkNotificationsArrive();
   }
 
   async stop(): Promise<void> {
@@ -332,8 +351,39 @@ export class DatabaseSync {
     this.#stopWatchingReconnections = this.#options.database.onReconnected(() => this.recheckWaitingLocks());
   }
 
-  /** MySQL has no NOTIFY: while local workflows wait, look for freed slots every few tens of milliseconds. */
+  /**
+   * Sends this controller a probe on the channel and waits for it. When it does not come back (LISTEN behind
+   * PgBouncer's transaction pooling: accepted, never delivered), releases on other controllers would go unheard
+   * until the next `pollSeconds`: this controller's waiters then poll as on MySQL, and the operator is told.
+   */
+  async #checkNotificationsArrive(): Promise<void> {
+    const probe = randomUUID();
+    const arrived = new Promise<boolean>((resolve) => {
+      this.#timers.set('notification-probe', this.#options.clock.schedule(NOTIFICATION_PROBE_MS, () => resolve(false)));
+      this.#probes.set(probe, () => resolve(true));
+    });
+    try {
+      await this.store.notify(CHANNEL, JSON.stringify({ probe }));
+      if ((await arrived) || this.#stopped) return;
+    } catch (error) {
+      // The database is away: its reconnection makes every waiting lock look again, and the poll stays.
+      this.#options.onError?.('notification probe', error);
+      return;
+    } finally {
+      this.#probes.delete(probe);
+      this.#timers.get('notification-probe')?.();
+      this.#timers.delete('notification-probe');
+    }
+    const pollMs = this.#options.fastPollMs ?? DEFAULT_FAST_POLL_MS;
+    this.#options.onWarning?.(
+      `notifications on ${this.description} do not arrive within ${NOTIFICATION_PROBE_MS} ms (a transaction-pooling proxy such as PgBouncer?): ` +
+        `this controller looks for slots freed by other controllers every ${pollMs} ms while its workflows wait`,
+    );
+    this.#pollWhileWaiting();
+  }
+
+  /** Without notifications (MySQL, or none arriving): while local workflows wait, look for freed slots every few tens of milliseconds. */
   #pollWhileWaiting(): void {
-    this.#every('fast-poll', this.#options.fastPollMs ?? 50, async () => this.recheckWaitingLocks());
+    this.#every('fast-poll', this.#options.fastPollMs ?? DEFAULT_FAST_POLL_MS, async () => this.recheckWaitingLocks());
   }
 }
