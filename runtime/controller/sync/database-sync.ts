@@ -24,7 +24,7 @@ export interface DatabaseSyncOptions {
   readonly fastPollMs?: number;
   /** How often the sync tables are vacuumed (PostgreSQL, PGlite), from this controller's writes. */
   readonly vacuum?: VacuumPolicy;
-  /** Hears failures of the periodic heartbeat, maintenance and vacuum (which retry on their next round). */
+  /** Hears failures of the periodic heartbeat, maintenance and vacuum (which retry on their next round), and of the notification probe. */
   readonly onError?: (task: string, error: unknown) => void;
   /** Hears what the operator should know that this controller works around (notifications that never arrive). */
   readonly onWarning?: (line: string) => void;
@@ -85,9 +85,9 @@ const RETRY = { guardAttempts: 12, initialMs: 2, factor: 2, jitter: 0.5, capMs: 
 /**
  * One controller's session on a shared sync database (SPEC §5 rule 6): migration, the heartbeat, the guarded
  * SERIALIZABLE transaction around each acquisition, retries under contention, change notifications
- * (LISTEN/NOTIFY, or short polling on MySQL), reclaiming holds of dead controllers, vacuuming the tables its
- * writes churn, and noticing that this controller was declared inactive. The statements themselves belong to the
- * SyncStore.
+ * (LISTEN/NOTIFY, or short polling on MySQL and where notifications never arrive), reclaiming holds of dead
+ * controllers, vacuuming the tables its writes churn, and noticing that this controller was declared inactive.
+ * The statements themselves belong to the SyncStore.
  */
 export class DatabaseSync {
   readonly store: SyncStore;
